@@ -144,8 +144,30 @@ function merge<T>(base: T, override: unknown): T {
   return override as T;
 }
 
-/** The topology in force: the default, with MVSEC_TOPOLOGY's JSON merged over it. */
+/** Shift every port by `offset`, so a second network (e.g. the tests') can run beside the first. */
+function shiftPorts<T>(value: T, offset: number): T {
+  if (Array.isArray(value)) return value.map((v) => shiftPorts(v, offset)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = typeof v === 'number' && /port$/i.test(k) ? v + offset : shiftPorts(v, offset);
+  }
+  return out as T;
+}
+
+/**
+ * The topology in force: the default, with MVSEC_TOPOLOGY's JSON merged over it and every port
+ * shifted by MVSEC_PORT_OFFSET (default 0).
+ */
 export function loadTopology(env: NodeJS.ProcessEnv = process.env): Topology {
+  const offset = Number(env.MVSEC_PORT_OFFSET ?? 0);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 50_000) {
+    throw new Error(`MVSEC_PORT_OFFSET must be an integer between 0 and 50000, not "${env.MVSEC_PORT_OFFSET}"`);
+  }
+  return shiftPorts(baseTopology(env), offset);
+}
+
+function baseTopology(env: NodeJS.ProcessEnv): Topology {
   const file = env.MVSEC_TOPOLOGY;
   if (!file) return DEFAULT_TOPOLOGY;
   if (!existsSync(file)) throw new Error(`MVSEC_TOPOLOGY points at ${file}, which does not exist`);

@@ -170,7 +170,7 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
 }
 
 export async function stopChaincodeServers(t: Topology): Promise<void> {
-  for (const org of peerOrgs(t)) await stopDaemon(ccDaemon(org), CC_MARKER);
+  await Promise.all(peerOrgs(t).map((org) => stopDaemon(ccDaemon(org), CC_MARKER)));
 }
 
 /** Orgs that have approved `version` at `sequence` (peer lifecycle checkcommitreadiness). */

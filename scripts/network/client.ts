@@ -27,7 +27,9 @@ export function credentials(org: Organization, name: string): { identity: Identi
 
 export function grpcClient(org: Organization, peer: PeerNode = org.peers[0]): grpc.Client {
   const tls = grpc.credentials.createSsl(readFileSync(orgCaCert(org.key)));
-  return new grpc.Client(endpoint(peer), tls);
+  // Certificates name hosts as DNS names; an IP address is not a valid TLS server name (RFC 6066).
+  const options = /^[\d.]+$/.test(peer.host) ? { 'grpc.ssl_target_name_override': 'localhost' } : {};
+  return new grpc.Client(endpoint(peer), tls, options);
 }
 
 /** Connect as `name` of `org` through `peer` (default: the org's first peer). */

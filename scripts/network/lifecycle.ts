@@ -80,10 +80,11 @@ export async function deploy(t: Topology = loadTopology()): Promise<void> {
 }
 
 export async function networkDown(t: Topology = loadTopology()): Promise<void> {
+  // Clients of a tier stop before the tier they depend on; nodes within a tier stop together.
   await stopChaincodeServers(t);
-  for (const org of peerOrgs(t)) for (const p of org.peers) await stopPeer(org, p);
-  for (const o of ordererOrg(t).orderers) await stopOrderer(ordererOrg(t), o);
-  for (const org of t.orgs) await stopCa(org);
+  await Promise.all(peerOrgs(t).flatMap((org) => org.peers.map((p) => stopPeer(org, p))));
+  await Promise.all(ordererOrg(t).orderers.map((o) => stopOrderer(ordererOrg(t), o)));
+  await Promise.all(t.orgs.map((org) => stopCa(org)));
   log.ok('network stopped (ledgers kept; `npm run network:reset` removes them)');
 }
 

@@ -1,6 +1,52 @@
+// Record types carry @Object metadata; import them for their side effect so GetMetadata lists
+// every type even where a contract only uses them as TypeScript types (imports elided).
+import './auth/identity';
+import './access/grant-types';
+import './alert/alert-types';
+import './audit/activity-types';
+import './avatar/avatar-types';
+import './data/data-types';
+import './dpm/dpm-types';
+import './platform/platform-types';
+import './thing/thing-types';
+import './transfer/transfer-types';
+import { AccessContract } from './access/access-contract';
+import { AlertContract } from './alert/alert-contract';
+import { AuditContract } from './audit/audit-contract';
+import { AvatarContract } from './avatar/avatar-contract';
+import { BenchContract } from './bench/bench-contract';
+import { DataContract } from './data/data-contract';
 import { DiagnosticsContract } from './diagnostics/diagnostics-contract';
+import { DpmContract } from './dpm/dpm-contract';
+import { PlatformContract } from './platform/platform-contract';
+import { ThingContract } from './thing/thing-contract';
+import { TransferContract } from './transfer/transfer-contract';
 
-export { DiagnosticsContract };
+export {
+  AccessContract,
+  AlertContract,
+  AuditContract,
+  AvatarContract,
+  BenchContract,
+  DataContract,
+  DiagnosticsContract,
+  DpmContract,
+  PlatformContract,
+  ThingContract,
+  TransferContract,
+};
 
 /** Every contract the chaincode serves; fabric-chaincode-node reads this export. */
-export const contracts: unknown[] = [DiagnosticsContract];
+export const contracts: unknown[] = [
+  DiagnosticsContract,
+  PlatformContract,
+  ThingContract,
+  AvatarContract,
+  AccessContract,
+  TransferContract,
+  DataContract,
+  DpmContract,
+  AuditContract,
+  AlertContract,
+  BenchContract,
+];

@@ -1,0 +1,138 @@
+import { Info, Param, Returns, Transaction } from '../common/decorators';
+import { authorize, enforce } from '../auth/authorization';
+import { actorOf, callerOf } from '../auth/identity';
+import { LIMITS } from '../common/config';
+import { conflict, invalid } from '../common/errors';
+import { keys } from '../common/keys';
+import { LedgerContext, LedgerContract } from '../common/ledger-contract';
+import { keyExists } from '../common/state';
+import { isoOf, txMillis, txTime } from '../common/time';
+import { assertEnum, assertId, assertOnlyFields, assertText, assertTimestamp, parseObject } from '../common/validation';
+import { decideWithGrants, loadAccessTarget } from './access-target';
+import { grantsOf, loadGrant, MAX_GRANTS_PER_RESOURCE, saveGrant } from './grant-store';
+import { ACCESS_ACTIONS, AccessDecision, ANY_PURPOSE, Grant, Grantee, GRANTEE_TYPES, RESOURCE_TYPES, type ResourceType } from './grant-types';
+
+/** Grants and the access decision every data movement asks for first (A1, X5). */
+@Info({ title: 'AccessContract', description: 'Grants (principal, MSP or role; read/write/share/process/delete; purpose; expiry) and CheckAccess (A1, A2, X5)' })
+export class AccessContract extends LedgerContract {
+  constructor() {
+    super('access');
+  }
+
+  @Transaction()
+  @Param(
+    'input',
+    'string',
+    "JSON {grantId, resourceType: THING|AVATAR|DATA, resourceId, grantee: {type: PRINCIPAL|MSP|ROLE, id, mspId? (required for PRINCIPAL)}, actions: [read|write|share|process|delete], purpose ('*' for any), validFrom? (ISO; default now), validUntil (ISO, ≤ 366 days ahead)}",
+  )
+  @Returns('Grant')
+  public async CreateGrant(ctx: LedgerContext, input: string): Promise<Grant> {
+    const caller = callerOf(ctx);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['grantId', 'resourceType', 'resourceId', 'grantee', 'actions', 'purpose', 'validFrom', 'validUntil']);
+    const grantId = assertId('grantId', body.grantId);
+    const resourceType = assertEnum('resourceType', body.resourceType, RESOURCE_TYPES);
+    const resourceId = assertId('resourceId', body.resourceId);
+    const grantee = parseGrantee(body.grantee);
+    if (!Array.isArray(body.actions) || body.actions.length === 0) throw invalid('actions must be a non-empty array');
+    const actions = [...new Set(body.actions.map((a, i) => assertEnum(`actions[${i}]`, a, ACCESS_ACTIONS)))];
+    const purpose = body.purpose === ANY_PURPOSE ? ANY_PURPOSE : assertId('purpose', body.purpose);
+    const now = txMillis(ctx);
+    const validFrom = body.validFrom === undefined ? isoOf(now) : assertTimestamp('validFrom', body.validFrom);
+    const validUntil = assertTimestamp('validUntil', body.validUntil);
+    if (Date.parse(validUntil) <= Math.max(now, Date.parse(validFrom))) throw invalid('validUntil must be after validFrom and after the transaction time');
+    if (Date.parse(validUntil) - now > LIMITS.grantLifetimeMs) throw invalid('validUntil is more than 366 days ahead');
+
+    const target = await loadAccessTarget(ctx, resourceType, resourceId);
+    enforce(authorize(caller, 'grant.manage', { target }));
+    if (target.thing.status === 'REVOKED') throw conflict(`thing ${target.thing.thingId} is REVOKED`);
+    if (await keyExists(ctx, keys.grant(ctx.stub, grantId))) throw conflict(`grant ${grantId} already exists`);
+    if ((await grantsOf(ctx, resourceType, resourceId)).length >= MAX_GRANTS_PER_RESOURCE) {
+      throw conflict(`${resourceType} ${resourceId} already has ${MAX_GRANTS_PER_RESOURCE} grants; revoke some first`);
+    }
+    const grant: Grant = {
+      docType: 'grant',
+      grantId,
+      resourceType,
+      resourceId,
+      grantee,
+      actions,
+      purpose,
+      validFrom,
+      validUntil,
+      status: 'ACTIVE',
+      grantedBy: actorOf(caller),
+      createdAt: isoOf(now),
+      updatedAt: isoOf(now),
+    };
+    await saveGrant(ctx, grant);
+    ctx.journal.record({ subjectType: 'grant', subjectId: grantId, action: 'created', details: { resourceType, resourceId, grantee: { ...grantee }, actions, purpose, validUntil } });
+    ctx.journal.record({ subjectType: resourceType.toLowerCase(), subjectId: resourceId, action: 'grant-created', details: { grantId } });
+    return grant;
+  }
+
+  @Transaction()
+  @Returns('Grant')
+  public async RevokeGrant(ctx: LedgerContext, grantId: string, reason: string): Promise<Grant> {
+    const caller = callerOf(ctx);
+    const grant = await loadGrant(ctx, assertId('grantId', grantId));
+    const target = await loadAccessTarget(ctx, grant.resourceType, grant.resourceId);
+    enforce(authorize(caller, 'grant.manage', { target, grant }));
+    if (grant.status !== 'ACTIVE') throw conflict(`grant ${grantId} is already ${grant.status}`);
+    const updated: Grant = { ...grant, status: 'REVOKED', revokedBy: actorOf(caller), statusReason: assertText('reason', reason), updatedAt: txTime(ctx) };
+    await saveGrant(ctx, updated);
+    ctx.journal.record({ subjectType: 'grant', subjectId: grantId, action: 'revoked', details: { reason: updated.statusReason } });
+    ctx.journal.record({ subjectType: grant.resourceType.toLowerCase(), subjectId: grant.resourceId, action: 'grant-revoked', details: { grantId } });
+    return updated;
+  }
+
+  @Transaction(false)
+  @Returns('Grant')
+  public async GetGrant(ctx: LedgerContext, grantId: string): Promise<Grant> {
+    const grant = await loadGrant(ctx, assertId('grantId', grantId));
+    const target = await loadAccessTarget(ctx, grant.resourceType, grant.resourceId);
+    enforce(authorize(callerOf(ctx), 'grant.read', { grant, target }));
+    return grant;
+  }
+
+  /** Grants on one resource (not those inherited from its thing); for its controllers and auditors. */
+  @Transaction(false)
+  @Returns('Grant[]')
+  public async ListGrants(ctx: LedgerContext, resourceType: string, resourceId: string): Promise<Grant[]> {
+    const caller = callerOf(ctx);
+    const type = assertEnum('resourceType', resourceType, RESOURCE_TYPES) as ResourceType;
+    const target = await loadAccessTarget(ctx, type, assertId('resourceId', resourceId));
+    if (caller.role !== 'auditor') enforce(authorize(caller, 'grant.manage', { target }));
+    return grantsOf(ctx, type, resourceId);
+  }
+
+  /**
+   * Evaluate-only: may the caller perform `action` on the resource for `purpose` now? The same
+   * rule guards every write function that reads, writes, shares, processes or deletes data.
+   */
+  @Transaction(false)
+  @Param('action', 'string', 'read | write | share | process | delete')
+  @Param('purpose', 'string', "purpose of use, or '*'")
+  @Returns('AccessDecision')
+  public async CheckAccess(ctx: LedgerContext, resourceType: string, resourceId: string, action: string, purpose: string): Promise<AccessDecision> {
+    const caller = callerOf(ctx);
+    const type = assertEnum('resourceType', resourceType, RESOURCE_TYPES) as ResourceType;
+    const accessAction = assertEnum('action', action, ACCESS_ACTIONS);
+    const why = purpose === ANY_PURPOSE ? ANY_PURPOSE : assertId('purpose', purpose);
+    const target = await loadAccessTarget(ctx, type, assertId('resourceId', resourceId));
+    const decision = await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction, purpose: why, now: txMillis(ctx) });
+    return { allowed: decision.allowed, reason: decision.reason, ...(decision.grantId ? { grantId: decision.grantId } : {}) };
+  }
+}
+
+function parseGrantee(value: unknown): Grantee {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('grantee must be {type, id, mspId?}');
+  const g = value as Record<string, unknown>;
+  assertOnlyFields('grantee', g, ['type', 'id', 'mspId']);
+  const type = assertEnum('grantee.type', g.type, GRANTEE_TYPES);
+  const id = assertId('grantee.id', g.id);
+  if (type === 'PRINCIPAL') return { type, id, mspId: assertId('grantee.mspId', g.mspId) };
+  if (type === 'ROLE') return g.mspId === undefined ? { type, id } : { type, id, mspId: assertId('grantee.mspId', g.mspId) };
+  if (g.mspId !== undefined) throw invalid('grantee.mspId is not used for type MSP (id is the MSP)');
+  return { type, id };
+}

@@ -1,0 +1,245 @@
+import { Info, Param, Returns, Transaction } from '../common/decorators';
+import { authorize, enforce } from '../auth/authorization';
+import { actorOf, callerOf } from '../auth/identity';
+import { conflict, denied } from '../common/errors';
+import { keys, KeyType } from '../common/keys';
+import { LedgerContext, LedgerContract } from '../common/ledger-contract';
+import { keyExists, listByPartialKey, mustGet, putIndex, putRecord } from '../common/state';
+import { txTime } from '../common/time';
+import { assertEnum, assertId, assertIdList, assertInt, assertOnlyFields, assertSha256, assertText, parseArray, parseObject } from '../common/validation';
+import { loadData } from '../data/data-store';
+import { loadActivePlatform } from '../platform/platform-store';
+import { MAX_CAPABILITY_LEVEL } from '../platform/platform-types';
+import { loadThing } from '../thing/thing-store';
+import { type Classification, classificationLevel } from '../thing/thing-types';
+import { loadAvatar, saveAvatar } from './avatar-store';
+import { Avatar, AVATAR_MODES, type AvatarStatus, Migration } from './avatar-types';
+
+/** Avatars: thing→metaverse mappings (X1) and migration between avatars of one metaverse (X2). */
+@Info({ title: 'AvatarContract', description: 'Thing-to-metaverse mappings and in-metaverse migration (X1, X2, R1)' })
+export class AvatarContract extends LedgerContract {
+  constructor() {
+    super('avatar');
+  }
+
+  /** The metaverse side maps a thing whose policy allows that metaverse (both sides authenticate, X1). */
+  @Transaction()
+  @Param('input', 'string', 'JSON {avatarId, thingId, metaverseId, mode: ACTIVE|PASSIVE, capabilityLevel: 0..3 (≤ metaverse level), agents?: [principal]}')
+  @Returns('Avatar')
+  public async MapAvatar(ctx: LedgerContext, input: string): Promise<Avatar> {
+    const caller = callerOf(ctx);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['avatarId', 'thingId', 'metaverseId', 'mode', 'capabilityLevel', 'agents']);
+    const avatarId = assertId('avatarId', body.avatarId);
+    const thingId = assertId('thingId', body.thingId);
+    const metaverseId = assertId('metaverseId', body.metaverseId);
+    const mode = assertEnum('mode', body.mode, AVATAR_MODES);
+    const capabilityLevel = assertInt('capabilityLevel', body.capabilityLevel, 0, MAX_CAPABILITY_LEVEL);
+    const agents = assertIdList('agents', body.agents);
+    const metaverse = await loadActivePlatform(ctx, metaverseId, 'METAVERSE');
+    const thing = await loadThing(ctx, thingId);
+    enforce(authorize(caller, 'avatar.map', { metaverse, thing }));
+    if (capabilityLevel > metaverse.capabilityLevel) throw conflict(`capabilityLevel ${capabilityLevel} exceeds metaverse ${metaverseId}'s level ${metaverse.capabilityLevel}`);
+    if (await keyExists(ctx, keys.avatar(ctx.stub, avatarId))) throw conflict(`avatar ${avatarId} already exists`);
+    if (caller.role === 'avatar-agent' && caller.principal && !agents.includes(caller.principal)) agents.push(caller.principal);
+    const now = txTime(ctx);
+    const avatar: Avatar = {
+      docType: 'avatar',
+      avatarId,
+      thingId,
+      metaverseId,
+      mspId: metaverse.mspId,
+      mode,
+      capabilityLevel,
+      agents,
+      status: 'ACTIVE',
+      mappedBy: actorOf(caller),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await saveAvatar(ctx, avatar);
+    await putIndex(ctx, keys.avatarByThing(ctx.stub, thingId, metaverseId, avatarId));
+    ctx.journal.record({ subjectType: 'avatar', subjectId: avatarId, action: 'mapped', details: { thingId, metaverseId, mode } });
+    ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'avatar-mapped', details: { avatarId, metaverseId } });
+    return avatar;
+  }
+
+  @Transaction()
+  @Returns('Avatar')
+  public async UnmapAvatar(ctx: LedgerContext, avatarId: string, reason: string): Promise<Avatar> {
+    const caller = callerOf(ctx);
+    const avatar = await loadAvatar(ctx, assertId('avatarId', avatarId));
+    const thing = await loadThing(ctx, avatar.thingId);
+    enforce(authorize(caller, 'avatar.manage', { avatar, thing }));
+    if (avatar.status === 'UNMAPPED') throw conflict(`avatar ${avatarId} is already UNMAPPED`);
+    const updated: Avatar = { ...avatar, status: 'UNMAPPED', statusReason: assertText('reason', reason), updatedAt: txTime(ctx) };
+    await saveAvatar(ctx, updated);
+    await ctx.stub.deleteState(keys.avatarByThing(ctx.stub, avatar.thingId, avatar.metaverseId, avatarId));
+    ctx.journal.record({ subjectType: 'avatar', subjectId: avatarId, action: 'unmapped', details: { reason: updated.statusReason } });
+    ctx.journal.record({ subjectType: 'thing', subjectId: avatar.thingId, action: 'avatar-unmapped', details: { avatarId } });
+    return updated;
+  }
+
+  @Transaction()
+  @Param('agents', 'string', 'JSON array of principal ids of the avatar agents (in the metaverse MSP)')
+  @Returns('Avatar')
+  public async SetAvatarAgents(ctx: LedgerContext, avatarId: string, agents: string): Promise<Avatar> {
+    const caller = callerOf(ctx);
+    const avatar = await loadAvatar(ctx, assertId('avatarId', avatarId));
+    const thing = await loadThing(ctx, avatar.thingId);
+    enforce(authorize(caller, 'avatar.manage', { avatar, thing }));
+    if (avatar.status === 'UNMAPPED') throw conflict(`avatar ${avatarId} is UNMAPPED`);
+    const updated: Avatar = { ...avatar, agents: assertIdList('agents', parseArray('agents', agents)), updatedAt: txTime(ctx) };
+    await saveAvatar(ctx, updated);
+    ctx.journal.record({ subjectType: 'avatar', subjectId: avatarId, action: 'agents-set', details: { agents: updated.agents } });
+    return updated;
+  }
+
+  @Transaction()
+  @Returns('Avatar')
+  public async SuspendAvatar(ctx: LedgerContext, avatarId: string, reason: string): Promise<Avatar> {
+    const caller = callerOf(ctx);
+    const avatar = await loadAvatar(ctx, assertId('avatarId', avatarId));
+    const thing = await loadThing(ctx, avatar.thingId);
+    enforce(authorize(caller, 'avatar.manage', { avatar, thing }));
+    return this.setStatus(ctx, avatar, 'SUSPENDED', assertText('reason', reason));
+  }
+
+  @Transaction()
+  @Returns('Avatar')
+  public async ResumeAvatar(ctx: LedgerContext, avatarId: string): Promise<Avatar> {
+    const caller = callerOf(ctx);
+    const avatar = await loadAvatar(ctx, assertId('avatarId', avatarId));
+    enforce(authorize(caller, 'avatar.resume', { avatar }));
+    return this.setStatus(ctx, avatar, 'ACTIVE', undefined);
+  }
+
+  @Transaction(false)
+  @Returns('Avatar')
+  public async GetAvatar(ctx: LedgerContext, avatarId: string): Promise<Avatar> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    return loadAvatar(ctx, assertId('avatarId', avatarId));
+  }
+
+  /** Mapped avatars of a thing, optionally in one metaverse (metaverseId '' for all). */
+  @Transaction(false)
+  @Returns('Avatar[]')
+  public async ListAvatarsOfThing(ctx: LedgerContext, thingId: string, metaverseId: string): Promise<Avatar[]> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    const attrs = [assertId('thingId', thingId)];
+    if (metaverseId) attrs.push(assertId('metaverseId', metaverseId));
+    const index = await listByPartialKey<unknown>(ctx, KeyType.avatarByThing, attrs, 256);
+    const avatars: Avatar[] = [];
+    for (const { key } of index) {
+      const { attributes } = ctx.stub.splitCompositeKey(key);
+      avatars.push(await loadAvatar(ctx, attributes[2]));
+    }
+    return avatars;
+  }
+
+  /**
+   * Start migrating a data object between two avatars of the same thing in one metaverse (X2):
+   * both avatars active, the target's capability level covers the data's classification, and a
+   * backup reference is recorded for recovery.
+   */
+  @Transaction()
+  @Param('input', 'string', 'JSON {migrationId, sourceAvatarId, targetAvatarId, dataId, backupRef}')
+  @Returns('Migration')
+  public async StartMigration(ctx: LedgerContext, input: string): Promise<Migration> {
+    const caller = callerOf(ctx);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['migrationId', 'sourceAvatarId', 'targetAvatarId', 'dataId', 'backupRef']);
+    const migrationId = assertId('migrationId', body.migrationId);
+    const source = await loadAvatar(ctx, assertId('sourceAvatarId', body.sourceAvatarId));
+    const target = await loadAvatar(ctx, assertId('targetAvatarId', body.targetAvatarId));
+    const thing = await loadThing(ctx, source.thingId);
+    enforce(authorize(caller, 'migration.manage', { avatar: source, thing }));
+    if (source.avatarId === target.avatarId) throw conflict('source and target avatar are the same');
+    if (target.thingId !== source.thingId) throw conflict(`avatars ${source.avatarId} and ${target.avatarId} belong to different things`);
+    if (target.metaverseId !== source.metaverseId) throw conflict('migration stays within one metaverse; use a transfer across metaverses (X3)');
+    for (const a of [source, target]) if (a.status !== 'ACTIVE') throw denied(`avatar ${a.avatarId} is ${a.status}`);
+    const data = await loadData(ctx, assertId('dataId', body.dataId));
+    if (data.thingId !== source.thingId) throw conflict(`data ${data.dataId} is not data of thing ${source.thingId}`);
+    if (data.stage === 'DELETED') throw conflict(`data ${data.dataId} is deleted`);
+    const needed = classificationLevel(data.classification as Classification);
+    if (target.capabilityLevel < needed) {
+      throw denied(`target avatar ${target.avatarId} has capability level ${target.capabilityLevel}, data ${data.dataId} is ${data.classification} (needs ${needed})`);
+    }
+    const key = keys.migration(ctx.stub, migrationId);
+    if (await keyExists(ctx, key)) throw conflict(`migration ${migrationId} already exists`);
+    const now = txTime(ctx);
+    const migration: Migration = {
+      docType: 'migration',
+      migrationId,
+      thingId: source.thingId,
+      metaverseId: source.metaverseId,
+      sourceAvatarId: source.avatarId,
+      targetAvatarId: target.avatarId,
+      dataId: data.dataId,
+      dataSha256: data.sha256,
+      classification: data.classification,
+      targetCapabilityLevel: target.capabilityLevel,
+      backupRef: assertText('backupRef', body.backupRef, 512),
+      status: 'IN_PROGRESS',
+      startedBy: actorOf(caller),
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!migration.backupRef) throw conflict('backupRef is required: a migration needs a backup to recover from');
+    await putRecord(ctx, key, migration);
+    ctx.journal.record({ subjectType: 'migration', subjectId: migrationId, action: 'started', details: { source: source.avatarId, target: target.avatarId, dataId: data.dataId } });
+    ctx.journal.record({ subjectType: 'data', subjectId: data.dataId, action: 'migration-started', details: { migrationId } });
+    return migration;
+  }
+
+  @Transaction()
+  @Param('resultSha256', 'string', 'SHA-256 (hex) of the data as received by the target avatar; must equal the source fingerprint')
+  @Returns('Migration')
+  public async CompleteMigration(ctx: LedgerContext, migrationId: string, resultSha256: string): Promise<Migration> {
+    const migration = await this.loadOpenMigration(ctx, migrationId);
+    const hash = assertSha256('resultSha256', resultSha256);
+    if (hash !== migration.dataSha256) throw conflict(`resultSha256 does not match the migrated data's fingerprint; roll back from ${migration.backupRef}`);
+    return this.finish(ctx, migration, { status: 'COMPLETED', resultSha256: hash });
+  }
+
+  @Transaction()
+  @Returns('Migration')
+  public async RollbackMigration(ctx: LedgerContext, migrationId: string, reason: string): Promise<Migration> {
+    const migration = await this.loadOpenMigration(ctx, migrationId);
+    return this.finish(ctx, migration, { status: 'ROLLED_BACK', statusReason: assertText('reason', reason) });
+  }
+
+  @Transaction(false)
+  @Returns('Migration')
+  public async GetMigration(ctx: LedgerContext, migrationId: string): Promise<Migration> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    return mustGet<Migration>(ctx, keys.migration(ctx.stub, assertId('migrationId', migrationId)), `migration ${migrationId}`);
+  }
+
+  private async loadOpenMigration(ctx: LedgerContext, migrationId: string): Promise<Migration> {
+    const migration = await mustGet<Migration>(ctx, keys.migration(ctx.stub, assertId('migrationId', migrationId)), `migration ${migrationId}`);
+    const source = await loadAvatar(ctx, migration.sourceAvatarId);
+    const thing = await loadThing(ctx, migration.thingId);
+    // A suspended thing may still roll back, so only identity is checked here.
+    enforce(authorize(callerOf(ctx), 'avatar.manage', { avatar: source, thing }));
+    if (migration.status !== 'IN_PROGRESS') throw conflict(`migration ${migrationId} is already ${migration.status}`);
+    return migration;
+  }
+
+  private async finish(ctx: LedgerContext, migration: Migration, change: Partial<Migration>): Promise<Migration> {
+    const updated: Migration = { ...migration, ...change, updatedAt: txTime(ctx) };
+    await putRecord(ctx, keys.migration(ctx.stub, migration.migrationId), updated);
+    ctx.journal.record({ subjectType: 'migration', subjectId: migration.migrationId, action: updated.status.toLowerCase(), details: { backupRef: migration.backupRef } });
+    ctx.journal.record({ subjectType: 'data', subjectId: migration.dataId, action: `migration-${updated.status.toLowerCase()}`, details: { migrationId: migration.migrationId } });
+    return updated;
+  }
+
+  private async setStatus(ctx: LedgerContext, avatar: Avatar, status: AvatarStatus, reason: string | undefined): Promise<Avatar> {
+    if (avatar.status === 'UNMAPPED') throw conflict(`avatar ${avatar.avatarId} is UNMAPPED`);
+    if (avatar.status === status) throw conflict(`avatar ${avatar.avatarId} is already ${status}`);
+    const updated: Avatar = { ...avatar, status, statusReason: reason, suspendedByAlert: undefined, updatedAt: txTime(ctx) };
+    await saveAvatar(ctx, updated);
+    ctx.journal.record({ subjectType: 'avatar', subjectId: avatar.avatarId, action: status === 'ACTIVE' ? 'resumed' : 'suspended', details: reason ? { reason } : {} });
+    return updated;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Facts about the network this chaincode is deployed on. Peer organisations can endorse (they
+ * are the only MSPs usable in key-level endorsement policies and own the PII collections).
+ */
+export const PEER_ORG_MSPS: readonly string[] = ['IoTPlatformMSP', 'MetaverseAMSP', 'MetaverseBMSP'];
+
+/** The private data collection holding PII written by members of `mspId` (see chaincode/collections.json). */
+export function piiCollectionFor(mspId: string): string {
+  return `pii_${mspId}`;
+}
+
+export function isPeerOrg(mspId: string): boolean {
+  return PEER_ORG_MSPS.includes(mspId);
+}
+
+/** Upper bounds that keep every transaction's read and write sets small. */
+export const LIMITS = {
+  idLength: 128,
+  textLength: 1024,
+  publicKeyLength: 4096,
+  listLength: 64,
+  jobInputs: 100,
+  pageSize: 200,
+  historyEntries: 500,
+  transferLifetimeMs: 30 * 24 * 3600 * 1000,
+  grantLifetimeMs: 366 * 24 * 3600 * 1000,
+} as const;
+
+/** Name of the single chaincode event emitted by every state-changing transaction. */
+export const EVENT_NAME = 'mvsec.activity';

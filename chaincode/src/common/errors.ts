@@ -1,0 +1,21 @@
+/**
+ * Error messages start with a stable code so clients (the gateway) can map them to HTTP status:
+ * DENIED → 403, INVALID → 400, NOT_FOUND → 404, CONFLICT → 409, EXPIRED → 410.
+ */
+export type ErrorCode = 'DENIED' | 'INVALID' | 'NOT_FOUND' | 'CONFLICT' | 'EXPIRED';
+
+export class LedgerError extends Error {
+  constructor(
+    public readonly code: ErrorCode,
+    reason: string,
+  ) {
+    super(`${code}: ${reason}`);
+    this.name = 'LedgerError';
+  }
+}
+
+export const denied = (reason: string): LedgerError => new LedgerError('DENIED', reason);
+export const invalid = (reason: string): LedgerError => new LedgerError('INVALID', reason);
+export const notFound = (reason: string): LedgerError => new LedgerError('NOT_FOUND', reason);
+export const conflict = (reason: string): LedgerError => new LedgerError('CONFLICT', reason);
+export const expired = (reason: string): LedgerError => new LedgerError('EXPIRED', reason);

@@ -1,0 +1,328 @@
+import { Info, Param, Returns, Transaction } from '../common/decorators';
+import { decideWithGrants, loadAccessTarget } from '../access/access-target';
+import { authorize, enforce } from '../auth/authorization';
+import { actorOf, callerOf } from '../auth/identity';
+import { isPeerOrg, LIMITS, piiCollectionFor } from '../common/config';
+import { conflict, denied, invalid, notFound } from '../common/errors';
+import { keys, KeyType } from '../common/keys';
+import { LedgerContext, LedgerContract } from '../common/ledger-contract';
+import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
+import { fromBytes, toBytes } from '../common/serialization';
+import { isoOf, txMillis } from '../common/time';
+import {
+  assertBookmark,
+  assertBool,
+  assertEnum,
+  assertId,
+  assertInt,
+  assertOnlyFields,
+  assertPageSize,
+  assertSha256,
+  assertText,
+  assertTimestamp,
+  optionalId,
+  parseArray,
+  parseObject,
+} from '../common/validation';
+import { CLASSIFICATIONS, type DataFlowPolicy } from '../thing/thing-types';
+import { loadData, saveData } from './data-store';
+import { BatchAnchor, DataAnchor, DataAnchorPage, PiiRecord, PLACEMENTS, StorageLocation, Verification } from './data-types';
+import { type ProofStep, rootFromProof, sha256Hex } from './merkle';
+
+/** Transient-map key carrying PII: JSON {salt (≥32 chars), details (string)}. */
+export const PII_TRANSIENT_KEY = 'pii';
+
+/**
+ * Data anchors (fingerprint, size, category, classification, owner, storage, key id), Merkle-root
+ * batch anchors, lifecycle and deletion; PII only in the caller organisation's private collection
+ * (F2, S1, X5, X7, C3, M1).
+ */
+@Info({ title: 'DataContract', description: 'Data fingerprints, batch Merkle roots, lifecycle, PII in private collections (F2, S1, X5, X7, C3, M1)' })
+export class DataContract extends LedgerContract {
+  constructor() {
+    super('data');
+  }
+
+  @Transaction()
+  @Param(
+    'input',
+    'string',
+    'JSON {dataId, thingId, avatarId?, sha256, size, category, classification, storage: {placement: ON_PLATFORM|EXTERNAL, storeId, uri}, keyId?, encrypted, stage?: COLLECTED|STORED}; optional transient "pii": JSON {salt, details}',
+  )
+  @Returns('DataAnchor')
+  public async AnchorData(ctx: LedgerContext, input: string): Promise<DataAnchor> {
+    const caller = callerOf(ctx);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['dataId', 'thingId', 'avatarId', 'sha256', 'size', 'category', 'classification', 'storage', 'keyId', 'encrypted', 'stage']);
+    const dataId = assertId('dataId', body.dataId);
+    const thingId = assertId('thingId', body.thingId);
+    const avatarId = optionalId('avatarId', body.avatarId);
+    const storage = parseStorage(body.storage);
+    const keyId = optionalId('keyId', body.keyId);
+    const encrypted = assertBool('encrypted', body.encrypted);
+    const stage = body.stage === undefined ? 'COLLECTED' : assertEnum('stage', body.stage, ['COLLECTED', 'STORED'] as const);
+    const now = txMillis(ctx);
+
+    const target = await loadAccessTarget(ctx, avatarId ? 'AVATAR' : 'THING', avatarId ?? thingId);
+    if (target.thing.thingId !== thingId) throw conflict(`avatar ${avatarId} is not an avatar of thing ${thingId}`);
+    enforce(await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction: 'write', purpose: '*', now }));
+    checkPlacement(target.thing.policy, storage, encrypted, keyId, thingId);
+    const key = keys.data(ctx.stub, dataId);
+    if (await keyExists(ctx, key)) throw conflict(`data ${dataId} already exists; anchors are immutable, anchor a new version under a new id`);
+
+    const at = isoOf(now);
+    const anchor: DataAnchor = {
+      docType: 'data',
+      dataId,
+      thingId,
+      avatarId,
+      sha256: assertSha256('sha256', body.sha256),
+      size: assertInt('size', body.size, 0, Number.MAX_SAFE_INTEGER),
+      category: assertId('category', body.category),
+      classification: assertEnum('classification', body.classification, CLASSIFICATIONS),
+      owner: target.thing.owner,
+      ownerMspId: target.thing.mspId,
+      storage,
+      keyId,
+      encrypted,
+      stage,
+      lifecycle: [{ stage, at, by: actorOf(caller) }],
+      anchoredBy: actorOf(caller),
+      createdAt: at,
+      updatedAt: at,
+    };
+    const pii = ctx.stub.getTransient().get(PII_TRANSIENT_KEY);
+    if (pii && pii.length > 0) {
+      if (!isPeerOrg(caller.mspId)) throw denied(`${caller.mspId} has no peer and therefore no PII collection`);
+      const record = parsePii(dataId, piiCollectionFor(caller.mspId), pii);
+      anchor.piiCollection = record.collection;
+      anchor.piiHash = piiHashOf(record.salt, record.details);
+      await ctx.stub.putPrivateData(record.collection, keys.pii(ctx.stub, dataId), toBytes(record));
+    }
+    await saveData(ctx, anchor);
+    await putIndex(ctx, keys.dataByThing(ctx.stub, thingId, dataId));
+    ctx.journal.record({
+      subjectType: 'data',
+      subjectId: dataId,
+      action: 'anchored',
+      details: { thingId, sha256: anchor.sha256, stage, ...(anchor.piiHash ? { piiHash: anchor.piiHash, piiCollection: anchor.piiCollection } : {}) },
+    });
+    return anchor;
+  }
+
+  /** Anchor the Merkle root of a batch of readings (each reading then has an inclusion proof). */
+  @Transaction()
+  @Param('input', 'string', 'JSON {batchId, thingId, merkleRoot, leafCount, firstReadingAt, lastReadingAt, storage?: {placement, storeId, uri}}')
+  @Returns('BatchAnchor')
+  public async AnchorBatch(ctx: LedgerContext, input: string): Promise<BatchAnchor> {
+    const caller = callerOf(ctx);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['batchId', 'thingId', 'merkleRoot', 'leafCount', 'firstReadingAt', 'lastReadingAt', 'storage']);
+    const batchId = assertId('batchId', body.batchId);
+    const thingId = assertId('thingId', body.thingId);
+    const firstReadingAt = assertTimestamp('firstReadingAt', body.firstReadingAt);
+    const lastReadingAt = assertTimestamp('lastReadingAt', body.lastReadingAt);
+    if (firstReadingAt > lastReadingAt) throw invalid('firstReadingAt is after lastReadingAt');
+    const now = txMillis(ctx);
+    const target = await loadAccessTarget(ctx, 'THING', thingId);
+    enforce(await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction: 'write', purpose: '*', now }));
+    const key = keys.batch(ctx.stub, batchId);
+    if (await keyExists(ctx, key)) throw conflict(`batch ${batchId} already exists`);
+    const storage = body.storage === undefined ? undefined : parseStorage(body.storage);
+    if (storage) checkPlacement(target.thing.policy, storage, true, 'batch', thingId);
+    const batch: BatchAnchor = {
+      docType: 'batch',
+      batchId,
+      thingId,
+      merkleRoot: assertSha256('merkleRoot', body.merkleRoot),
+      leafCount: assertInt('leafCount', body.leafCount, 1, 1_000_000),
+      firstReadingAt,
+      lastReadingAt,
+      storage,
+      anchoredBy: actorOf(caller),
+      createdAt: isoOf(now),
+    };
+    await putRecord(ctx, key, batch);
+    ctx.journal.record({ subjectType: 'batch', subjectId: batchId, action: 'anchored', details: { thingId, merkleRoot: batch.merkleRoot, leafCount: batch.leafCount } });
+    ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'batch-anchored', details: { batchId } });
+    return batch;
+  }
+
+  /** Record a lifecycle step: STORED (needs write) or SHARED (needs share for `purpose`). */
+  @Transaction()
+  @Param('stage', 'string', 'STORED | SHARED')
+  @Returns('DataAnchor')
+  public async RecordLifecycle(ctx: LedgerContext, dataId: string, stage: string, purpose: string, note: string): Promise<DataAnchor> {
+    const caller = callerOf(ctx);
+    const next = assertEnum('stage', stage, ['STORED', 'SHARED'] as const);
+    const why = purpose === '*' ? '*' : assertId('purpose', purpose);
+    const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
+    const now = txMillis(ctx);
+    enforce(await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction: next === 'SHARED' ? 'share' : 'write', purpose: why, now }));
+    const data = target.data!;
+    const at = isoOf(now);
+    const updated: DataAnchor = {
+      ...data,
+      stage: next,
+      lifecycle: [...data.lifecycle, { stage: next, at, by: actorOf(caller), note: assertText('note', note, 256) }],
+      updatedAt: at,
+    };
+    await saveData(ctx, updated);
+    ctx.journal.record({ subjectType: 'data', subjectId: data.dataId, action: next.toLowerCase(), details: { purpose: why } });
+    return updated;
+  }
+
+  /**
+   * Deletion as a recorded lifecycle step (X7): the anchor stays (fingerprint only) with stage
+   * DELETED; the PII is purged when the caller belongs to the organisation holding it (otherwise
+   * a member of that organisation calls PurgePII). Off-chain erase and key destruction follow.
+   */
+  @Transaction()
+  @Returns('DataAnchor')
+  public async DeleteData(ctx: LedgerContext, dataId: string, reason: string): Promise<DataAnchor> {
+    const caller = callerOf(ctx);
+    const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
+    const now = txMillis(ctx);
+    enforce(await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction: 'delete', purpose: '*', now }));
+    const data = target.data!;
+    const at = isoOf(now);
+    const updated: DataAnchor = {
+      ...data,
+      stage: 'DELETED',
+      lifecycle: [...data.lifecycle, { stage: 'DELETED', at, by: actorOf(caller), note: assertText('reason', reason, 256) }],
+      updatedAt: at,
+    };
+    let piiPurged = false;
+    if (data.piiCollection && data.piiCollection === piiCollectionFor(caller.mspId)) {
+      await ctx.stub.purgePrivateData(data.piiCollection, keys.pii(ctx.stub, data.dataId));
+      piiPurged = true;
+    }
+    await saveData(ctx, updated);
+    ctx.journal.record({ subjectType: 'data', subjectId: data.dataId, action: 'deleted', details: { reason: updated.lifecycle[updated.lifecycle.length - 1].note, piiPurged } });
+    return updated;
+  }
+
+  /** Purge the PII of deleted data from the caller organisation's collection. */
+  @Transaction()
+  @Returns('DataAnchor')
+  public async PurgePII(ctx: LedgerContext, dataId: string): Promise<DataAnchor> {
+    const caller = callerOf(ctx);
+    const data = await loadData(ctx, assertId('dataId', dataId));
+    if (data.stage !== 'DELETED') throw conflict(`data ${dataId} is ${data.stage}; delete it first`);
+    if (!data.piiCollection) throw conflict(`data ${dataId} has no PII`);
+    if (data.piiCollection !== piiCollectionFor(caller.mspId)) throw denied(`PII of ${dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
+    if (caller.role !== 'admin') throw denied(`purging PII needs an admin of ${caller.mspId}`);
+    await ctx.stub.purgePrivateData(data.piiCollection, keys.pii(ctx.stub, dataId));
+    ctx.journal.record({ subjectType: 'data', subjectId: dataId, action: 'pii-purged', details: { collection: data.piiCollection } });
+    return data;
+  }
+
+  @Transaction(false)
+  @Returns('DataAnchor')
+  public async GetData(ctx: LedgerContext, dataId: string): Promise<DataAnchor> {
+    const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
+    if (target.data!.stage === 'DELETED' && ['auditor', 'monitor'].includes(callerOf(ctx).role ?? '')) return target.data!;
+    enforce(await decideWithGrants(ctx, callerOf(ctx), 'data.read', { target, now: txMillis(ctx) }));
+    return target.data!;
+  }
+
+  /** Does `sha256` match the anchored fingerprint? Any member with a role may verify. */
+  @Transaction(false)
+  @Returns('Verification')
+  public async VerifyData(ctx: LedgerContext, dataId: string, sha256: string): Promise<Verification> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    const data = await loadData(ctx, assertId('dataId', dataId));
+    const hash = assertSha256('sha256', sha256);
+    if (data.stage === 'DELETED') return { valid: false, reason: `data ${dataId} is deleted` };
+    return data.sha256 === hash ? { valid: true, reason: 'fingerprint matches' } : { valid: false, reason: 'fingerprint differs from the anchor' };
+  }
+
+  /** PII of a data object: only on a peer of the holding organisation, for a caller of that organisation with read access. */
+  @Transaction(false)
+  @Returns('PiiRecord')
+  public async GetPII(ctx: LedgerContext, dataId: string): Promise<PiiRecord> {
+    const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
+    enforce(await decideWithGrants(ctx, callerOf(ctx), 'pii.read', { target, now: txMillis(ctx) }));
+    const data = target.data!;
+    const bytes = await ctx.stub.getPrivateData(data.piiCollection!, keys.pii(ctx.stub, dataId));
+    if (!bytes || bytes.length === 0) throw notFound(`PII of ${dataId} is not on this peer (purged, or the peer is not a member of ${data.piiCollection})`);
+    return fromBytes<PiiRecord>(bytes);
+  }
+
+  @Transaction(false)
+  @Returns('BatchAnchor')
+  public async GetBatch(ctx: LedgerContext, batchId: string): Promise<BatchAnchor> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    return mustGet<BatchAnchor>(ctx, keys.batch(ctx.stub, assertId('batchId', batchId)), `batch ${batchId}`);
+  }
+
+  /** Verify that a reading (its SHA-256) is in a batch, given its proof [{position: L|R, sha256}] from the leaf up. */
+  @Transaction(false)
+  @Param('proof', 'string', 'JSON array [{position: "L"|"R", sha256}] of sibling hashes from the leaf up')
+  @Returns('Verification')
+  public async VerifyInclusion(ctx: LedgerContext, batchId: string, leafSha256: string, proof: string): Promise<Verification> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    const batch = await mustGet<BatchAnchor>(ctx, keys.batch(ctx.stub, assertId('batchId', batchId)), `batch ${batchId}`);
+    const leaf = assertSha256('leafSha256', leafSha256);
+    const steps = parseArray('proof', proof);
+    if (steps.length > 64) throw invalid('proof is longer than 64 steps');
+    const path: ProofStep[] = steps.map((s, i) => {
+      const step = s as Record<string, unknown>;
+      return { position: assertEnum(`proof[${i}].position`, step?.position, ['L', 'R'] as const), sha256: assertSha256(`proof[${i}].sha256`, step?.sha256) };
+    });
+    return rootFromProof(leaf, path) === batch.merkleRoot
+      ? { valid: true, reason: `reading is included in batch ${batchId}` }
+      : { valid: false, reason: 'proof does not lead to the anchored Merkle root' };
+  }
+
+  /** Paged anchors of a thing (evaluate-only): for its controllers, grantees with read, auditors and monitors. */
+  @Transaction(false)
+  @Returns('DataAnchorPage')
+  public async ListDataOfThing(ctx: LedgerContext, thingId: string, pageSize: string, bookmark: string): Promise<DataAnchorPage> {
+    const target = await loadAccessTarget(ctx, 'THING', assertId('thingId', thingId));
+    enforce(await decideWithGrants(ctx, callerOf(ctx), 'data.read', { target, now: txMillis(ctx) }));
+    const page = await pageByPartialKey<unknown>(ctx, KeyType.dataByThing, [thingId], assertPageSize(pageSize), assertBookmark(bookmark));
+    const items: DataAnchor[] = [];
+    for (const { key } of page.items) items.push(await loadData(ctx, ctx.stub.splitCompositeKey(key).attributes[1]));
+    return { items, bookmark: page.bookmark };
+  }
+}
+
+function parseStorage(value: unknown): StorageLocation {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('storage must be {placement, storeId, uri}');
+  const s = value as Record<string, unknown>;
+  assertOnlyFields('storage', s, ['placement', 'storeId', 'uri']);
+  return {
+    placement: assertEnum('storage.placement', s.placement, PLACEMENTS),
+    storeId: assertId('storage.storeId', s.storeId),
+    uri: assertText('storage.uri', s.uri ?? '', 1024),
+  };
+}
+
+/** Storage placement and protection must follow the thing's policy (X5). */
+function checkPlacement(policy: DataFlowPolicy, storage: StorageLocation, encrypted: boolean, keyId: string | undefined, thingId: string): void {
+  if (policy.storage !== 'ANY' && policy.storage !== storage.placement) {
+    throw denied(`thing ${thingId}'s policy stores data ${policy.storage}, not ${storage.placement}`);
+  }
+  if (storage.placement === 'EXTERNAL' && policy.storageIds.length > 0 && !policy.storageIds.includes(storage.storeId)) {
+    throw denied(`thing ${thingId}'s policy does not allow store ${storage.storeId}`);
+  }
+  if (policy.encryptionRequired && (!encrypted || !keyId)) {
+    throw denied(`thing ${thingId}'s policy requires encrypted data with a keyId`);
+  }
+}
+
+function parsePii(dataId: string, collection: string, bytes: Uint8Array): PiiRecord {
+  if (bytes.length > LIMITS.textLength * 16) throw invalid('transient pii is larger than 16 KiB');
+  const body = parseObject('transient pii', Buffer.from(bytes).toString('utf8'));
+  assertOnlyFields('transient pii', body, ['salt', 'details']);
+  const salt = assertText('transient pii.salt', body.salt, 256);
+  if (salt.length < 32) throw invalid('transient pii.salt must be at least 32 characters of client-side randomness');
+  if (typeof body.details !== 'string' || body.details.length === 0) throw invalid('transient pii.details must be a non-empty string');
+  return { dataId, salt, details: body.details, collection };
+}
+
+/** The salted fingerprint of PII kept on the shared ledger: SHA-256 of `${salt}:${details}`. */
+export function piiHashOf(salt: string, details: string): string {
+  return sha256Hex(`${salt}:${details}`);
+}

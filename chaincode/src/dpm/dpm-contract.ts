@@ -1,0 +1,171 @@
+import { Info, Param, Returns, Transaction } from '../common/decorators';
+import { authorize, enforce } from '../auth/authorization';
+import { actorOf, callerOf } from '../auth/identity';
+import { LIMITS } from '../common/config';
+import { conflict, invalid } from '../common/errors';
+import { keys, KeyType } from '../common/keys';
+import { LedgerContext, LedgerContract } from '../common/ledger-contract';
+import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
+import { isoOf, txMillis } from '../common/time';
+import { assertBookmark, assertId, assertIdList, assertOnlyFields, assertPageSize, assertSha256, assertText, assertTimestamp, optionalId, parseObject } from '../common/validation';
+import { loadData } from '../data/data-store';
+import { sha256Hex } from '../data/merkle';
+import type { DataAnchor } from '../data/data-types';
+import { loadActivePlatform, loadPlatform } from '../platform/platform-store';
+import { loadThing } from '../thing/thing-store';
+import type { Thing } from '../thing/thing-types';
+import { DpmJob, DpmJobPage, JobInput, type JobStatus } from './dpm-types';
+
+/** Digest binding a job's inputs: SHA-256 of the inputs' fingerprints joined by ',' in input order. */
+export function inputsDigestOf(inputs: JobInput[]): string {
+  return sha256Hex(inputs.map((i) => i.sha256).join(','));
+}
+
+/**
+ * External data processing and management (R6, X4, F3): jobs accepted only where every input's
+ * policy allows the provider and the purpose; only the provider's own identity accepts, records
+ * the receipt, or fails the job.
+ */
+@Info({ title: 'DpmContract', description: 'DPM jobs, provider acceptance and signed receipts (R6, X4, F3)' })
+export class DpmContract extends LedgerContract {
+  constructor() {
+    super('dpm');
+  }
+
+  @Transaction()
+  @Param('input', 'string', 'JSON {jobId, metaverseId (requesting metaverse of the caller MSP), providerId (DPM platform), inputs: [dataId], purpose, envelopeSha256 (hash of the encrypted, encapsulated input package)}')
+  @Returns('DpmJob')
+  public async SubmitJob(ctx: LedgerContext, input: string): Promise<DpmJob> {
+    const caller = callerOf(ctx);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['jobId', 'metaverseId', 'providerId', 'inputs', 'purpose', 'envelopeSha256']);
+    const jobId = assertId('jobId', body.jobId);
+    const inputIds = assertIdList('inputs', body.inputs, LIMITS.jobInputs);
+    if (inputIds.length === 0) throw invalid('inputs must name at least one dataId');
+    const purpose = assertId('purpose', body.purpose);
+    const envelopeSha256 = assertSha256('envelopeSha256', body.envelopeSha256);
+    const metaverse = await loadActivePlatform(ctx, assertId('metaverseId', body.metaverseId), 'METAVERSE');
+    const provider = await loadActivePlatform(ctx, assertId('providerId', body.providerId), 'DPM');
+    const key = keys.job(ctx.stub, jobId);
+    if (await keyExists(ctx, key)) throw conflict(`job ${jobId} already exists`);
+    const things = new Map<string, Thing>();
+    const inputs: { data: DataAnchor; thing: Thing }[] = [];
+    for (const dataId of inputIds) {
+      const data = await loadData(ctx, dataId);
+      let thing = things.get(data.thingId);
+      if (!thing) {
+        thing = await loadThing(ctx, data.thingId);
+        things.set(thing.thingId, thing);
+      }
+      inputs.push({ data, thing });
+    }
+    enforce(authorize(caller, 'dpm.submit', { metaverse, provider, purpose, inputs }));
+    const jobInputs: JobInput[] = inputs.map(({ data }) => ({ dataId: data.dataId, sha256: data.sha256 }));
+    const at = isoOf(txMillis(ctx));
+    const job: DpmJob = {
+      docType: 'job',
+      jobId,
+      metaverseId: metaverse.platformId,
+      requesterMspId: metaverse.mspId,
+      providerId: provider.platformId,
+      providerMspId: provider.mspId,
+      inputs: jobInputs,
+      inputsDigest: inputsDigestOf(jobInputs),
+      envelopeSha256,
+      purpose,
+      status: 'SUBMITTED',
+      submittedBy: actorOf(caller),
+      createdAt: at,
+      updatedAt: at,
+    };
+    await putRecord(ctx, key, job);
+    await putIndex(ctx, keys.jobByProvider(ctx.stub, provider.platformId, jobId));
+    ctx.journal.record({ subjectType: 'job', subjectId: jobId, action: 'submitted', details: { providerId: provider.platformId, purpose, inputs: inputIds } });
+    for (const dataId of inputIds) ctx.journal.record({ subjectType: 'data', subjectId: dataId, action: 'sent-to-dpm', details: { jobId, providerId: provider.platformId } });
+    return job;
+  }
+
+  @Transaction()
+  @Returns('DpmJob')
+  public async AcceptJob(ctx: LedgerContext, jobId: string): Promise<DpmJob> {
+    const job = await this.forProvider(ctx, jobId, ['SUBMITTED']);
+    return this.save(ctx, { ...job, status: 'ACCEPTED' }, 'accepted', {});
+  }
+
+  @Transaction()
+  @Param('receipt', 'string', 'JSON {outputSha256, startedAt (ISO), endedAt (ISO), summary (what was done), outputLocation?, inputsDigest? (must equal the job\'s)}')
+  @Returns('DpmJob')
+  public async RecordReceipt(ctx: LedgerContext, jobId: string, receipt: string): Promise<DpmJob> {
+    const job = await this.forProvider(ctx, jobId, ['ACCEPTED']);
+    const body = parseObject('receipt', receipt);
+    assertOnlyFields('receipt', body, ['outputSha256', 'startedAt', 'endedAt', 'summary', 'outputLocation', 'inputsDigest']);
+    const startedAt = assertTimestamp('startedAt', body.startedAt);
+    const endedAt = assertTimestamp('endedAt', body.endedAt);
+    const now = txMillis(ctx);
+    if (startedAt > endedAt) throw invalid('startedAt is after endedAt');
+    if (Date.parse(endedAt) > now) throw invalid('endedAt is after the transaction time');
+    if (Date.parse(startedAt) < Date.parse(job.createdAt)) throw invalid('startedAt is before the job was submitted');
+    if (body.inputsDigest !== undefined && assertSha256('inputsDigest', body.inputsDigest) !== job.inputsDigest) {
+      throw conflict('inputsDigest does not match the inputs the job was submitted with');
+    }
+    const updated: DpmJob = {
+      ...job,
+      status: 'COMPLETED',
+      receipt: {
+        outputSha256: assertSha256('outputSha256', body.outputSha256),
+        inputsDigest: job.inputsDigest,
+        startedAt,
+        endedAt,
+        summary: assertText('summary', body.summary, 1024),
+        outputLocation: optionalId('outputLocation', body.outputLocation),
+        recordedBy: actorOf(callerOf(ctx)),
+        recordedAt: isoOf(now),
+      },
+    };
+    return this.save(ctx, updated, 'completed', { outputSha256: updated.receipt!.outputSha256, startedAt, endedAt });
+  }
+
+  @Transaction()
+  @Returns('DpmJob')
+  public async FailJob(ctx: LedgerContext, jobId: string, reason: string): Promise<DpmJob> {
+    const job = await this.forProvider(ctx, jobId, ['SUBMITTED', 'ACCEPTED']);
+    return this.save(ctx, { ...job, status: 'FAILED', statusReason: assertText('reason', reason) }, 'failed', { reason });
+  }
+
+  @Transaction(false)
+  @Returns('DpmJob')
+  public async GetJob(ctx: LedgerContext, jobId: string): Promise<DpmJob> {
+    const job = await mustGet<DpmJob>(ctx, keys.job(ctx.stub, assertId('jobId', jobId)), `job ${jobId}`);
+    enforce(authorize(callerOf(ctx), 'dpm.read', { job }));
+    return job;
+  }
+
+  /** Jobs addressed to a provider, paged (evaluate-only): for the provider's MSP, auditors and monitors. */
+  @Transaction(false)
+  @Returns('DpmJobPage')
+  public async ListJobsByProvider(ctx: LedgerContext, providerId: string, pageSize: string, bookmark: string): Promise<DpmJobPage> {
+    const caller = callerOf(ctx);
+    const provider = await loadPlatform(ctx, assertId('providerId', providerId));
+    enforce(authorize(caller, 'dpm.read', { job: { providerMspId: provider.mspId, requesterMspId: provider.mspId, jobId: `of ${providerId}` } as DpmJob }));
+    const page = await pageByPartialKey<unknown>(ctx, KeyType.jobByProvider, [providerId], assertPageSize(pageSize), assertBookmark(bookmark));
+    const items: DpmJob[] = [];
+    for (const { key } of page.items) {
+      items.push(await mustGet<DpmJob>(ctx, keys.job(ctx.stub, ctx.stub.splitCompositeKey(key).attributes[1]), 'job'));
+    }
+    return { items, bookmark: page.bookmark };
+  }
+
+  private async forProvider(ctx: LedgerContext, jobId: string, from: JobStatus[]): Promise<DpmJob> {
+    const job = await mustGet<DpmJob>(ctx, keys.job(ctx.stub, assertId('jobId', jobId)), `job ${jobId}`);
+    enforce(authorize(callerOf(ctx), 'dpm.provider', { job }));
+    if (!from.includes(job.status)) throw conflict(`job ${jobId} is ${job.status}; expected ${from.join(' or ')}`);
+    return job;
+  }
+
+  private async save(ctx: LedgerContext, job: DpmJob, action: string, details: Record<string, unknown>): Promise<DpmJob> {
+    const updated = { ...job, updatedAt: isoOf(txMillis(ctx)) };
+    await putRecord(ctx, keys.job(ctx.stub, job.jobId), updated);
+    ctx.journal.record({ subjectType: 'job', subjectId: job.jobId, action, details });
+    return updated;
+  }
+}

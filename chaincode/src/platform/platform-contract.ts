@@ -1,0 +1,185 @@
+import { Info, Param, Returns, Transaction } from '../common/decorators';
+import { actorOf, callerOf } from '../auth/identity';
+import { authorize, enforce } from '../auth/authorization';
+import { requirePeersOf } from '../common/endorsement';
+import { conflict, notFound } from '../common/errors';
+import { keys } from '../common/keys';
+import { LedgerContext, LedgerContract } from '../common/ledger-contract';
+import { getRecord, keyExists, putRecord } from '../common/state';
+import { txTime } from '../common/time';
+import { assertEnum, assertId, assertInt, assertOnlyFields, assertText, parseObject } from '../common/validation';
+import { loadActivePlatform, loadPlatform } from './platform-store';
+import { Federation, federationIdOf, MAX_CAPABILITY_LEVEL, Platform, PLATFORM_TYPES } from './platform-types';
+
+/**
+ * Platforms (metaverse, IoT, DPM, storage) bound to the MSP that registered them, and federation
+ * between two metaverse platforms, which both sides must sign (R5, X3).
+ */
+@Info({ title: 'PlatformContract', description: 'Platform registry and metaverse federation (R5, X3, A2)' })
+export class PlatformContract extends LedgerContract {
+  constructor() {
+    super('platform');
+  }
+
+  @Transaction()
+  @Param('input', 'string', 'JSON {platformId, type: METAVERSE|IOT|DPM|STORAGE, name, capabilityLevel: 0..3, endpoint?}')
+  @Returns('Platform')
+  public async RegisterPlatform(ctx: LedgerContext, input: string): Promise<Platform> {
+    const caller = callerOf(ctx);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['platformId', 'type', 'name', 'capabilityLevel', 'endpoint']);
+    const now = txTime(ctx);
+    const platform: Platform = {
+      docType: 'platform',
+      platformId: assertId('platformId', body.platformId),
+      type: assertEnum('type', body.type, PLATFORM_TYPES),
+      name: assertText('name', body.name ?? '', 128),
+      mspId: caller.mspId,
+      capabilityLevel: assertInt('capabilityLevel', body.capabilityLevel, 0, MAX_CAPABILITY_LEVEL),
+      endpoint: body.endpoint === undefined ? undefined : assertText('endpoint', body.endpoint, 512),
+      status: 'ACTIVE',
+      registeredBy: actorOf(caller),
+      createdAt: now,
+      updatedAt: now,
+    };
+    enforce(authorize(caller, 'platform.register', { platform }));
+    const key = keys.platform(ctx.stub, platform.platformId);
+    if (await keyExists(ctx, key)) throw conflict(`platform ${platform.platformId} already exists`);
+    await putRecord(ctx, key, platform);
+    ctx.journal.record({ subjectType: 'platform', subjectId: platform.platformId, action: 'registered', details: { type: platform.type, mspId: platform.mspId } });
+    return platform;
+  }
+
+  @Transaction()
+  @Param('input', 'string', 'JSON {name?, capabilityLevel?, endpoint?}')
+  @Returns('Platform')
+  public async UpdatePlatform(ctx: LedgerContext, platformId: string, input: string): Promise<Platform> {
+    const caller = callerOf(ctx);
+    const platform = await loadPlatform(ctx, assertId('platformId', platformId));
+    enforce(authorize(caller, 'platform.manage', { platform }));
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['name', 'capabilityLevel', 'endpoint']);
+    const updated: Platform = {
+      ...platform,
+      name: body.name === undefined ? platform.name : assertText('name', body.name, 128),
+      capabilityLevel: body.capabilityLevel === undefined ? platform.capabilityLevel : assertInt('capabilityLevel', body.capabilityLevel, 0, MAX_CAPABILITY_LEVEL),
+      endpoint: body.endpoint === undefined ? platform.endpoint : assertText('endpoint', body.endpoint, 512),
+      updatedAt: txTime(ctx),
+    };
+    await putRecord(ctx, keys.platform(ctx.stub, platformId), updated);
+    ctx.journal.record({ subjectType: 'platform', subjectId: platformId, action: 'updated', details: { capabilityLevel: updated.capabilityLevel } });
+    return updated;
+  }
+
+  @Transaction()
+  @Returns('Platform')
+  public async SuspendPlatform(ctx: LedgerContext, platformId: string, reason: string): Promise<Platform> {
+    return this.setStatus(ctx, platformId, 'SUSPENDED', assertText('reason', reason));
+  }
+
+  @Transaction()
+  @Returns('Platform')
+  public async ResumePlatform(ctx: LedgerContext, platformId: string): Promise<Platform> {
+    return this.setStatus(ctx, platformId, 'ACTIVE', undefined);
+  }
+
+  @Transaction(false)
+  @Returns('Platform')
+  public async GetPlatform(ctx: LedgerContext, platformId: string): Promise<Platform> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    return loadPlatform(ctx, assertId('platformId', platformId));
+  }
+
+  /** The caller's side (platformId, an ACTIVE metaverse of the caller's MSP) proposes federation with peerPlatformId. */
+  @Transaction()
+  @Param('terms', 'string', 'free text of what the federation covers (≤1024 characters)')
+  @Returns('Federation')
+  public async ProposeFederation(ctx: LedgerContext, platformId: string, peerPlatformId: string, terms: string): Promise<Federation> {
+    const caller = callerOf(ctx);
+    assertId('platformId', platformId);
+    assertId('peerPlatformId', peerPlatformId);
+    if (platformId === peerPlatformId) throw conflict('a platform cannot federate with itself');
+    const platform = await loadActivePlatform(ctx, platformId, 'METAVERSE');
+    enforce(authorize(caller, 'federation.propose', { platform }));
+    const peer = await loadActivePlatform(ctx, peerPlatformId, 'METAVERSE');
+    const key = keys.federation(ctx.stub, platformId, peerPlatformId);
+    const existing = await getRecord<Federation>(ctx, key);
+    if (existing && existing.status !== 'REVOKED') throw conflict(`federation ${existing.federationId} is already ${existing.status}`);
+    const now = txTime(ctx);
+    const federation: Federation = {
+      docType: 'federation',
+      federationId: federationIdOf(platformId, peerPlatformId),
+      proposerPlatformId: platformId,
+      proposerMspId: platform.mspId,
+      accepterPlatformId: peerPlatformId,
+      accepterMspId: peer.mspId,
+      terms: assertText('terms', terms),
+      status: 'PROPOSED',
+      proposedBy: actorOf(caller),
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    };
+    await putRecord(ctx, key, federation);
+    // Double verification: every later change of this federation needs both MSPs' peers.
+    await requirePeersOf(ctx, key, [platform.mspId, peer.mspId]);
+    ctx.journal.record({ subjectType: 'federation', subjectId: federation.federationId, action: 'proposed', details: { by: platformId } });
+    return federation;
+  }
+
+  /** The other side (platformId, the caller's metaverse) accepts the federation proposed by peerPlatformId. */
+  @Transaction()
+  @Returns('Federation')
+  public async AcceptFederation(ctx: LedgerContext, platformId: string, peerPlatformId: string): Promise<Federation> {
+    const caller = callerOf(ctx);
+    assertId('platformId', platformId);
+    assertId('peerPlatformId', peerPlatformId);
+    const platform = await loadActivePlatform(ctx, platformId, 'METAVERSE');
+    enforce(authorize(caller, 'federation.accept', { platform }));
+    await loadActivePlatform(ctx, peerPlatformId, 'METAVERSE');
+    const key = keys.federation(ctx.stub, platformId, peerPlatformId);
+    const federation = await getRecord<Federation>(ctx, key);
+    if (!federation || federation.status !== 'PROPOSED') throw conflict(`no proposed federation between ${platformId} and ${peerPlatformId}`);
+    if (federation.accepterPlatformId !== platformId) throw conflict(`federation ${federation.federationId} must be accepted by ${federation.accepterPlatformId}, not by its proposer`);
+    const updated: Federation = { ...federation, status: 'ACTIVE', acceptedBy: actorOf(caller), updatedAt: txTime(ctx) };
+    await putRecord(ctx, key, updated);
+    ctx.journal.record({ subjectType: 'federation', subjectId: federation.federationId, action: 'accepted', details: { by: platformId } });
+    return updated;
+  }
+
+  @Transaction()
+  @Returns('Federation')
+  public async RevokeFederation(ctx: LedgerContext, platformId: string, peerPlatformId: string, reason: string): Promise<Federation> {
+    const caller = callerOf(ctx);
+    assertId('platformId', platformId);
+    assertId('peerPlatformId', peerPlatformId);
+    const key = keys.federation(ctx.stub, platformId, peerPlatformId);
+    const federation = await getRecord<Federation>(ctx, key);
+    if (!federation || federation.status === 'REVOKED') throw conflict(`no federation to revoke between ${platformId} and ${peerPlatformId}`);
+    enforce(authorize(caller, 'federation.revoke', { federation }));
+    const updated: Federation = { ...federation, status: 'REVOKED', revokedBy: actorOf(caller), statusReason: assertText('reason', reason), updatedAt: txTime(ctx) };
+    await putRecord(ctx, key, updated);
+    ctx.journal.record({ subjectType: 'federation', subjectId: federation.federationId, action: 'revoked', details: { reason: updated.statusReason } });
+    return updated;
+  }
+
+  @Transaction(false)
+  @Returns('Federation')
+  public async GetFederation(ctx: LedgerContext, platformId: string, peerPlatformId: string): Promise<Federation> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    const key = keys.federation(ctx.stub, assertId('platformId', platformId), assertId('peerPlatformId', peerPlatformId));
+    const federation = await getRecord<Federation>(ctx, key);
+    if (!federation) throw notFound(`no federation between ${platformId} and ${peerPlatformId}`);
+    return federation;
+  }
+
+  private async setStatus(ctx: LedgerContext, platformId: string, status: Platform['status'], reason: string | undefined): Promise<Platform> {
+    const caller = callerOf(ctx);
+    const platform = await loadPlatform(ctx, assertId('platformId', platformId));
+    enforce(authorize(caller, 'platform.manage', { platform }));
+    if (platform.status === status) throw conflict(`platform ${platformId} is already ${status}`);
+    const updated: Platform = { ...platform, status, statusReason: reason, updatedAt: txTime(ctx) };
+    await putRecord(ctx, keys.platform(ctx.stub, platformId), updated);
+    ctx.journal.record({ subjectType: 'platform', subjectId: platformId, action: status === 'ACTIVE' ? 'resumed' : 'suspended', details: reason ? { reason } : {} });
+    return updated;
+  }
+}

@@ -1,0 +1,149 @@
+import { Info, Param, Returns, Transaction } from '../common/decorators';
+import { authorize, enforce } from '../auth/authorization';
+import { actorOf, callerOf } from '../auth/identity';
+import { conflict, invalid } from '../common/errors';
+import { keys } from '../common/keys';
+import { LedgerContext, LedgerContract } from '../common/ledger-contract';
+import { keyExists } from '../common/state';
+import { txTime } from '../common/time';
+import { assertEnum, assertId, assertIdList, assertOnlyFields, assertText, optionalId, parseArray, parseObject } from '../common/validation';
+import { loadActivePlatform } from '../platform/platform-store';
+import { loadThing, parsePolicy, saveThing } from './thing-store';
+import { ACCESS_MODES, CLASSIFICATIONS, Thing, THING_KINDS, ThingStatus } from './thing-types';
+
+/** Things: identity, access mode (F4), owner, agents, status and data-flow policy (X5). */
+@Info({ title: 'ThingContract', description: 'Things, their agents, status and data-flow policy (F4, X5, A2)' })
+export class ThingContract extends LedgerContract {
+  constructor() {
+    super('thing');
+  }
+
+  @Transaction()
+  @Param(
+    'input',
+    'string',
+    'JSON {thingId, platformId (IoT platform of the caller MSP), name?, kind: SENSOR|DEVICE|SYSTEM|GATEWAY, accessMode: AUTONOMOUS|GATEWAY, gatewayId? (registered GATEWAY thing), publicKey, owner? (principal; default caller), classification: PUBLIC|INTERNAL|CONFIDENTIAL|RESTRICTED, agents?: [principal], policy?: DataFlowPolicy}',
+  )
+  @Returns('Thing')
+  public async RegisterThing(ctx: LedgerContext, input: string): Promise<Thing> {
+    const caller = callerOf(ctx);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['thingId', 'platformId', 'name', 'kind', 'accessMode', 'gatewayId', 'publicKey', 'owner', 'classification', 'agents', 'policy']);
+    const thingId = assertId('thingId', body.thingId);
+    const platformId = assertId('platformId', body.platformId);
+    const owner = optionalId('owner', body.owner) ?? caller.principal;
+    if (!owner) throw invalid('owner is required when the caller certificate has no principal attribute');
+    const accessMode = assertEnum('accessMode', body.accessMode, ACCESS_MODES);
+    const gatewayId = optionalId('gatewayId', body.gatewayId);
+    if (accessMode === 'GATEWAY' && !gatewayId) throw invalid('gatewayId is required for accessMode GATEWAY');
+    if (accessMode === 'AUTONOMOUS' && gatewayId) throw invalid('gatewayId is only for accessMode GATEWAY');
+    const agents = assertIdList('agents', body.agents);
+    if (caller.role === 'thing-agent' && caller.principal && !agents.includes(caller.principal)) agents.push(caller.principal);
+
+    const platform = await loadActivePlatform(ctx, platformId, 'IOT');
+    enforce(authorize(caller, 'thing.register', { platform, owner }));
+    if (await keyExists(ctx, keys.thing(ctx.stub, thingId))) throw conflict(`thing ${thingId} already exists`);
+    if (gatewayId) {
+      const gateway = await loadThing(ctx, gatewayId);
+      if (gateway.kind !== 'GATEWAY') throw conflict(`thing ${gatewayId} is a ${gateway.kind}, not a GATEWAY`);
+      if (gateway.status !== 'ACTIVE') throw conflict(`gateway ${gatewayId} is ${gateway.status}`);
+      if (gateway.mspId !== platform.mspId) throw conflict(`gateway ${gatewayId} belongs to ${gateway.mspId}`);
+    }
+    const now = txTime(ctx);
+    const thing: Thing = {
+      docType: 'thing',
+      thingId,
+      name: assertText('name', body.name ?? '', 128),
+      kind: assertEnum('kind', body.kind, THING_KINDS),
+      platformId,
+      mspId: platform.mspId,
+      accessMode,
+      gatewayId,
+      publicKey: assertText('publicKey', body.publicKey, 4096),
+      owner,
+      classification: assertEnum('classification', body.classification, CLASSIFICATIONS),
+      agents,
+      status: 'ACTIVE',
+      policy: parsePolicy(body.policy),
+      registeredBy: actorOf(caller),
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!thing.publicKey) throw invalid('publicKey is required');
+    await saveThing(ctx, thing);
+    ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'registered', details: { owner, accessMode, platformId } });
+    return thing;
+  }
+
+  @Transaction()
+  @Param('policy', 'string', 'JSON DataFlowPolicy {storage: ON_PLATFORM|EXTERNAL|ANY, storageIds, allowedMetaverses, allowedDpmProviders, purposes, retentionDays, encryptionRequired, transmitWindow?: {fromHour, toHour}}')
+  @Returns('Thing')
+  public async SetThingPolicy(ctx: LedgerContext, thingId: string, policy: string): Promise<Thing> {
+    const caller = callerOf(ctx);
+    const thing = await loadThing(ctx, assertId('thingId', thingId));
+    enforce(authorize(caller, 'thing.manage', { thing }));
+    if (thing.status === 'REVOKED') throw conflict(`thing ${thingId} is REVOKED`);
+    const updated: Thing = { ...thing, policy: parsePolicy(parseObject('policy', policy)), updatedAt: txTime(ctx) };
+    await saveThing(ctx, updated);
+    ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'policy-set', details: { policy: updated.policy } });
+    return updated;
+  }
+
+  @Transaction()
+  @Param('agents', 'string', 'JSON array of principal ids of the thing agents')
+  @Returns('Thing')
+  public async SetThingAgents(ctx: LedgerContext, thingId: string, agents: string): Promise<Thing> {
+    const caller = callerOf(ctx);
+    const thing = await loadThing(ctx, assertId('thingId', thingId));
+    enforce(authorize(caller, 'thing.manage', { thing }));
+    if (thing.status === 'REVOKED') throw conflict(`thing ${thingId} is REVOKED`);
+    const updated: Thing = { ...thing, agents: assertIdList('agents', parseArray('agents', agents)), updatedAt: txTime(ctx) };
+    await saveThing(ctx, updated);
+    ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'agents-set', details: { agents: updated.agents } });
+    return updated;
+  }
+
+  @Transaction()
+  @Returns('Thing')
+  public async SuspendThing(ctx: LedgerContext, thingId: string, reason: string): Promise<Thing> {
+    return this.changeStatus(ctx, thingId, 'SUSPENDED', assertText('reason', reason), 'thing.suspend', ['ACTIVE']);
+  }
+
+  @Transaction()
+  @Returns('Thing')
+  public async ResumeThing(ctx: LedgerContext, thingId: string): Promise<Thing> {
+    return this.changeStatus(ctx, thingId, 'ACTIVE', undefined, 'thing.resume', ['SUSPENDED']);
+  }
+
+  /** Permanent: a revoked thing can never act or be acted on again. */
+  @Transaction()
+  @Returns('Thing')
+  public async RevokeThing(ctx: LedgerContext, thingId: string, reason: string): Promise<Thing> {
+    return this.changeStatus(ctx, thingId, 'REVOKED', assertText('reason', reason), 'thing.revoke', ['ACTIVE', 'SUSPENDED']);
+  }
+
+  @Transaction(false)
+  @Returns('Thing')
+  public async GetThing(ctx: LedgerContext, thingId: string): Promise<Thing> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    return loadThing(ctx, assertId('thingId', thingId));
+  }
+
+  private async changeStatus(
+    ctx: LedgerContext,
+    thingId: string,
+    status: ThingStatus,
+    reason: string | undefined,
+    action: 'thing.suspend' | 'thing.resume' | 'thing.revoke',
+    from: ThingStatus[],
+  ): Promise<Thing> {
+    const caller = callerOf(ctx);
+    const thing = await loadThing(ctx, assertId('thingId', thingId));
+    enforce(authorize(caller, action, { thing }));
+    if (!from.includes(thing.status)) throw conflict(`thing ${thingId} is ${thing.status}; expected ${from.join(' or ')}`);
+    const updated: Thing = { ...thing, status, statusReason: reason, suspendedByAlert: undefined, updatedAt: txTime(ctx) };
+    await saveThing(ctx, updated);
+    ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: status.toLowerCase(), details: reason ? { reason } : {} });
+    return updated;
+  }
+}

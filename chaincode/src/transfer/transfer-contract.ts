@@ -1,0 +1,234 @@
+import { Info, Param, Returns, Transaction } from '../common/decorators';
+import { decideWithGrants, loadAccessTarget } from '../access/access-target';
+import { authorize, enforce } from '../auth/authorization';
+import { actorOf, callerOf } from '../auth/identity';
+import { loadAvatar } from '../avatar/avatar-store';
+import { LIMITS } from '../common/config';
+import { requirePeersOf } from '../common/endorsement';
+import { conflict, expired, invalid } from '../common/errors';
+import { keys } from '../common/keys';
+import { LedgerContext, LedgerContract } from '../common/ledger-contract';
+import { getRecord, keyExists, mustGet, putRecord } from '../common/state';
+import { isoOf, txMillis } from '../common/time';
+import { assertEnum, assertId, assertIdList, assertOnlyFields, assertSha256, assertText, assertTimestamp, optionalId, parseObject } from '../common/validation';
+import { saveData } from '../data/data-store';
+import { loadActivePlatform } from '../platform/platform-store';
+import type { Federation } from '../platform/platform-types';
+import { loadThing } from '../thing/thing-store';
+import { isTerminal, nextStatus, type TransferStep as Step } from './transfer-state-machine';
+import { Transfer, TRANSFER_KINDS } from './transfer-types';
+
+/**
+ * Cross-metaverse transfers under double verification (X3, R3): both metaverse platforms approve
+ * and the owner consents; the transfer key carries a key-level endorsement policy naming both
+ * metaverse organisations, so no single operator can move a transfer forward on its own.
+ */
+@Info({ title: 'TransferContract', description: 'Cross-metaverse transfer state machine with key-level endorsement of both metaverses (X3, R3, C2)' })
+export class TransferContract extends LedgerContract {
+  constructor() {
+    super('transfer');
+  }
+
+  @Transaction()
+  @Param(
+    'input',
+    'string',
+    'JSON {transferId, kind: SHARE|MOVE|EXCHANGE, sourceAvatarId, targetMetaverseId, targetAvatarId?, dataId, dataSha256, items?: [id], purpose, expiresAt (ISO, ≤ 30 days ahead)}',
+  )
+  @Returns('Transfer')
+  public async RequestTransfer(ctx: LedgerContext, input: string): Promise<Transfer> {
+    const caller = callerOf(ctx);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['transferId', 'kind', 'sourceAvatarId', 'targetMetaverseId', 'targetAvatarId', 'dataId', 'dataSha256', 'items', 'purpose', 'expiresAt']);
+    const transferId = assertId('transferId', body.transferId);
+    const kind = assertEnum('kind', body.kind, TRANSFER_KINDS);
+    const sourceAvatarId = assertId('sourceAvatarId', body.sourceAvatarId);
+    const targetMetaverseId = assertId('targetMetaverseId', body.targetMetaverseId);
+    const targetAvatarId = optionalId('targetAvatarId', body.targetAvatarId);
+    const dataId = assertId('dataId', body.dataId);
+    const dataSha256 = assertSha256('dataSha256', body.dataSha256);
+    const items = assertIdList('items', body.items);
+    const purpose = assertId('purpose', body.purpose);
+    const expiresAt = assertTimestamp('expiresAt', body.expiresAt);
+    const now = txMillis(ctx);
+    if (Date.parse(expiresAt) <= now) throw invalid('expiresAt must be after the transaction time');
+    if (Date.parse(expiresAt) - now > LIMITS.transferLifetimeMs) throw invalid('expiresAt is more than 30 days ahead');
+
+    const key = keys.transfer(ctx.stub, transferId);
+    if (await keyExists(ctx, key)) throw conflict(`transfer ${transferId} already exists`);
+    const target = await loadAccessTarget(ctx, 'DATA', dataId);
+    const data = target.data!;
+    const source = await loadAvatar(ctx, sourceAvatarId);
+    if (source.thingId !== data.thingId) throw conflict(`data ${dataId} is not data of avatar ${sourceAvatarId}'s thing`);
+    if (data.sha256 !== dataSha256) throw conflict(`dataSha256 does not match the fingerprint anchored for ${dataId}`);
+    if (source.metaverseId === targetMetaverseId) throw conflict('source and target metaverse are the same; use a migration (X2)');
+    const sourceMetaverse = await loadActivePlatform(ctx, source.metaverseId, 'METAVERSE');
+    const targetMetaverse = await loadActivePlatform(ctx, targetMetaverseId, 'METAVERSE');
+    if (targetAvatarId) {
+      const targetAvatar = await loadAvatar(ctx, targetAvatarId);
+      if (targetAvatar.metaverseId !== targetMetaverseId || targetAvatar.thingId !== source.thingId) {
+        throw conflict(`avatar ${targetAvatarId} is not an avatar of thing ${source.thingId} in ${targetMetaverseId}`);
+      }
+    }
+    const federation = await getRecord<Federation>(ctx, keys.federation(ctx.stub, source.metaverseId, targetMetaverseId));
+    enforce(
+      await decideWithGrants(ctx, caller, 'transfer.request', {
+        target: { ...target, avatar: source },
+        federation,
+        metaverse: targetMetaverse,
+        purpose,
+        now,
+      }),
+    );
+
+    const at = isoOf(now);
+    const transfer: Transfer = {
+      docType: 'transfer',
+      transferId,
+      kind,
+      thingId: source.thingId,
+      sourceAvatarId,
+      sourceMetaverseId: sourceMetaverse.platformId,
+      sourceMspId: sourceMetaverse.mspId,
+      targetMetaverseId,
+      targetMspId: targetMetaverse.mspId,
+      targetAvatarId,
+      dataId,
+      dataSha256,
+      items,
+      purpose,
+      owner: target.thing.owner,
+      ownerMspId: target.thing.mspId,
+      status: 'REQUESTED',
+      expiresAt,
+      endorsingMsps: [],
+      requestedBy: actorOf(caller),
+      steps: [{ status: 'REQUESTED', at, by: actorOf(caller), txId: ctx.stub.getTxID() }],
+      createdAt: at,
+      updatedAt: at,
+    };
+    transfer.endorsingMsps = await requirePeersOf(ctx, key, [sourceMetaverse.mspId, targetMetaverse.mspId]);
+    await putRecord(ctx, key, transfer);
+    ctx.journal.record({ subjectType: 'transfer', subjectId: transferId, action: 'requested', details: { from: transfer.sourceMetaverseId, to: targetMetaverseId, dataId, kind } });
+    ctx.journal.record({ subjectType: 'data', subjectId: dataId, action: 'transfer-requested', details: { transferId, to: targetMetaverseId } });
+    return transfer;
+  }
+
+  /** Source platform admin approves (needs SOURCE side; status REQUESTED). */
+  @Transaction()
+  @Returns('Transfer')
+  public async ApproveTransferAsSource(ctx: LedgerContext, transferId: string): Promise<Transfer> {
+    const transfer = await this.open(ctx, transferId);
+    enforce(authorize(callerOf(ctx), 'transfer.approveSource', { transfer }));
+    return this.advance(ctx, transfer, 'approveSource');
+  }
+
+  /** Target platform admin approves (status SOURCE_APPROVED). */
+  @Transaction()
+  @Returns('Transfer')
+  public async ApproveTransferAsTarget(ctx: LedgerContext, transferId: string): Promise<Transfer> {
+    const transfer = await this.open(ctx, transferId);
+    enforce(authorize(callerOf(ctx), 'transfer.approveTarget', { transfer }));
+    return this.advance(ctx, transfer, 'approveTarget');
+  }
+
+  /** The thing's owner consents (status TARGET_APPROVED). */
+  @Transaction()
+  @Returns('Transfer')
+  public async ConsentTransfer(ctx: LedgerContext, transferId: string): Promise<Transfer> {
+    const transfer = await this.open(ctx, transferId);
+    enforce(authorize(callerOf(ctx), 'transfer.consent', { transfer }));
+    return this.advance(ctx, transfer, 'consent');
+  }
+
+  /** Execute once, bound to the data's hash (status CONSENTED, not expired, thing active, inside the transmit window). */
+  @Transaction()
+  @Param('dataSha256', 'string', 'SHA-256 (hex) of the data being moved; must equal the fingerprint bound at request')
+  @Returns('Transfer')
+  public async ExecuteTransfer(ctx: LedgerContext, transferId: string, dataSha256: string): Promise<Transfer> {
+    const hash = assertSha256('dataSha256', dataSha256);
+    const transfer = await this.open(ctx, transferId);
+    const thing = await loadThing(ctx, transfer.thingId);
+    enforce(authorize(callerOf(ctx), 'transfer.execute', { transfer, thing, now: txMillis(ctx) }));
+    const step = nextStatus(transfer.status, 'execute');
+    if ('error' in step) throw conflict(`transfer ${transfer.transferId}: ${step.error}`);
+    if (hash !== transfer.dataSha256) throw conflict(`dataSha256 does not match the fingerprint bound to transfer ${transfer.transferId}`);
+    const target = await loadAccessTarget(ctx, 'DATA', transfer.dataId);
+    const data = target.data!;
+    if (data.stage === 'DELETED') throw conflict(`data ${data.dataId} was deleted`);
+    if (data.sha256 !== hash) throw conflict(`data ${data.dataId}'s anchored fingerprint changed`);
+    const updated = await this.advance(ctx, transfer, 'execute');
+    const at = isoOf(txMillis(ctx));
+    await saveData(ctx, {
+      ...data,
+      stage: 'SHARED',
+      lifecycle: [...data.lifecycle, { stage: 'SHARED', at, by: actorOf(callerOf(ctx)), note: `transfer ${transfer.transferId} to ${transfer.targetMetaverseId}` }],
+      updatedAt: at,
+    });
+    ctx.journal.record({ subjectType: 'data', subjectId: data.dataId, action: 'shared', details: { transferId: transfer.transferId, to: transfer.targetMetaverseId } });
+    return updated;
+  }
+
+  @Transaction()
+  @Returns('Transfer')
+  public async RejectTransfer(ctx: LedgerContext, transferId: string, reason: string): Promise<Transfer> {
+    const transfer = await this.load(ctx, transferId);
+    enforce(authorize(callerOf(ctx), 'transfer.reject', { transfer }));
+    return this.advance(ctx, transfer, 'reject', assertText('reason', reason));
+  }
+
+  @Transaction()
+  @Returns('Transfer')
+  public async RevokeTransfer(ctx: LedgerContext, transferId: string, reason: string): Promise<Transfer> {
+    const transfer = await this.load(ctx, transferId);
+    enforce(authorize(callerOf(ctx), 'transfer.revoke', { transfer }));
+    return this.advance(ctx, transfer, 'revoke', assertText('reason', reason));
+  }
+
+  /** Record that a transfer passed its expiry without being executed. */
+  @Transaction()
+  @Returns('Transfer')
+  public async ExpireTransfer(ctx: LedgerContext, transferId: string): Promise<Transfer> {
+    const transfer = await this.load(ctx, transferId);
+    enforce(authorize(callerOf(ctx), 'transfer.expire', { transfer }));
+    if (Date.parse(transfer.expiresAt) > txMillis(ctx)) throw conflict(`transfer ${transferId} expires at ${transfer.expiresAt}, not yet`);
+    return this.advance(ctx, transfer, 'expire', `expired at ${transfer.expiresAt}`);
+  }
+
+  @Transaction(false)
+  @Returns('Transfer')
+  public async GetTransfer(ctx: LedgerContext, transferId: string): Promise<Transfer> {
+    const transfer = await this.load(ctx, transferId);
+    enforce(authorize(callerOf(ctx), 'transfer.read', { transfer }));
+    return transfer;
+  }
+
+  private async load(ctx: LedgerContext, transferId: string): Promise<Transfer> {
+    return mustGet<Transfer>(ctx, keys.transfer(ctx.stub, assertId('transferId', transferId)), `transfer ${transferId}`);
+  }
+
+  /** A transfer that can still move forward: not past its expiry. */
+  private async open(ctx: LedgerContext, transferId: string): Promise<Transfer> {
+    const transfer = await this.load(ctx, transferId);
+    if (!isTerminal(transfer.status) && Date.parse(transfer.expiresAt) <= txMillis(ctx)) {
+      throw expired(`transfer ${transferId} expired at ${transfer.expiresAt}`);
+    }
+    return transfer;
+  }
+
+  private async advance(ctx: LedgerContext, transfer: Transfer, step: Step, reason?: string): Promise<Transfer> {
+    const next = nextStatus(transfer.status, step);
+    if ('error' in next) throw conflict(`transfer ${transfer.transferId}: ${next.error}`);
+    const at = isoOf(txMillis(ctx));
+    const by = actorOf(callerOf(ctx));
+    const updated: Transfer = {
+      ...transfer,
+      status: next.to,
+      steps: [...transfer.steps, { status: next.to, at, by, txId: ctx.stub.getTxID(), ...(reason ? { reason } : {}) }],
+      updatedAt: at,
+    };
+    await putRecord(ctx, keys.transfer(ctx.stub, transfer.transferId), updated);
+    ctx.journal.record({ subjectType: 'transfer', subjectId: transfer.transferId, action: next.to.toLowerCase(), details: reason ? { reason } : {} });
+    return updated;
+  }
+}

@@ -1,0 +1,58 @@
+import { DataType, Property } from '../common/decorators';
+import { Actor } from '../auth/identity';
+
+export const TRANSFER_KINDS = ['SHARE', 'MOVE', 'EXCHANGE'] as const;
+export type TransferKind = (typeof TRANSFER_KINDS)[number];
+export const TRANSFER_STATUSES = [
+  'REQUESTED',
+  'SOURCE_APPROVED',
+  'TARGET_APPROVED',
+  'CONSENTED',
+  'EXECUTED',
+  'REJECTED',
+  'REVOKED',
+  'EXPIRED',
+] as const;
+export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
+export const TERMINAL_TRANSFER_STATUSES: readonly TransferStatus[] = ['EXECUTED', 'REJECTED', 'REVOKED', 'EXPIRED'];
+
+/** One step of a transfer's life. */
+@DataType()
+export class TransferStep {
+  @Property('status', 'string') public status!: TransferStatus;
+  @Property('at', 'string') public at!: string;
+  @Property('by', 'Actor') public by!: Actor;
+  @Property('txId', 'string') public txId!: string;
+  @Property('reason', 'string') public reason?: string;
+}
+
+/**
+ * Cross-metaverse movement of a data package (an avatar's state, items, readings) from an avatar
+ * in the source metaverse to the target metaverse, under double verification (X3, R3).
+ */
+@DataType()
+export class Transfer {
+  @Property('docType', 'string') public docType!: 'transfer';
+  @Property('transferId', 'string') public transferId!: string;
+  @Property('kind', 'string') public kind!: TransferKind;
+  @Property('thingId', 'string') public thingId!: string;
+  @Property('sourceAvatarId', 'string') public sourceAvatarId!: string;
+  @Property('sourceMetaverseId', 'string') public sourceMetaverseId!: string;
+  @Property('sourceMspId', 'string') public sourceMspId!: string;
+  @Property('targetMetaverseId', 'string') public targetMetaverseId!: string;
+  @Property('targetMspId', 'string') public targetMspId!: string;
+  @Property('targetAvatarId', 'string') public targetAvatarId?: string;
+  @Property('dataId', 'string') public dataId!: string;
+  @Property('dataSha256', 'string') public dataSha256!: string;
+  @Property('items', 'string[]') public items!: string[];
+  @Property('purpose', 'string') public purpose!: string;
+  @Property('owner', 'string') public owner!: string;
+  @Property('ownerMspId', 'string') public ownerMspId!: string;
+  @Property('status', 'string') public status!: TransferStatus;
+  @Property('expiresAt', 'string') public expiresAt!: string;
+  @Property('endorsingMsps', 'string[]') public endorsingMsps!: string[];
+  @Property('requestedBy', 'Actor') public requestedBy!: Actor;
+  @Property('steps', 'TransferStep[]') public steps!: TransferStep[];
+  @Property('createdAt', 'string') public createdAt!: string;
+  @Property('updatedAt', 'string') public updatedAt!: string;
+}

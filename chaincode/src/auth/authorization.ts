@@ -1,7 +1,7 @@
 import type { AccessAction, Grant, ResourceType } from '../access/grant-types';
 import { ANY_PURPOSE } from '../access/grant-types';
 import type { Avatar } from '../avatar/avatar-types';
-import { isPeerOrg } from '../common/config';
+import { isPeerOrg, piiCollectionFor } from '../common/config';
 import { denied } from '../common/errors';
 import { isoOf } from '../common/time';
 import type { DataAnchor } from '../data/data-types';
@@ -326,7 +326,7 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       const target = need(facts.target, 'the data');
       const data = need(target.data, 'the data anchor');
       if (!data.piiCollection) return deny(`data ${data.dataId} has no PII`);
-      if (data.piiCollection !== `pii_${caller.mspId}`) return deny(`PII of ${data.dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
+      if (data.piiCollection !== piiCollectionFor(caller.mspId)) return deny(`PII of ${data.dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
       return decideAccess(caller, target, 'read', facts.purpose ?? ANY_PURPOSE, need(facts.now, 'the time'));
     }
     case 'transfer.request': {

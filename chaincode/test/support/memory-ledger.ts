@@ -116,6 +116,8 @@ export class MemoryStub {
   readonly privateWrites = new Map<string, Map<string, Uint8Array | null>>();
   readonly validationWrites = new Map<string, Uint8Array>();
   readonly readKeys = new Set<string>();
+  /** number of range / partial-key queries this transaction ran */
+  rangeQueries = 0;
   eventCount = 0;
   event: { name: string; payload: Uint8Array } | undefined;
   paginated = false;
@@ -176,6 +178,7 @@ export class MemoryStub {
   }
 
   private range(startKey: string, endKey: string): Iterators.KV[] {
+    this.rangeQueries += 1;
     return this.ledger
       .sortedKeys()
       .filter((k) => byteCompare(k, startKey) >= 0 && (endKey === '' || byteCompare(k, endKey) < 0))

@@ -29,6 +29,15 @@ describe('data contract', () => {
     await rejects(w.anchor('d-1', SHA_B), 'CONFLICT', 'immutable');
   });
 
+  it('keys per AnchorData by the owner: 2 point reads, 4 writes, no range read', async () => {
+    const { stub } = await w.chain.submitTx(w.data, 'AnchorData', id.alice, [
+      { dataId: 'd-k', thingId: 'watch-1', sha256: SHA_A, size: 1, category: 'c', classification: 'PUBLIC', storage: { placement: 'ON_PLATFORM', storeId: 'l', uri: '' }, keyId: 'k', encrypted: true },
+    ]);
+    assert.equal(stub.readKeys.size, 2);
+    assert.equal(stub.writes.size, 4);
+    assert.equal(stub.rangeQueries, 0);
+  });
+
   it('F4: the autonomous thing anchors its own data; an avatar anchor must belong to the thing', async () => {
     await w.anchor('d-self', SHA_A, {}, id.watch);
     await w.anchor('d-av', SHA_A, { avatarId: 'av-a1' }, id.aAgent);

@@ -21,6 +21,7 @@ import { DpmContract } from './dpm/dpm-contract';
 import { PlatformContract } from './platform/platform-contract';
 import { ThingContract } from './thing/thing-contract';
 import { TransferContract } from './transfer/transfer-contract';
+import { serializers } from './common/wire-serializer';
 
 export {
   AccessContract,
@@ -50,3 +51,6 @@ export const contracts: unknown[] = [
   AlertContract,
   BenchContract,
 ];
+
+/** Result serialization (sorted-key JSON); fabric-chaincode-node reads this export. */
+export { serializers };

@@ -102,7 +102,7 @@ export class AccessContract extends LedgerContract {
     const caller = callerOf(ctx);
     const type = assertEnum('resourceType', resourceType, RESOURCE_TYPES) as ResourceType;
     const target = await loadAccessTarget(ctx, type, assertId('resourceId', resourceId));
-    if (caller.role !== 'auditor') enforce(authorize(caller, 'grant.manage', { target }));
+    enforce(authorize(caller, 'grant.list', { target }));
     return grantsOf(ctx, type, resourceId);
   }
 

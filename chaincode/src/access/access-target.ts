@@ -2,7 +2,7 @@ import type { Context } from 'fabric-contract-api';
 import { type AccessTarget, type Action, authorize, type Decision, type Facts } from '../auth/authorization';
 import type { Caller } from '../auth/identity';
 import { loadAvatar } from '../avatar/avatar-store';
-import { denied } from '../common/errors';
+import { invalid } from '../common/errors';
 import { loadData } from '../data/data-store';
 import { loadThing } from '../thing/thing-store';
 import { grantsOf } from './grant-store';
@@ -23,7 +23,7 @@ export async function loadAccessTarget(ctx: Context, type: ResourceType, id: str
       return { type, id, data, avatar, thing: await loadThing(ctx, data.thingId), grants: [] };
     }
     default:
-      throw denied(`unknown resource type ${String(type)}`);
+      throw invalid(`unknown resource type ${String(type)}`);
   }
 }
 

@@ -8,6 +8,7 @@ import type { DataAnchor } from '../data/data-types';
 import type { DpmJob } from '../dpm/dpm-types';
 import type { Federation, Platform } from '../platform/platform-types';
 import type { Thing } from '../thing/thing-types';
+import { type Classification, classificationLevel } from '../thing/thing-types';
 import type { Transfer } from '../transfer/transfer-types';
 import { type Caller, describe, type Role } from './identity';
 
@@ -38,11 +39,16 @@ export type Action =
   | 'avatar.manage'
   | 'avatar.resume'
   | 'migration.manage'
+  | 'migration.start'
   | 'grant.manage'
   | 'grant.read'
+  | 'grant.list'
   | 'resource.access'
   | 'data.read'
   | 'pii.read'
+  | 'pii.write'
+  | 'pii.purge'
+  | 'data.placement'
   | 'transfer.request'
   | 'transfer.approveSource'
   | 'transfer.approveTarget'
@@ -55,6 +61,7 @@ export type Action =
   | 'dpm.submit'
   | 'dpm.provider'
   | 'dpm.read'
+  | 'dpm.list'
   | 'alert.raise'
   | 'alert.resolve'
   | 'alert.read'
@@ -90,6 +97,11 @@ export interface Facts {
   provider?: Platform;
   inputs?: { data: DataAnchor; thing: Thing }[];
   grant?: Grant;
+  targetAvatar?: Avatar;
+  data?: DataAnchor;
+  storage?: { placement: string; storeId: string };
+  encrypted?: boolean;
+  keyId?: string;
 }
 
 export interface Decision {
@@ -294,6 +306,27 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       if (unusable) return unusable;
       return avatarControl(caller, avatar, thing);
     }
+    case 'migration.start': {
+      const source = need(facts.avatar, 'the source avatar');
+      const target = need(facts.targetAvatar, 'the target avatar');
+      const thing = need(facts.thing, 'the thing');
+      const data = need(facts.data, 'the data');
+      const unusable = thingUsable(thing);
+      if (unusable) return unusable;
+      const control = avatarControl(caller, source, thing);
+      if (!control.allowed) return control;
+      for (const a of [source, target]) if (a.status !== 'ACTIVE') return deny(`avatar ${a.avatarId} is ${a.status}`);
+      // X2 security capability assessment: the target must be cleared for the data's classification.
+      const needed = classificationLevel(data.classification as Classification);
+      if (target.capabilityLevel < needed) {
+        return deny(`target avatar ${target.avatarId} has capability level ${target.capabilityLevel}, data ${data.dataId} is ${data.classification} (needs ${needed})`);
+      }
+      return allow(`${control.reason}; target ${target.avatarId} is cleared for ${data.classification}`);
+    }
+    case 'grant.list': {
+      if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);
+      return authorize(caller, 'grant.manage', facts);
+    }
     case 'grant.manage': {
       const target = need(facts.target, 'the resource');
       if (facts.grant && isPrincipal(caller, facts.grant.grantedBy.mspId, facts.grant.grantedBy.principal)) return allow('caller issued the grant');
@@ -328,6 +361,26 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       if (!data.piiCollection) return deny(`data ${data.dataId} has no PII`);
       if (data.piiCollection !== piiCollectionFor(caller.mspId)) return deny(`PII of ${data.dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
       return decideAccess(caller, target, 'read', facts.purpose ?? ANY_PURPOSE, need(facts.now, 'the time'));
+    }
+    case 'pii.write':
+      return isPeerOrg(caller.mspId) ? allow(`PII goes to ${piiCollectionFor(caller.mspId)}`) : deny(`${caller.mspId} has no peer and therefore no PII collection`);
+    case 'pii.purge': {
+      const data = need(facts.data, 'the data');
+      if (!data.piiCollection) return deny(`data ${data.dataId} has no PII`);
+      if (data.piiCollection !== piiCollectionFor(caller.mspId)) return deny(`PII of ${data.dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
+      return isAdminOf(caller, caller.mspId) ? allow(`admin of ${caller.mspId}`) : deny(`purging PII needs an admin of ${caller.mspId}; caller is ${describe(caller)}`);
+    }
+    case 'data.placement': {
+      // X5: storage placement and protection follow the thing's policy.
+      const thing = need(facts.thing, 'the thing');
+      const storage = need(facts.storage, 'the storage location');
+      const policy = thing.policy;
+      if (policy.storage !== 'ANY' && policy.storage !== storage.placement) return deny(`thing ${thing.thingId}'s policy stores data ${policy.storage}, not ${storage.placement}`);
+      if (storage.placement === 'EXTERNAL' && policy.storageIds.length > 0 && !policy.storageIds.includes(storage.storeId)) {
+        return deny(`thing ${thing.thingId}'s policy does not allow store ${storage.storeId}`);
+      }
+      if (policy.encryptionRequired && (!facts.encrypted || !facts.keyId)) return deny(`thing ${thing.thingId}'s policy requires encrypted data with a keyId`);
+      return allow(`placement ${storage.placement} follows thing ${thing.thingId}'s policy`);
     }
     case 'transfer.request': {
       const fed = facts.federation;
@@ -418,6 +471,12 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);
       if (caller.mspId === job.requesterMspId || caller.mspId === job.providerMspId) return allow('member of the requester or the provider');
       return deny(`${describe(caller)} is neither requester nor provider of job ${job.jobId}`);
+    }
+    case 'dpm.list': {
+      const provider = need(facts.provider, 'the provider');
+      if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);
+      if (caller.mspId === provider.mspId) return allow(`member of provider ${provider.platformId}'s MSP`);
+      return deny(`listing jobs of ${provider.platformId} needs its MSP ${provider.mspId}, an auditor or a monitor; caller is ${describe(caller)}`);
     }
     case 'alert.raise':
     case 'alert.resolve':

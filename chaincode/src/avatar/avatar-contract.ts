@@ -1,7 +1,7 @@
 import { Info, Param, Returns, Transaction } from '../common/decorators';
 import { authorize, enforce } from '../auth/authorization';
 import { actorOf, callerOf } from '../auth/identity';
-import { conflict, denied } from '../common/errors';
+import { conflict } from '../common/errors';
 import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, listByPartialKey, mustGet, putIndex, putRecord } from '../common/state';
@@ -11,7 +11,6 @@ import { loadData } from '../data/data-store';
 import { loadActivePlatform } from '../platform/platform-store';
 import { MAX_CAPABILITY_LEVEL } from '../platform/platform-types';
 import { loadThing } from '../thing/thing-store';
-import { type Classification, classificationLevel } from '../thing/thing-types';
 import { loadAvatar, saveAvatar } from './avatar-store';
 import { Avatar, AVATAR_MODES, type AvatarStatus, Migration } from './avatar-types';
 
@@ -153,18 +152,13 @@ export class AvatarContract extends LedgerContract {
     const source = await loadAvatar(ctx, assertId('sourceAvatarId', body.sourceAvatarId));
     const target = await loadAvatar(ctx, assertId('targetAvatarId', body.targetAvatarId));
     const thing = await loadThing(ctx, source.thingId);
-    enforce(authorize(caller, 'migration.manage', { avatar: source, thing }));
     if (source.avatarId === target.avatarId) throw conflict('source and target avatar are the same');
     if (target.thingId !== source.thingId) throw conflict(`avatars ${source.avatarId} and ${target.avatarId} belong to different things`);
     if (target.metaverseId !== source.metaverseId) throw conflict('migration stays within one metaverse; use a transfer across metaverses (X3)');
-    for (const a of [source, target]) if (a.status !== 'ACTIVE') throw denied(`avatar ${a.avatarId} is ${a.status}`);
     const data = await loadData(ctx, assertId('dataId', body.dataId));
     if (data.thingId !== source.thingId) throw conflict(`data ${data.dataId} is not data of thing ${source.thingId}`);
     if (data.stage === 'DELETED') throw conflict(`data ${data.dataId} is deleted`);
-    const needed = classificationLevel(data.classification as Classification);
-    if (target.capabilityLevel < needed) {
-      throw denied(`target avatar ${target.avatarId} has capability level ${target.capabilityLevel}, data ${data.dataId} is ${data.classification} (needs ${needed})`);
-    }
+    enforce(authorize(caller, 'migration.start', { avatar: source, targetAvatar: target, thing, data }));
     const key = keys.migration(ctx.stub, migrationId);
     if (await keyExists(ctx, key)) throw conflict(`migration ${migrationId} already exists`);
     const now = txTime(ctx);

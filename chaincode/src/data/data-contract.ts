@@ -2,8 +2,8 @@ import { Info, Param, Returns, Transaction } from '../common/decorators';
 import { decideWithGrants, loadAccessTarget } from '../access/access-target';
 import { authorize, enforce } from '../auth/authorization';
 import { actorOf, callerOf } from '../auth/identity';
-import { isPeerOrg, LIMITS, piiCollectionFor } from '../common/config';
-import { conflict, denied, invalid, notFound } from '../common/errors';
+import { LIMITS, piiCollectionFor } from '../common/config';
+import { conflict, invalid, notFound } from '../common/errors';
 import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
@@ -24,7 +24,7 @@ import {
   parseArray,
   parseObject,
 } from '../common/validation';
-import { CLASSIFICATIONS, type DataFlowPolicy } from '../thing/thing-types';
+import { CLASSIFICATIONS } from '../thing/thing-types';
 import { loadData, saveData } from './data-store';
 import { BatchAnchor, DataAnchor, DataAnchorPage, PiiRecord, PLACEMENTS, StorageLocation, Verification } from './data-types';
 import { type ProofStep, rootFromProof, sha256Hex } from './merkle';
@@ -66,7 +66,7 @@ export class DataContract extends LedgerContract {
     const target = await loadAccessTarget(ctx, avatarId ? 'AVATAR' : 'THING', avatarId ?? thingId);
     if (target.thing.thingId !== thingId) throw conflict(`avatar ${avatarId} is not an avatar of thing ${thingId}`);
     enforce(await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction: 'write', purpose: '*', now }));
-    checkPlacement(target.thing.policy, storage, encrypted, keyId, thingId);
+    enforce(authorize(caller, 'data.placement', { thing: target.thing, storage, encrypted, keyId }));
     const key = keys.data(ctx.stub, dataId);
     if (await keyExists(ctx, key)) throw conflict(`data ${dataId} already exists; anchors are immutable, anchor a new version under a new id`);
 
@@ -93,7 +93,7 @@ export class DataContract extends LedgerContract {
     };
     const pii = ctx.stub.getTransient().get(PII_TRANSIENT_KEY);
     if (pii && pii.length > 0) {
-      if (!isPeerOrg(caller.mspId)) throw denied(`${caller.mspId} has no peer and therefore no PII collection`);
+      enforce(authorize(caller, 'pii.write'));
       const record = parsePii(dataId, piiCollectionFor(caller.mspId), pii);
       anchor.piiCollection = record.collection;
       anchor.piiHash = piiHashOf(record.salt, record.details);
@@ -129,7 +129,7 @@ export class DataContract extends LedgerContract {
     const key = keys.batch(ctx.stub, batchId);
     if (await keyExists(ctx, key)) throw conflict(`batch ${batchId} already exists`);
     const storage = body.storage === undefined ? undefined : parseStorage(body.storage);
-    if (storage) checkPlacement(target.thing.policy, storage, true, 'batch', thingId);
+    if (storage) enforce(authorize(caller, 'data.placement', { thing: target.thing, storage, encrypted: true, keyId: 'batch' }));
     const batch: BatchAnchor = {
       docType: 'batch',
       batchId,
@@ -209,10 +209,8 @@ export class DataContract extends LedgerContract {
     const caller = callerOf(ctx);
     const data = await loadData(ctx, assertId('dataId', dataId));
     if (data.stage !== 'DELETED') throw conflict(`data ${dataId} is ${data.stage}; delete it first`);
-    if (!data.piiCollection) throw conflict(`data ${dataId} has no PII`);
-    if (data.piiCollection !== piiCollectionFor(caller.mspId)) throw denied(`PII of ${dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
-    if (caller.role !== 'admin') throw denied(`purging PII needs an admin of ${caller.mspId}`);
-    await ctx.stub.purgePrivateData(data.piiCollection, keys.pii(ctx.stub, dataId));
+    enforce(authorize(caller, 'pii.purge', { data }));
+    await ctx.stub.purgePrivateData(data.piiCollection!, keys.pii(ctx.stub, dataId));
     ctx.journal.record({ subjectType: 'data', subjectId: dataId, action: 'pii-purged', details: { collection: data.piiCollection } });
     return data;
   }
@@ -221,7 +219,6 @@ export class DataContract extends LedgerContract {
   @Returns('DataAnchor')
   public async GetData(ctx: LedgerContext, dataId: string): Promise<DataAnchor> {
     const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
-    if (target.data!.stage === 'DELETED' && ['auditor', 'monitor'].includes(callerOf(ctx).role ?? '')) return target.data!;
     enforce(await decideWithGrants(ctx, callerOf(ctx), 'data.read', { target, now: txMillis(ctx) }));
     return target.data!;
   }
@@ -297,19 +294,6 @@ function parseStorage(value: unknown): StorageLocation {
     storeId: assertId('storage.storeId', s.storeId),
     uri: assertText('storage.uri', s.uri ?? '', 1024),
   };
-}
-
-/** Storage placement and protection must follow the thing's policy (X5). */
-function checkPlacement(policy: DataFlowPolicy, storage: StorageLocation, encrypted: boolean, keyId: string | undefined, thingId: string): void {
-  if (policy.storage !== 'ANY' && policy.storage !== storage.placement) {
-    throw denied(`thing ${thingId}'s policy stores data ${policy.storage}, not ${storage.placement}`);
-  }
-  if (storage.placement === 'EXTERNAL' && policy.storageIds.length > 0 && !policy.storageIds.includes(storage.storeId)) {
-    throw denied(`thing ${thingId}'s policy does not allow store ${storage.storeId}`);
-  }
-  if (policy.encryptionRequired && (!encrypted || !keyId)) {
-    throw denied(`thing ${thingId}'s policy requires encrypted data with a keyId`);
-  }
 }
 
 function parsePii(dataId: string, collection: string, bytes: Uint8Array): PiiRecord {

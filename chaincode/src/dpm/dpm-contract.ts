@@ -146,7 +146,7 @@ export class DpmContract extends LedgerContract {
   public async ListJobsByProvider(ctx: LedgerContext, providerId: string, pageSize: string, bookmark: string): Promise<DpmJobPage> {
     const caller = callerOf(ctx);
     const provider = await loadPlatform(ctx, assertId('providerId', providerId));
-    enforce(authorize(caller, 'dpm.read', { job: { providerMspId: provider.mspId, requesterMspId: provider.mspId, jobId: `of ${providerId}` } as DpmJob }));
+    enforce(authorize(caller, 'dpm.list', { provider }));
     const page = await pageByPartialKey<unknown>(ctx, KeyType.jobByProvider, [providerId], assertPageSize(pageSize), assertBookmark(bookmark));
     const items: DpmJob[] = [];
     for (const { key } of page.items) {

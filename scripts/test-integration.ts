@@ -2,19 +2,19 @@
  * `npm run test:integration`: the integration suite against a real Fabric network of its own
  * (data in .data-test, ports shifted by 10000, so a running `npm start` system is left alone).
  * It brings that network up if it is not running and down again at the end if it started it.
- * The lifecycle test (down / up / reset) runs last.
+ * Files run one at a time; the lifecycle test (down / up / reset) runs last.
  */
 import './lib/test-env.js';
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTopology } from '../network/topology.js';
 import { log, main } from './lib/log.js';
+import { add, runNodeTests, summary, type TestCount } from './lib/node-test.js';
 import { ROOT } from './lib/paths.js';
 import { deploy, networkDown, networkUp } from './network/lifecycle.js';
 import { networkStatus } from './network/status.js';
 
-main(async () => {
+export async function integrationTests(): Promise<TestCount> {
   const t = loadTopology();
   const dir = join(ROOT, 'test', 'integration');
   const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort();
@@ -26,12 +26,19 @@ main(async () => {
     await networkUp(t);
   }
   await deploy(t);
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...ordered.map((f) => join(dir, f))],
-    { stdio: 'inherit', cwd: ROOT, env: process.env },
-  );
-  if (!running) await networkDown(t);
-  process.exitCode = result.status ?? 1;
-  if (process.exitCode) process.exit(process.exitCode);
-});
+  let total: TestCount = { passed: 0, failed: 0 };
+  try {
+    for (const f of ordered) total = add(total, await runNodeTests([join(dir, f)]));
+  } finally {
+    if (!running) await networkDown(t);
+  }
+  return total;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(async () => {
+    const c = await integrationTests();
+    console.log(summary('integration', c));
+    if (c.failed) process.exit(1);
+  });
+}

@@ -60,10 +60,16 @@ export function logTail(name: string, lines = 20): string {
   return `--- last ${lines} lines of ${f} ---\n${text}`;
 }
 
+/** Whether a process runs; a zombie (exited, not yet reaped by its parent) counts as gone. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }

@@ -3,7 +3,8 @@
  * Gateway service endorsing across orgs, reading back from another org's peer, and the
  * endorsement policy refusing a transaction endorsed by too few orgs.
  */
-import { StatusCode, type FabricConnection } from '@hyperledger/fabric-gateway';
+import { StatusCode } from '@hyperledger/fabric-gateway';
+import type { FabricConnection } from '../../scripts/network/client.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connectAs, contractOf, newUser, org, utf8 } from './support/network.js';

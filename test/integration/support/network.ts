@@ -30,3 +30,28 @@ export function contractOf(conn: FabricConnection, contractName = '') {
 export { connectAs };
 
 export const utf8 = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/**
+ * Submit as a careful client does: endorse once, then hand the same signed transaction to the
+ * ordering service until it is accepted. While Raft elects a new leader the orderers answer
+ * SERVICE_UNAVAILABLE; resending the same transaction cannot commit it twice (same tx id).
+ */
+export async function submitAndCommit(
+  contract: ReturnType<typeof contractOf>,
+  name: string,
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<{ successful: boolean; code: number; blockNumber: bigint }> {
+  const tx = await contract.newProposal(name, { arguments: args }).endorse();
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 200; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      const commit = await tx.submit();
+      return await commit.getStatus();
+    } catch (e) {
+      const unavailable = (e as { code?: number }).code === 14;
+      if (!unavailable || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

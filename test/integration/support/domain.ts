@@ -1,0 +1,231 @@
+/**
+ * A small domain world on the real network, shared by the chaincode integration tests and the
+ * chaincode benchmark: fresh CA identities per org, platforms, a federation, a thing, an avatar
+ * and a data anchor, all with run-unique ids so files can run against a network that is reused.
+ */
+import './network.js';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
+import { common } from '@hyperledger/fabric-protos';
+import type { FabricConnection } from '../../../scripts/network/client.js';
+import { connectAs, contractOf, newUser, org, topology, utf8 } from './network.js';
+
+export const IOT = 'IoTPlatformMSP';
+export const MVA = 'MetaverseAMSP';
+export const MVB = 'MetaverseBMSP';
+export const DPM = 'DPMProviderMSP';
+
+export type Contract = ReturnType<typeof contractOf>;
+
+export interface Actor {
+  mspId: string;
+  name: string;
+  principal: string;
+  conn: FabricConnection;
+  /** `<contract>` of the chaincode as this identity */
+  cc(contractName: string): Contract;
+}
+
+export interface Committed {
+  txId: string;
+  successful: boolean;
+  code: StatusCode;
+  blockNumber: bigint;
+  result: string;
+}
+
+export const sha256 = (s: string | Uint8Array) => createHash('sha256').update(s).digest('hex');
+
+/** A fresh identity of `mspId` (role, principal) with a Gateway connection through a peer (DPM has none: via IoT's). */
+export async function actor(mspId: string, role: string, principal?: string): Promise<Actor> {
+  const o = org(mspId);
+  const user = await newUser(o, { role, principal });
+  const conn = o.peers.length ? connectAs(o, user.name) : connectAs(o, user.name, { org: org(IOT) });
+  return { mspId, name: user.name, principal: user.principal, conn, cc: (c) => contractOf(conn, c) };
+}
+
+export interface SubmitOptions {
+  transient?: Record<string, string>;
+  endorsingOrganizations?: string[];
+}
+
+/**
+ * Endorse, submit and wait for the commit status. Resends the same signed transaction while the
+ * ordering service is unavailable (Raft election). Returns the status, successful or not.
+ */
+export async function submit(contract: Contract, fn: string, args: string[], options: SubmitOptions = {}): Promise<Committed> {
+  const transientData = options.transient ? Object.fromEntries(Object.entries(options.transient).map(([k, v]) => [k, Buffer.from(v)])) : undefined;
+  const proposal = contract.newProposal(fn, {
+    arguments: args,
+    ...(transientData ? { transientData } : {}),
+    ...(options.endorsingOrganizations ? { endorsingOrganizations: options.endorsingOrganizations } : {}),
+  });
+  const tx = await proposal.endorse();
+  const result = utf8(tx.getResult());
+  const deadline = Date.now() + 30_000;
+  for (let wait = 200; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      const status = await (await tx.submit()).getStatus();
+      return { txId: tx.getTransactionId(), successful: status.successful, code: status.code, blockNumber: status.blockNumber, result };
+    } catch (e) {
+      if ((e as { code?: number }).code !== 14 || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+/** Submit and require a valid commit; returns the parsed result (or the raw string). */
+export async function ok<T = unknown>(contract: Contract, fn: string, args: string[], options: SubmitOptions = {}): Promise<{ value: T; tx: Committed }> {
+  const tx = await submit(contract, fn, args, options);
+  if (!tx.successful) throw new Error(`${fn} was invalidated at commit: ${StatusCode[tx.code]} (${tx.code})`);
+  return { value: (tx.result ? JSON.parse(tx.result) : undefined) as T, tx };
+}
+
+export async function evaluate<T = unknown>(contract: Contract, fn: string, args: string[]): Promise<T> {
+  const s = utf8(await contract.evaluateTransaction(fn, ...args));
+  return (s ? JSON.parse(s) : undefined) as T;
+}
+
+/** The message a refused call carries, including every peer's detail (where the chaincode's reason is). */
+export function refusal(e: unknown): string {
+  if (e instanceof GatewayError) return [e.message, ...e.details.map((d) => `${d.mspId}: ${d.message}`)].join(' | ');
+  return String((e as Error)?.message ?? e);
+}
+
+/** Run `fn`, which must throw; return the refusal text. */
+export async function refused(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (e) {
+    return refusal(e);
+  }
+  throw new Error('expected the call to be refused, but it succeeded');
+}
+
+/** Current channel height seen by `conn`'s peer (qscc GetChainInfo). */
+export async function channelHeight(conn: FabricConnection): Promise<bigint> {
+  const qscc = conn.gateway.getNetwork(topology.channel).getContract('qscc');
+  const info = common.BlockchainInfo.deserializeBinary(await qscc.evaluateTransaction('GetChainInfo', topology.channel));
+  return BigInt(info.getHeight());
+}
+
+/** Raw bytes of every block from `first` to `last` (inclusive), as delivered by `conn`'s peer. */
+export async function blockBytes(conn: FabricConnection, first: bigint, last: bigint): Promise<Map<bigint, Uint8Array>> {
+  const out = new Map<bigint, Uint8Array>();
+  const events = await conn.gateway.getNetwork(topology.channel).getBlockEvents({ startBlock: first });
+  try {
+    for await (const block of events) {
+      const n = BigInt(block.getHeader()!.getNumber());
+      out.set(n, block.serializeBinary());
+      if (n >= last) break;
+    }
+  } finally {
+    events.close();
+  }
+  return out;
+}
+
+export function contains(haystack: Uint8Array, needle: string | Uint8Array): boolean {
+  return Buffer.from(haystack).includes(typeof needle === 'string' ? Buffer.from(needle, 'utf8') : Buffer.from(needle));
+}
+
+export const isoIn = (ms: number) => new Date(Date.now() + ms).toISOString();
+export const DAY = 24 * 3600 * 1000;
+
+/** Everything the chaincode tests need, ids unique to this run. */
+export interface World {
+  run: string;
+  iotAdmin: Actor;
+  mvaAdmin: Actor;
+  mvbAdmin: Actor;
+  dpmAdmin: Actor;
+  /** IoT creator, owner of the thing */
+  alice: Actor;
+  /** the DPM provider identity (role dpm, principal = provider platform id) */
+  provider: Actor;
+  iotId: string;
+  mvaId: string;
+  mvbId: string;
+  dpmId: string;
+  thingId: string;
+  avatarId: string;
+  close(): void;
+}
+
+/** Register platforms (IoT, two metaverses, DPM), federate the metaverses, register a thing and map an avatar. */
+export async function buildWorld(label: string): Promise<World> {
+  const run = `${label}-${randomUUID().slice(0, 8)}`;
+  const dpmId = `dpm-${run}`;
+  const [iotAdmin, mvaAdmin, mvbAdmin, dpmAdmin, alice, provider] = await Promise.all([
+    actor(IOT, 'admin'),
+    actor(MVA, 'admin'),
+    actor(MVB, 'admin'),
+    actor(DPM, 'admin'),
+    actor(IOT, 'creator'),
+    actor(DPM, 'dpm', dpmId),
+  ]);
+  const w: World = {
+    run,
+    iotAdmin,
+    mvaAdmin,
+    mvbAdmin,
+    dpmAdmin,
+    alice,
+    provider,
+    iotId: `iot-${run}`,
+    mvaId: `mva-${run}`,
+    mvbId: `mvb-${run}`,
+    dpmId,
+    thingId: `watch-${run}`,
+    avatarId: `av-${run}`,
+    close() {
+      for (const a of [iotAdmin, mvaAdmin, mvbAdmin, dpmAdmin, alice, provider]) a.conn.close();
+    },
+  };
+  const platform = (a: Actor, platformId: string, type: string) =>
+    ok(a.cc('platform'), 'RegisterPlatform', [JSON.stringify({ platformId, type, name: platformId, capabilityLevel: 3 })]);
+  await Promise.all([platform(iotAdmin, w.iotId, 'IOT'), platform(mvaAdmin, w.mvaId, 'METAVERSE'), platform(mvbAdmin, w.mvbId, 'METAVERSE'), platform(dpmAdmin, w.dpmId, 'DPM')]);
+  await ok(mvaAdmin.cc('platform'), 'ProposeFederation', [w.mvaId, w.mvbId, 'games']);
+  await ok(mvbAdmin.cc('platform'), 'AcceptFederation', [w.mvbId, w.mvaId], { endorsingOrganizations: [MVA, MVB] });
+  await ok(alice.cc('thing'), 'RegisterThing', [
+    JSON.stringify({
+      thingId: w.thingId,
+      platformId: w.iotId,
+      kind: 'DEVICE',
+      accessMode: 'AUTONOMOUS',
+      publicKey: `pk-${run}`,
+      classification: 'CONFIDENTIAL',
+      policy: {
+        storage: 'ANY',
+        allowedMetaverses: [w.mvaId, w.mvbId],
+        allowedDpmProviders: [w.dpmId],
+        purposes: ['analytics', 'gameplay'],
+        retentionDays: 30,
+        encryptionRequired: true,
+      },
+    }),
+  ]);
+  await ok(mvaAdmin.cc('avatar'), 'MapAvatar', [JSON.stringify({ avatarId: w.avatarId, thingId: w.thingId, metaverseId: w.mvaId, mode: 'ACTIVE', capabilityLevel: 3 })]);
+  return w;
+}
+
+/** The AnchorData input for one encrypted, on-platform object of the world's thing. */
+export function anchorInput(w: World, dataId: string, content = `reading ${dataId}`) {
+  return {
+    dataId,
+    thingId: w.thingId,
+    sha256: sha256(content),
+    size: content.length,
+    category: 'motion',
+    classification: 'CONFIDENTIAL',
+    storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: `local://${dataId}` },
+    keyId: 'k1',
+    encrypted: true,
+  };
+}
+
+/** Transient PII as the data contract wants it: a client-side salt and the details. */
+export function piiTransient(details: string): { salt: string; details: string; transient: Record<string, string> } {
+  const salt = randomBytes(24).toString('hex');
+  return { salt, details, transient: { pii: JSON.stringify({ salt, details }) } };
+}

@@ -6,7 +6,7 @@
  * points at them.
  */
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { log, main, OperatorError } from '../lib/log.js';
@@ -45,9 +45,31 @@ function stampOf(dir: string): string {
   return h.digest('hex');
 }
 
-/** The directory holding the Fabric binaries to use (FABRIC_BIN_DIR, or our own build). */
+let pathBinDir: string | null | undefined;
+
+/**
+ * A directory on PATH that holds every Fabric binary, with a `peer` of the pinned version (a user
+ * who installed matching binaries gets them used); null when there is none.
+ */
+function matchingBinariesOnPath(): string | null {
+  if (pathBinDir !== undefined) return pathBinDir;
+  pathBinDir = null;
+  const wanted = fabricVersionLabel(pinnedVersion('fabric', 'github.com/hyperledger/fabric'));
+  for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    if (dir === paths.fabricBin || !FABRIC_BINARIES.every((b) => existsSync(join(dir, b)))) continue;
+    try {
+      const out = execFileSync(join(dir, 'peer'), ['version'], { encoding: 'utf8', timeout: 10_000 });
+      if (new RegExp(`^\\s*Version: ${wanted.replace(/\./g, '\\.')}$`, 'm').test(out)) return (pathBinDir = dir);
+    } catch {
+      /* not runnable: ignore */
+    }
+  }
+  return pathBinDir;
+}
+
+/** The directory holding the Fabric binaries to use: FABRIC_BIN_DIR, matching ones on PATH, or our build. */
 export function fabricBinDir(): string {
-  return process.env.FABRIC_BIN_DIR ?? paths.fabricBin;
+  return process.env.FABRIC_BIN_DIR ?? matchingBinariesOnPath() ?? paths.fabricBin;
 }
 
 export function bin(name: string): string {
@@ -124,7 +146,10 @@ async function installSampleConfig(): Promise<void> {
 
 /** Make sure every Fabric binary and the sample configuration are present; build what is missing. */
 export async function installFabric(): Promise<void> {
-  if (process.env.FABRIC_BIN_DIR) {
+  const onPath = process.env.FABRIC_BIN_DIR ? null : matchingBinariesOnPath();
+  if (onPath) {
+    log.ok(`using the Fabric binaries of the pinned version found on PATH in ${onPath}`);
+  } else if (process.env.FABRIC_BIN_DIR) {
     const missing = FABRIC_BINARIES.filter((b) => !existsSync(bin(b)));
     if (missing.length) throw new OperatorError(`FABRIC_BIN_DIR=${process.env.FABRIC_BIN_DIR} lacks ${missing.join(', ')}`);
     log.ok(`using Fabric binaries from FABRIC_BIN_DIR=${process.env.FABRIC_BIN_DIR}`);

@@ -241,7 +241,14 @@ export class DataContract extends LedgerContract {
     const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
     enforce(await decideWithGrants(ctx, callerOf(ctx), 'pii.read', { target, now: txMillis(ctx) }));
     const data = target.data!;
-    const bytes = await ctx.stub.getPrivateData(data.piiCollection!, keys.pii(ctx.stub, dataId));
+    let bytes: Uint8Array;
+    try {
+      bytes = await ctx.stub.getPrivateData(data.piiCollection!, keys.pii(ctx.stub, dataId));
+    } catch {
+      // A peer outside the collection holds only the hash; Fabric then fails the read
+      // ("private data matching public hash version is not available") instead of returning nothing.
+      throw notFound(`PII of ${dataId} is not on this peer (the peer is not a member of ${data.piiCollection}, or has not received it)`);
+    }
     if (!bytes || bytes.length === 0) throw notFound(`PII of ${dataId} is not on this peer (purged, or the peer is not a member of ${data.piiCollection})`);
     return fromBytes<PiiRecord>(bytes);
   }

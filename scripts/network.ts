@@ -12,7 +12,9 @@ const commands: Record<string, () => Promise<void>> = {
   },
   down: () => networkDown(),
   reset: () => networkReset(),
-  deploy: () => deploy(),
+  deploy: async () => {
+    await deploy();
+  },
   status: async () => {
     if (!(await networkStatus())) {
       log.warn('some nodes are not running or not healthy (`npm run network:up` starts them)');

@@ -186,9 +186,10 @@ async function approvals(t: Topology, org: Organization, version: string, sequen
  * servers. Idempotent: when the committed definition already has this version, only the servers
  * are (re)started.
  */
-export async function deployChaincode(t: Topology): Promise<{ version: string; sequence: number }> {
+export async function deployChaincode(t: Topology, opts: { versionSuffix?: string } = {}): Promise<{ version: string; sequence: number }> {
   const orgs = peerOrgs(t);
-  const version = chaincodeVersion(await buildChaincode());
+  // A suffix forces a new definition for unchanged code (e.g. to prove an upgrade keeps the ledger).
+  const version = chaincodeVersion(await buildChaincode()) + (opts.versionSuffix ? `-${opts.versionSuffix}` : '');
   const committed = await queryCommitted(t, orgs[0]);
   const packageIds = new Map<string, string>();
   for (const org of orgs) packageIds.set(org.key, await install(org, await packageFor(t, org, version)));

@@ -71,12 +71,13 @@ export async function waitUntilReady(t: Topology = loadTopology()): Promise<void
   }
 }
 
-export async function deploy(t: Topology = loadTopology()): Promise<void> {
+export async function deploy(t: Topology = loadTopology(), opts: { versionSuffix?: string } = {}): Promise<{ version: string; sequence: number }> {
   log.step(`deploying chaincode ${t.chaincode.name} from chaincode/ (as a service)`);
-  const { version, sequence } = await deployChaincode(t);
-  log.ok(`chaincode ${t.chaincode.name} ${version} committed at sequence ${sequence}`);
+  const deployed = await deployChaincode(t, opts);
+  log.ok(`chaincode ${t.chaincode.name} ${deployed.version} committed at sequence ${deployed.sequence}`);
   await waitUntilReady(t);
   log.ok('network ready: cross-org endorsement and commit verified');
+  return deployed;
 }
 
 export async function networkDown(t: Topology = loadTopology()): Promise<void> {

@@ -2,6 +2,7 @@
  * Operating the network: `network:down` leaves no Fabric or chaincode process behind, `up` on the
  * same data resumes the same ledger, `network:reset` removes all state. Runs last.
  */
+import '../../scripts/lib/test-env.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

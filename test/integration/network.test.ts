@@ -3,6 +3,7 @@
  * Gateway service endorsing across orgs, reading back from another org's peer, and the
  * endorsement policy refusing a transaction endorsed by too few orgs.
  */
+import '../../scripts/lib/test-env.js';
 import { StatusCode } from '@hyperledger/fabric-gateway';
 import type { FabricConnection } from '../../scripts/network/client.js';
 import assert from 'node:assert/strict';

@@ -2,6 +2,7 @@
  * Crash fault tolerance of the ordering service: one of three Raft orderers is killed with
  * SIGKILL mid-stream; transactions keep committing; restarted, it catches up to the same height.
  */
+import '../../scripts/lib/test-env.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FabricConnection } from '../../scripts/network/client.js';

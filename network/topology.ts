@@ -129,9 +129,7 @@ function merge<T>(base: T, override: unknown): T {
       const o = (override as Record<string, unknown>[]).find((x) => id(x) !== undefined && id(x) === id(b));
       return o ? merge(b, o) : b;
     });
-    const extra = (override as Record<string, unknown>[]).filter(
-      (o) => !base.some((b: Record<string, unknown>) => id(b) === id(o)),
-    );
+    const extra = (override as Record<string, unknown>[]).filter((o) => !base.some((b: Record<string, unknown>) => id(b) === id(o)));
     return [...merged, ...extra] as T;
   }
   if (base !== null && typeof base === 'object' && override !== null && typeof override === 'object') {

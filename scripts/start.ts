@@ -17,10 +17,18 @@ main(async () => {
   console.log(`
 The system is up (${took}s). What runs where:
   channel            ${t.channel}, chaincode ${t.chaincode.name} (policy ${t.chaincode.signaturePolicy})
-  orderers (Raft)    ${ordererOrg(t).orderers.map((o) => `${o.name} ${endpoint(o)} admin :${o.adminPort}`).join('\n                     ')}
-  peers              ${peerOrgs(t).flatMap((org) => org.peers.map((p) => `${org.mspId} ${endpoint(p)} (gateway service) ops https://${p.host}:${p.operationsPort}/healthz`)).join('\n                     ')}
+  orderers (Raft)    ${ordererOrg(t)
+    .orderers.map((o) => `${o.name} ${endpoint(o)} admin :${o.adminPort}`)
+    .join('\n                     ')}
+  peers              ${peerOrgs(t)
+    .flatMap((org) =>
+      org.peers.map((p) => `${org.mspId} ${endpoint(p)} (gateway service) ops https://${p.host}:${p.operationsPort}/healthz`),
+    )
+    .join('\n                     ')}
   CAs                ${t.orgs.map((o) => `${o.mspId} https://${endpoint(o.ca)}`).join('\n                     ')}
-  chaincode servers  ${peerOrgs(t).map((o) => `${o.mspId} ${endpoint(o.peers[0].chaincodeServer)}`).join('\n                     ')}
+  chaincode servers  ${peerOrgs(t)
+    .map((o) => `${o.mspId} ${endpoint(o.peers[0].chaincodeServer)}`)
+    .join('\n                     ')}
   data and logs      ${DATA} (logs in ${paths.logs})
   org admins         ${DATA}/crypto/<org>/identities/orgadmin/msp
 

@@ -17,7 +17,9 @@ import { networkStatus } from './network/status.js';
 export async function integrationTests(): Promise<TestCount> {
   const t = loadTopology();
   const dir = join(ROOT, 'test', 'integration');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort();
   const ordered = [...files.filter((f) => f !== 'lifecycle.test.ts'), ...files.filter((f) => f === 'lifecycle.test.ts')];
 
   const running = await networkStatus(t).catch(() => false);

@@ -163,9 +163,12 @@ export async function installFabric(): Promise<void> {
       const version = pinnedVersion(m.dir, m.module);
       log.step(`building ${m.binaries.join(', ')} from ${m.module}@${version} (first run: a few minutes)`);
       log.info(await goAvailable());
-      const ldflags =
-        m.dir === 'fabric' ? `-X github.com/hyperledger/fabric/common/metadata.Version=${fabricVersionLabel(version)}` : '';
-      await goBuild(m.dir, m.binaries.map((b) => `${m.module}/cmd/${b}`), ldflags);
+      const ldflags = m.dir === 'fabric' ? `-X github.com/hyperledger/fabric/common/metadata.Version=${fabricVersionLabel(version)}` : '';
+      await goBuild(
+        m.dir,
+        m.binaries.map((b) => `${m.module}/cmd/${b}`),
+        ldflags,
+      );
       writeFileSync(stampFile, stamp);
       log.ok(`built ${m.binaries.join(', ')} into ${paths.fabricBin}`);
     }

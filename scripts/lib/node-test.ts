@@ -21,7 +21,17 @@ export async function runNodeTests(files: string[], env: NodeJS.ProcessEnv = pro
     // Asynchronous spawn, so the calling process keeps reaping any node daemons it started.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-concurrency=1',
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        '--test-reporter=tap',
+        `--test-reporter-destination=${tap}`,
+        ...files,
+      ],
       { stdio: 'inherit', cwd: ROOT, env },
     );
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -35,7 +35,8 @@ const caUrl = (org: Organization) => `https://${org.ca.host}:${org.ca.port}`;
 
 /** The NodeOU configuration: role of a certificate from its OU, so `Org.peer`/`Org.admin` policies work. */
 function nodeOuConfig(): string {
-  const ou = (name: string) => `  ${name[0].toUpperCase()}${name.slice(1)}OUIdentifier:\n    Certificate: cacerts/ca.pem\n    OrganizationalUnitIdentifier: ${name}\n`;
+  const ou = (name: string) =>
+    `  ${name[0].toUpperCase()}${name.slice(1)}OUIdentifier:\n    Certificate: cacerts/ca.pem\n    OrganizationalUnitIdentifier: ${name}\n`;
   return `NodeOUs:\n  Enable: true\n${['client', 'peer', 'admin', 'orderer'].map(ou).join('')}`;
 }
 
@@ -83,25 +84,38 @@ export async function startCa(org: Organization): Promise<void> {
       marker: 'fabric-ca-server',
       args: [
         'start',
-        '--home', home,
-        '--boot', `registrar:${secret(org, 'registrar')}`,
-        '--address', listenHost(org.ca.host),
-        '--port', String(org.ca.port),
-        '--ca.name', org.ca.name,
-        '--csr.cn', `ca.${org.domain}`,
-        '--csr.hosts', hosts,
+        '--home',
+        home,
+        '--boot',
+        `registrar:${secret(org, 'registrar')}`,
+        '--address',
+        listenHost(org.ca.host),
+        '--port',
+        String(org.ca.port),
+        '--ca.name',
+        org.ca.name,
+        '--csr.cn',
+        `ca.${org.domain}`,
+        '--csr.hosts',
+        hosts,
         '--tls.enabled',
-        '--operations.listenaddress', `${listenHost(org.ca.host)}:${org.ca.operationsPort}`,
-        '--metrics.provider', 'prometheus',
+        '--operations.listenaddress',
+        `${listenHost(org.ca.host)}:${org.ca.operationsPort}`,
+        '--metrics.provider',
+        'prometheus',
       ],
       env: { ...process.env, FABRIC_CA_SERVER_HOME: home },
     });
   }
-  await waitFor(`CA ${org.ca.name} on ${org.ca.host}:${org.ca.port}`, async () => {
-    if (!caRunning(org)) throw new OperatorError(`CA ${org.ca.name} exited during start\n${logTail(caDaemon(org))}`);
-    if (!existsSync(caCert(org))) return undefined;
-    return (await fetchCaInfo(org)) ? true : undefined;
-  }, { timeoutMs: 30_000, onTimeout: () => logTail(caDaemon(org)) });
+  await waitFor(
+    `CA ${org.ca.name} on ${org.ca.host}:${org.ca.port}`,
+    async () => {
+      if (!caRunning(org)) throw new OperatorError(`CA ${org.ca.name} exited during start\n${logTail(caDaemon(org))}`);
+      if (!existsSync(caCert(org))) return undefined;
+      return (await fetchCaInfo(org)) ? true : undefined;
+    },
+    { timeoutMs: 30_000, onTimeout: () => logTail(caDaemon(org)) },
+  );
   writeOrgMsp(org);
 }
 

@@ -49,7 +49,14 @@ export function chaincodeVersion(digest: string): string {
 
 /** Deterministic tar.gz of a directory (same content → same bytes → same package id). */
 async function tarGz(dir: string, out: string, entries: string[]): Promise<void> {
-  await run('bash', ['-c', `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - ${entries.map((_, i) => `"$${i + 3}"`).join(' ')} | gzip -n > "$2"`, 'tar', dir, out, ...entries]);
+  await run('bash', [
+    '-c',
+    `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - ${entries.map((_, i) => `"$${i + 3}"`).join(' ')} | gzip -n > "$2"`,
+    'tar',
+    dir,
+    out,
+    ...entries,
+  ]);
 }
 
 /** Build this org's CCaaS package; returns its path. The peer dials the org's chaincode server. */
@@ -87,10 +94,14 @@ export interface CommittedDefinition {
 /** The chaincode definition committed on the channel, as one peer reports it. */
 export async function queryCommitted(t: Topology, org: Organization): Promise<CommittedDefinition | undefined> {
   try {
-    const { stdout } = await run(bin('peer'), ['lifecycle', 'chaincode', 'querycommitted', '-C', t.channel, '-n', t.chaincode.name, '-O', 'json'], {
-      env: peerCliEnv(org, org.peers[0]),
-      timeoutMs: 15_000,
-    });
+    const { stdout } = await run(
+      bin('peer'),
+      ['lifecycle', 'chaincode', 'querycommitted', '-C', t.channel, '-n', t.chaincode.name, '-O', 'json'],
+      {
+        env: peerCliEnv(org, org.peers[0]),
+        timeoutMs: 15_000,
+      },
+    );
     return JSON.parse(stdout) as CommittedDefinition;
   } catch (e) {
     if (/namespace .* is not defined|not found/i.test((e as Error).message)) return undefined;
@@ -104,7 +115,18 @@ function ordererArgs(t: Topology): string[] {
 }
 
 function definitionArgs(t: Topology, version: string, sequence: number): string[] {
-  const args = ['--channelID', t.channel, '--name', t.chaincode.name, '--version', version, '--sequence', String(sequence), '--signature-policy', t.chaincode.signaturePolicy];
+  const args = [
+    '--channelID',
+    t.channel,
+    '--name',
+    t.chaincode.name,
+    '--version',
+    version,
+    '--sequence',
+    String(sequence),
+    '--signature-policy',
+    t.chaincode.signaturePolicy,
+  ];
   const collections = join(paths.chaincodeSrc, 'collections.json');
   if (existsSync(collections)) args.push('--collections-config', collections);
   return args;
@@ -138,21 +160,33 @@ async function startChaincodeServer(org: Organization, packageId: string): Promi
     cwd: paths.chaincodeSrc,
     marker: CC_MARKER,
     args: [
-      join(ROOT, 'node_modules', 'fabric-shim', 'cli.js'), 'server',
-      '--chaincode-address', `${listenHost(server.host)}:${server.port}`,
-      '--chaincode-id', packageId,
-      '--chaincode-tls-cert-file', tls.tlsCert,
-      '--chaincode-tls-key-file', tls.tlsKey,
-      '--chaincode-tls-client-cacert-file', orgCaCert(org.key),
-      '--module-path', paths.chaincodeSrc,
+      join(ROOT, 'node_modules', 'fabric-shim', 'cli.js'),
+      'server',
+      '--chaincode-address',
+      `${listenHost(server.host)}:${server.port}`,
+      '--chaincode-id',
+      packageId,
+      '--chaincode-tls-cert-file',
+      tls.tlsCert,
+      '--chaincode-tls-key-file',
+      tls.tlsKey,
+      '--chaincode-tls-client-cacert-file',
+      orgCaCert(org.key),
+      '--module-path',
+      paths.chaincodeSrc,
     ],
     env: { PATH: process.env.PATH, HOME: process.env.HOME, CORE_CHAINCODE_LOGGING_LEVEL: process.env.MVSEC_CHAINCODE_LOG ?? 'info' },
   });
   writeFileSync(runningIdFile(org), packageId);
-  await waitFor(`chaincode server of ${org.mspId} on ${endpoint(server)}`, async () => {
-    if (daemonPid(ccDaemon(org), CC_MARKER) === undefined) throw new OperatorError(`chaincode server of ${org.mspId} exited\n${logTail(ccDaemon(org))}`);
-    return (await tcpOpen(server.host, server.port)) ? true : undefined;
-  }, { timeoutMs: 30_000, onTimeout: () => logTail(ccDaemon(org)) });
+  await waitFor(
+    `chaincode server of ${org.mspId} on ${endpoint(server)}`,
+    async () => {
+      if (daemonPid(ccDaemon(org), CC_MARKER) === undefined)
+        throw new OperatorError(`chaincode server of ${org.mspId} exited\n${logTail(ccDaemon(org))}`);
+      return (await tcpOpen(server.host, server.port)) ? true : undefined;
+    },
+    { timeoutMs: 30_000, onTimeout: () => logTail(ccDaemon(org)) },
+  );
 }
 
 function tcpOpen(host: string, port: number): Promise<boolean> {
@@ -175,9 +209,13 @@ export async function stopChaincodeServers(t: Topology): Promise<void> {
 
 /** Orgs that have approved `version` at `sequence` (peer lifecycle checkcommitreadiness). */
 async function approvals(t: Topology, org: Organization, version: string, sequence: number): Promise<Record<string, boolean>> {
-  const { stdout } = await run(bin('peer'), ['lifecycle', 'chaincode', 'checkcommitreadiness', ...definitionArgs(t, version, sequence), '-O', 'json'], {
-    env: peerCliEnv(org, org.peers[0]),
-  });
+  const { stdout } = await run(
+    bin('peer'),
+    ['lifecycle', 'chaincode', 'checkcommitreadiness', ...definitionArgs(t, version, sequence), '-O', 'json'],
+    {
+      env: peerCliEnv(org, org.peers[0]),
+    },
+  );
   return (JSON.parse(stdout) as { approvals: Record<string, boolean> }).approvals;
 }
 
@@ -197,22 +235,46 @@ export async function deployChaincode(t: Topology, opts: { versionSuffix?: strin
   if (committed?.version === version) return { version, sequence: committed.sequence };
 
   const sequence = (committed?.sequence ?? 0) + 1;
-  log.step(`chaincode ${t.chaincode.name} ${version}: approving sequence ${sequence}${committed ? ` (upgrade from ${committed.version})` : ''}`);
+  log.step(
+    `chaincode ${t.chaincode.name} ${version}: approving sequence ${sequence}${committed ? ` (upgrade from ${committed.version})` : ''}`,
+  );
   for (const org of orgs) {
     const approved = await approvals(t, org, version, sequence);
     if (approved[org.mspId]) continue;
     // Right after the channel is created Raft may still be electing a leader: retry with backoff.
-    await retry(`${org.mspId} to approve ${t.chaincode.name}`, () =>
-      run(bin('peer'), ['lifecycle', 'chaincode', 'approveformyorg', ...ordererArgs(t), ...definitionArgs(t, version, sequence), '--package-id', packageIds.get(org.key)!], {
-        env: peerCliEnv(org, org.peers[0]),
-        timeoutMs: 60_000,
-      }), { timeoutMs: 90_000 });
+    await retry(
+      `${org.mspId} to approve ${t.chaincode.name}`,
+      () =>
+        run(
+          bin('peer'),
+          [
+            'lifecycle',
+            'chaincode',
+            'approveformyorg',
+            ...ordererArgs(t),
+            ...definitionArgs(t, version, sequence),
+            '--package-id',
+            packageIds.get(org.key)!,
+          ],
+          {
+            env: peerCliEnv(org, org.peers[0]),
+            timeoutMs: 60_000,
+          },
+        ),
+      { timeoutMs: 90_000 },
+    );
   }
-  const peerArgs = orgs.flatMap((o) => o.peers.slice(0, 1).flatMap((p) => ['--peerAddresses', endpoint(p), '--tlsRootCertFiles', orgCaCert(o.key)]));
-  await retry(`commit of ${t.chaincode.name} ${version}`, () =>
-    run(bin('peer'), ['lifecycle', 'chaincode', 'commit', ...ordererArgs(t), ...definitionArgs(t, version, sequence), ...peerArgs], {
-      env: peerCliEnv(orgs[0], orgs[0].peers[0]),
-      timeoutMs: 60_000,
-    }), { timeoutMs: 90_000 });
+  const peerArgs = orgs.flatMap((o) =>
+    o.peers.slice(0, 1).flatMap((p) => ['--peerAddresses', endpoint(p), '--tlsRootCertFiles', orgCaCert(o.key)]),
+  );
+  await retry(
+    `commit of ${t.chaincode.name} ${version}`,
+    () =>
+      run(bin('peer'), ['lifecycle', 'chaincode', 'commit', ...ordererArgs(t), ...definitionArgs(t, version, sequence), ...peerArgs], {
+        env: peerCliEnv(orgs[0], orgs[0].peers[0]),
+        timeoutMs: 60_000,
+      }),
+    { timeoutMs: 90_000 },
+  );
   return { version, sequence };
 }

@@ -6,7 +6,15 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { applicationOrgs, endpoint, ordererOrg, peerOrgs, type Organization, type PeerNode, type Topology } from '../../network/topology.js';
+import {
+  applicationOrgs,
+  endpoint,
+  ordererOrg,
+  peerOrgs,
+  type Organization,
+  type PeerNode,
+  type Topology,
+} from '../../network/topology.js';
 import { bin } from '../fabric/install.js';
 import { paths } from '../lib/paths.js';
 import { run } from '../lib/proc.js';
@@ -110,7 +118,9 @@ export interface OrdererChannelInfo {
 /** The channel as one orderer sees it (osnadmin channel list), or undefined if it has not joined. */
 export async function ordererChannelInfo(t: Topology, o: { host: string; adminPort: number }): Promise<OrdererChannelInfo | undefined> {
   try {
-    const { stdout } = await run(bin('osnadmin'), ['channel', 'list', '--channelID', t.channel, ...osnadminArgs(t, o.adminPort, o.host)], { timeoutMs: 15_000 });
+    const { stdout } = await run(bin('osnadmin'), ['channel', 'list', '--channelID', t.channel, ...osnadminArgs(t, o.adminPort, o.host)], {
+      timeoutMs: 15_000,
+    });
     const body = stdout.slice(stdout.indexOf('{'));
     const info = JSON.parse(body) as OrdererChannelInfo & { error?: string };
     return info.name ? info : undefined;
@@ -124,7 +134,15 @@ export async function joinOrderers(t: Topology): Promise<void> {
   const block = genesisBlock();
   for (const o of ordererOrg(t).orderers) {
     if (await ordererChannelInfo(t, o)) continue;
-    await run(bin('osnadmin'), ['channel', 'join', '--channelID', t.channel, '--config-block', block, ...osnadminArgs(t, o.adminPort, o.host)]);
+    await run(bin('osnadmin'), [
+      'channel',
+      'join',
+      '--channelID',
+      t.channel,
+      '--config-block',
+      block,
+      ...osnadminArgs(t, o.adminPort, o.host),
+    ]);
   }
 }
 
@@ -156,7 +174,11 @@ export async function joinPeers(t: Topology): Promise<void> {
       const env = peerCliEnv(org, p);
       const { stdout } = await run(bin('peer'), ['channel', 'list'], { env, timeoutMs: 15_000 });
       if (stdout.split('\n').some((l) => l.trim() === t.channel)) continue;
-      await retry(`${p.name}.${org.key} to join ${t.channel}`, () => run(bin('peer'), ['channel', 'join', '-b', genesisBlock()], { env, timeoutMs: 30_000 }), { timeoutMs: 30_000 });
+      await retry(
+        `${p.name}.${org.key} to join ${t.channel}`,
+        () => run(bin('peer'), ['channel', 'join', '-b', genesisBlock()], { env, timeoutMs: 30_000 }),
+        { timeoutMs: 30_000 },
+      );
     }
   }
 }

@@ -49,7 +49,11 @@ export async function networkUp(t: Topology = loadTopology()): Promise<void> {
   writePeerCoreYaml();
   await Promise.all(peerOrgs(t).flatMap((org) => org.peers.map((p) => startPeer(org, p))));
   await joinPeers(t);
-  log.ok(`peers joined channel ${t.channel}: ${peerOrgs(t).flatMap((o) => o.peers.map((p) => `${o.mspId}@${endpoint(p)}`)).join(', ')}`);
+  log.ok(
+    `peers joined channel ${t.channel}: ${peerOrgs(t)
+      .flatMap((o) => o.peers.map((p) => `${o.mspId}@${endpoint(p)}`))
+      .join(', ')}`,
+  );
 }
 
 /**
@@ -61,17 +65,24 @@ export async function waitUntilReady(t: Topology = loadTopology()): Promise<void
   const conn = connectAs(org, 'orgadmin');
   try {
     const contract = conn.gateway.getNetwork(t.channel).getContract(t.chaincode.name, 'diagnostics');
-    await waitFor('cross-org endorsement through the Gateway service (gossip and discovery settling)', async () => {
-      await contract.submitTransaction('PutProbe', 'startup', new Date().toISOString());
-      const back = new TextDecoder().decode(await contract.evaluateTransaction('GetProbe', org.mspId, 'startup'));
-      return back ? true : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 1000 });
+    await waitFor(
+      'cross-org endorsement through the Gateway service (gossip and discovery settling)',
+      async () => {
+        await contract.submitTransaction('PutProbe', 'startup', new Date().toISOString());
+        const back = new TextDecoder().decode(await contract.evaluateTransaction('GetProbe', org.mspId, 'startup'));
+        return back ? true : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
   } finally {
     conn.close();
   }
 }
 
-export async function deploy(t: Topology = loadTopology(), opts: { versionSuffix?: string } = {}): Promise<{ version: string; sequence: number }> {
+export async function deploy(
+  t: Topology = loadTopology(),
+  opts: { versionSuffix?: string } = {},
+): Promise<{ version: string; sequence: number }> {
   log.step(`deploying chaincode ${t.chaincode.name} from chaincode/ (as a service)`);
   const deployed = await deployChaincode(t, opts);
   log.ok(`chaincode ${t.chaincode.name} ${deployed.version} committed at sequence ${deployed.sequence}`);

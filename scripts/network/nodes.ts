@@ -23,9 +23,10 @@ export function writePeerCoreYaml(): void {
   const doc = parseDocument(readFileSync(join(paths.fabricConfig, 'core.yaml'), 'utf8'));
   // An empty environment variable does not override vm.endpoint; it must be empty in the file.
   doc.setIn(['vm', 'endpoint'], '');
-  doc.setIn(['chaincode', 'externalBuilders'], [
-    { name: 'mvsec-ccaas', path: join(paths.builders, 'ccaas'), propagateEnvironment: ['HOME'] },
-  ]);
+  doc.setIn(
+    ['chaincode', 'externalBuilders'],
+    [{ name: 'mvsec-ccaas', path: join(paths.builders, 'ccaas'), propagateEnvironment: ['HOME'] }],
+  );
   mkdirSync(paths.nodeConfig, { recursive: true });
   writeFileSync(join(paths.nodeConfig, 'core.yaml'), doc.toString());
 }
@@ -144,31 +145,49 @@ async function startNode(
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     startDaemon({ name, cmd: bin(binary), args, env, marker: binary });
   }
-  await waitFor(`${name} to report healthy on ${health.host}:${health.port}/healthz`, async () => {
-    if (daemonPid(name, binary) === undefined) throw new OperatorError(`${name} exited during start\n${logTail(name)}`);
-    const h = await healthz(health.host, health.port, health.ca);
-    return h.status === 'OK' ? true : undefined;
-  }, { timeoutMs: 60_000, onTimeout: () => logTail(name) });
+  await waitFor(
+    `${name} to report healthy on ${health.host}:${health.port}/healthz`,
+    async () => {
+      if (daemonPid(name, binary) === undefined) throw new OperatorError(`${name} exited during start\n${logTail(name)}`);
+      const h = await healthz(health.host, health.port, health.ca);
+      return h.status === 'OK' ? true : undefined;
+    },
+    { timeoutMs: 60_000, onTimeout: () => logTail(name) },
+  );
 }
 
 export async function startOrderer(t: Topology, o: OrdererNode): Promise<void> {
   const org = ordererOrg(t);
   const h = listenHost(o.host);
-  await startNode(ordererDaemon(org, o), 'orderer', [], ordererEnv(t, o), [
-    { host: h, port: o.port, what: 'listener' },
-    { host: h, port: o.adminPort, what: 'admin' },
-    { host: h, port: o.operationsPort, what: 'operations' },
-  ], { host: o.host, port: o.operationsPort, ca: orgCaCert(org.key) });
+  await startNode(
+    ordererDaemon(org, o),
+    'orderer',
+    [],
+    ordererEnv(t, o),
+    [
+      { host: h, port: o.port, what: 'listener' },
+      { host: h, port: o.adminPort, what: 'admin' },
+      { host: h, port: o.operationsPort, what: 'operations' },
+    ],
+    { host: o.host, port: o.operationsPort, ca: orgCaCert(org.key) },
+  );
 }
 
 export async function startPeer(org: Organization, p: PeerNode): Promise<void> {
   if (!existsSync(join(paths.nodeConfig, 'core.yaml'))) writePeerCoreYaml();
   const h = listenHost(p.host);
-  await startNode(peerDaemon(org, p), 'peer', ['node', 'start'], peerEnv(org, p), [
-    { host: h, port: p.port, what: 'listener' },
-    { host: h, port: p.chaincodeListenPort, what: 'chaincode listener' },
-    { host: h, port: p.operationsPort, what: 'operations' },
-  ], { host: p.host, port: p.operationsPort, ca: orgCaCert(org.key) });
+  await startNode(
+    peerDaemon(org, p),
+    'peer',
+    ['node', 'start'],
+    peerEnv(org, p),
+    [
+      { host: h, port: p.port, what: 'listener' },
+      { host: h, port: p.chaincodeListenPort, what: 'chaincode listener' },
+      { host: h, port: p.operationsPort, what: 'operations' },
+    ],
+    { host: p.host, port: p.operationsPort, ca: orgCaCert(org.key) },
+  );
 }
 
 export const stopOrderer = (org: Organization, o: OrdererNode) => stopDaemon(ordererDaemon(org, o), 'orderer');

@@ -40,7 +40,13 @@ export async function networkStatus(t: Topology = loadTopology()): Promise<boole
   for (const org of t.orgs) {
     const up = caRunning(org);
     healthy &&= up;
-    rows.push({ node: `${org.ca.name} (CA)`, address: endpoint(org.ca), pid: up ? 'running' : 'stopped', health: up ? 'OK' : '-', height: '' });
+    rows.push({
+      node: `${org.ca.name} (CA)`,
+      address: endpoint(org.ca),
+      pid: up ? 'running' : 'stopped',
+      health: up ? 'OK' : '-',
+      height: '',
+    });
   }
   const oOrg = ordererOrg(t);
   for (const o of oOrg.orderers) {
@@ -60,7 +66,13 @@ export async function networkStatus(t: Topology = loadTopology()): Promise<boole
     }
     const cc = daemonPid(`chaincode.${org.key}`, 'fabric-shim/cli.js');
     healthy &&= cc !== undefined;
-    rows.push({ node: `chaincode.${org.mspId} (CCaaS)`, address: endpoint(org.peers[0].chaincodeServer), pid: cc ? String(cc) : 'stopped', health: cc ? 'OK' : '-', height: '' });
+    rows.push({
+      node: `chaincode.${org.mspId} (CCaaS)`,
+      address: endpoint(org.peers[0].chaincodeServer),
+      pid: cc ? String(cc) : 'stopped',
+      health: cc ? 'OK' : '-',
+      height: '',
+    });
   }
   const widths = (['node', 'address', 'pid', 'health', 'height'] as const).map((k) => Math.max(k.length, ...rows.map((r) => r[k].length)));
   const line = (r: Row) => [r.node, r.address, r.pid, r.health, r.height].map((v, i) => v.padEnd(widths[i])).join('  ');
@@ -73,7 +85,11 @@ export async function networkStatus(t: Topology = loadTopology()): Promise<boole
       const def = await queryCommitted(t, firstPeerOrg);
       if (def) {
         console.log(`\nchaincode ${t.chaincode.name} on channel ${t.channel}: version ${def.version}, sequence ${def.sequence}`);
-        console.log(`  approvals: ${Object.entries(def.approvals).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+        console.log(
+          `  approvals: ${Object.entries(def.approvals)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')}`,
+        );
       } else {
         console.log(`\nchaincode ${t.chaincode.name}: not committed on channel ${t.channel}`);
         healthy = false;

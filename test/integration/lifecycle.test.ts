@@ -29,7 +29,8 @@ function ourProcesses(): string[] {
       }
     })();
     const fabric = cmd.startsWith(paths.fabricBin) || cmd.includes('fabric-shim/cli.js');
-    if (fabric && (environ.includes(DATA) || cmd.includes(DATA) || cmd.includes(String(topology.orgs[1].ca.port)))) found.push(`${pid}: ${cmd}`);
+    if (fabric && (environ.includes(DATA) || cmd.includes(DATA) || cmd.includes(String(topology.orgs[1].ca.port))))
+      found.push(`${pid}: ${cmd}`);
   }
   return found;
 }

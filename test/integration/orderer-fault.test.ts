@@ -25,7 +25,11 @@ describe('Raft ordering survives a killed orderer (X6: availability, backup and 
     conn?.close();
     // Leave the network whole for the tests that follow, whatever happened above.
     if (daemonPid(ordererDaemon(ordererOrganization, victim), 'orderer') === undefined) await startOrderer(topology, victim);
-    await waitFor(`${victim.name} to rejoin the channel`, async () => ((await ordererChannelInfo(topology, victim))?.status === 'active' ? true : undefined), { timeoutMs: 60_000 });
+    await waitFor(
+      `${victim.name} to rejoin the channel`,
+      async () => ((await ordererChannelInfo(topology, victim))?.status === 'active' ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
   });
 
   const submitMany = async (n: number, tag: string) => {
@@ -40,7 +44,11 @@ describe('Raft ordering survives a killed orderer (X6: availability, backup and 
     await submitMany(3, 'before-kill');
     const pid = killDaemon(ordererDaemon(ordererOrganization, victim), 'orderer');
     assert.ok(pid, `${victim.name} was running`);
-    await waitFor(`${victim.name} to be gone`, async () => (daemonPid(ordererDaemon(ordererOrganization, victim), 'orderer') === undefined ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(
+      `${victim.name} to be gone`,
+      async () => (daemonPid(ordererDaemon(ordererOrganization, victim), 'orderer') === undefined ? true : undefined),
+      { timeoutMs: 10_000 },
+    );
 
     await submitMany(5, 'during-outage');
 
@@ -50,10 +58,14 @@ describe('Raft ordering survives a killed orderer (X6: availability, backup and 
     assert.ok(target > 0);
 
     await startOrderer(topology, victim);
-    const caughtUp = await waitFor(`${victim.name} to catch up to height ${target}`, async () => {
-      const info = await ordererChannelInfo(topology, victim);
-      return info && info.height >= target ? info : undefined;
-    }, { timeoutMs: 60_000 });
+    const caughtUp = await waitFor(
+      `${victim.name} to catch up to height ${target}`,
+      async () => {
+        const info = await ordererChannelInfo(topology, victim);
+        return info && info.height >= target ? info : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     assert.equal(caughtUp.height, target, 'no new blocks were ordered meanwhile, so the heights must be equal');
     assert.equal(caughtUp.status, 'active');
   });

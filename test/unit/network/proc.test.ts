@@ -34,7 +34,10 @@ describe('process management of the network scripts', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     const port = (srv.address() as { port: number }).port;
     try {
-      await assert.rejects(assertPortFree('127.0.0.1', port, 'peer0.test'), (e: Error) => e instanceof OperatorError && e.message.includes(String(port)) && e.message.includes('peer0.test'));
+      await assert.rejects(
+        assertPortFree('127.0.0.1', port, 'peer0.test'),
+        (e: Error) => e instanceof OperatorError && e.message.includes(String(port)) && e.message.includes('peer0.test'),
+      );
     } finally {
       srv.close();
     }
@@ -42,20 +45,29 @@ describe('process management of the network scripts', () => {
 
   it('waitFor gives up after its deadline with what it waited for and the last error', async () => {
     await assert.rejects(
-      waitFor('the impossible', async () => {
-        throw new Error('still no');
-      }, { timeoutMs: 300, intervalMs: 50, onTimeout: () => 'log tail here' }),
-      (e: Error) => /timed out after 0.3s waiting for the impossible/.test(e.message) && /still no/.test(e.message) && /log tail here/.test(e.message),
+      waitFor(
+        'the impossible',
+        async () => {
+          throw new Error('still no');
+        },
+        { timeoutMs: 300, intervalMs: 50, onTimeout: () => 'log tail here' },
+      ),
+      (e: Error) =>
+        /timed out after 0.3s waiting for the impossible/.test(e.message) && /still no/.test(e.message) && /log tail here/.test(e.message),
     );
   });
 
   it('waitFor stops at once when the probe reports a permanent failure', async () => {
     let calls = 0;
     await assert.rejects(
-      waitFor('a node', async () => {
-        calls++;
-        throw new OperatorError('node exited during start');
-      }, { timeoutMs: 60_000 }),
+      waitFor(
+        'a node',
+        async () => {
+          calls++;
+          throw new OperatorError('node exited during start');
+        },
+        { timeoutMs: 60_000 },
+      ),
       /exited during start/,
     );
     assert.equal(calls, 1);

@@ -9,9 +9,17 @@ describe('network topology', () => {
   it('has the default topology of ARCHITECTURE §2: 3 Raft orderers, 3 peer orgs, client-only DPM org', () => {
     const t = loadTopology({});
     assert.equal(ordererOrg(t).orderers.length, 3);
-    assert.deepEqual(peerOrgs(t).map((o) => o.mspId), ['IoTPlatformMSP', 'MetaverseAMSP', 'MetaverseBMSP']);
+    assert.deepEqual(
+      peerOrgs(t).map((o) => o.mspId),
+      ['IoTPlatformMSP', 'MetaverseAMSP', 'MetaverseBMSP'],
+    );
     assert.ok(applicationOrgs(t).some((o) => o.mspId === 'DPMProviderMSP' && o.peers.length === 0));
-    const ports = t.orgs.flatMap((o) => [o.ca.port, o.ca.operationsPort, ...o.orderers.flatMap((x) => [x.port, x.adminPort, x.operationsPort]), ...o.peers.flatMap((p) => [p.port, p.chaincodeListenPort, p.operationsPort, p.chaincodeServer.port])]);
+    const ports = t.orgs.flatMap((o) => [
+      o.ca.port,
+      o.ca.operationsPort,
+      ...o.orderers.flatMap((x) => [x.port, x.adminPort, x.operationsPort]),
+      ...o.peers.flatMap((p) => [p.port, p.chaincodeListenPort, p.operationsPort, p.chaincodeServer.port]),
+    ]);
     assert.equal(new Set(ports).size, ports.length, 'no two listeners share a port');
   });
 
@@ -33,7 +41,27 @@ describe('network topology', () => {
   it('merges an MVSEC_TOPOLOGY file over the default: orgs by key, nodes by name, new nodes appended', () => {
     const dir = mkdtempSync(join(tmpdir(), 'topo-'));
     const file = join(dir, 't.json');
-    writeFileSync(file, JSON.stringify({ orgs: [{ key: 'mva', peers: [{ name: 'peer0', host: 'mva.example.net' }, { name: 'peer1', host: 'mva.example.net', port: 8061, chaincodeListenPort: 8062, operationsPort: 9462, chaincodeServer: { host: 'mva.example.net', port: 9992 } }] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        orgs: [
+          {
+            key: 'mva',
+            peers: [
+              { name: 'peer0', host: 'mva.example.net' },
+              {
+                name: 'peer1',
+                host: 'mva.example.net',
+                port: 8061,
+                chaincodeListenPort: 8062,
+                operationsPort: 9462,
+                chaincodeServer: { host: 'mva.example.net', port: 9992 },
+              },
+            ],
+          },
+        ],
+      }),
+    );
     const t = loadTopology({ MVSEC_TOPOLOGY: file });
     const mva = t.orgs.find((o) => o.key === 'mva')!;
     assert.equal(mva.peers.length, 2);

@@ -1,0 +1,147 @@
+/**
+ * The express application: representations, authentication, routes by reference point,
+ * operations endpoints, one error handler producing problems.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import client from 'prom-client';
+import { authenticator } from './auth/authenticate.js';
+import { LoginService } from './auth/login.js';
+import { OidcVerifier } from './auth/oidc.js';
+import { UserStore } from './auth/users.js';
+import type { GatewayConfig } from './config.js';
+import type { Ledger } from './fabric/ledger.js';
+import { ApiError, parseChaincodeReason, fromChaincode } from './http/problem.js';
+import { bodyReader, send, sendProblem } from './http/representation.js';
+import { mount, route, type AnyRoute } from './http/routes.js';
+import { IdempotencyStore } from './idempotency.js';
+import { openApiDocument } from './openapi.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { ledgerRoutes } from './routes/ledger-routes.js';
+
+export interface Deps {
+  ledger: Ledger;
+  users?: UserStore;
+  now?: () => number;
+  log?: (msg: string) => void;
+}
+
+export interface App {
+  app: express.Express;
+  login: LoginService;
+  users: UserStore;
+  routes: AnyRoute[];
+  openapi: Record<string, unknown>;
+  registry: client.Registry;
+}
+
+const VERSION = '0.1.0';
+
+export function createApp(config: GatewayConfig, deps: Deps): App {
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? ((m: string) => console.error(m));
+  const users = deps.users ?? new UserStore();
+  const login = new LoginService(users, {
+    jwtSecret: config.jwtSecret,
+    accessTtlSeconds: config.accessTtlSeconds,
+    refreshTtlSeconds: config.refreshTtlSeconds,
+    maxFailedAttempts: config.maxFailedAttempts,
+    lockoutSeconds: config.lockoutSeconds,
+    attemptsPerMinute: config.loginAttemptsPerMinute,
+  }, now);
+  const oidc = new OidcVerifier(config.oidcIssuers, now);
+  const idempotency = new IdempotencyStore(config.idempotencyTtlSeconds * 1000, now);
+
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const requests = new client.Counter({ name: 'mvsec_gateway_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const latency = new client.Histogram({ name: 'mvsec_gateway_http_request_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
+
+  const opsRoutes: AnyRoute[] = [
+    route({ method: 'get', path: '/healthz', tag: 'Operations', summary: 'Liveness', access: 'public', handler: async () => ({ body: { status: 'ok' } }) }),
+    route({
+      method: 'get', path: '/readyz', tag: 'Operations', summary: 'Readiness: the Fabric network answers (503 with the reason when not)', access: 'public', statuses: [503],
+      handler: async () => {
+        const r = await deps.ledger.ready();
+        if (!r.ready) throw new ApiError(503, `not ready: ${r.detail}`, 'not-ready');
+        return { body: { status: 'ready', detail: r.detail } };
+      },
+    }),
+  ];
+  const routes = [...opsRoutes, ...authRoutes(login), ...ledgerRoutes(deps.ledger, now)];
+  const openapi = openApiDocument(routes, { version: VERSION });
+  (openapi.paths as Record<string, unknown>)['/openapi.json'] = { get: { tags: ['Operations'], summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } } };
+  (openapi.paths as Record<string, unknown>)['/metrics'] = { get: { tags: ['Operations'], summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } } } } };
+  (openapi.paths as Record<string, unknown>)['/docs'] = { get: { tags: ['Operations'], summary: 'Browsable API documentation (offline)', security: [], responses: { 200: { description: 'HTML', content: { 'text/html': {} } } } } };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use((req, res, next) => {
+    const end = latency.startTimer();
+    res.on('finish', () => {
+      const r = (req.route?.path as string | undefined) ?? 'unmatched';
+      requests.inc({ method: req.method, route: r, status: String(res.statusCode) });
+      end({ method: req.method, route: r });
+    });
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    if (config.tls) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    next();
+  });
+
+  app.get('/openapi.json', (req, res) => send(req, res, 200, openapi));
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  const docsHtml = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>mvsec gateway API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head><body><div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script><script src="/docs/init.js"></script></body></html>`;
+  const docsInit = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true });`;
+  const docsPage = (_req: Request, res: Response) => {
+    res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
+    res.type('html').send(docsHtml);
+  };
+  app.get('/docs', docsPage);
+  app.get('/docs/', docsPage);
+  app.get('/docs/init.js', (_req, res) => res.type('application/javascript').send(docsInit));
+  for (const f of ['swagger-ui.css', 'swagger-ui-bundle.js']) {
+    const body = readFileSync(join(swaggerDir, f));
+    app.get(`/docs/${f}`, (_req, res) => res.type(f.endsWith('.css') ? 'text/css' : 'application/javascript').send(body));
+  }
+
+  app.use(bodyReader(config.bodyLimitBytes));
+  const router = express.Router({ strict: false });
+  mount(router, routes, { authenticate: authenticator(login, oidc), idempotent: (req, caller, run) => idempotency.run(req, caller, run) });
+  app.use(router);
+
+  app.use((req: Request) => {
+    throw new ApiError(404, `no route ${req.method} ${req.path}`, 'no-route');
+  });
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else if ((err as { type?: string })?.type === 'entity.too.large') e = new ApiError(413, 'request body too large');
+    else if (err instanceof URIError || (err as { status?: number })?.status === 400) e = new ApiError(400, `malformed request: ${(err as Error).message}`);
+    else {
+      const coded = parseChaincodeReason(String((err as Error)?.message ?? ''));
+      if (coded) e = fromChaincode(coded.code, coded.reason);
+      else {
+        log(`gateway: unexpected error on ${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
+        e = new ApiError(500, 'internal error; see the gateway log');
+      }
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendProblem(req, res, e.toProblem(), e.extra.headers);
+  });
+
+  return { app, login, users, routes, openapi, registry };
+}

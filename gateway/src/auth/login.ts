@@ -1,0 +1,203 @@
+/**
+ * Built-in sign-in (A3): password + TOTP, lockout after repeated failures, a per-client rate
+ * limit, short-lived JWT access tokens (jsonwebtoken, HS256) and rotating refresh tokens (a
+ * reused refresh token revokes its whole family).
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { ApiError } from '../http/problem.js';
+import type { RoleName } from '../http/schemas.js';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
+import { MFA_ROLES, type Caller } from './principal.js';
+import { checkTotp, newTotpSecret, totpUri } from './totp.js';
+import type { User, UserStore } from './users.js';
+
+export const GATEWAY_ISSUER = 'mvsec-gateway';
+
+export interface LoginConfig {
+  jwtSecret: Buffer;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  maxFailedAttempts: number;
+  lockoutSeconds: number;
+  /** Login attempts per client address per minute. */
+  attemptsPerMinute: number;
+}
+
+export interface Tokens {
+  tokenType: 'Bearer';
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+}
+
+interface RefreshEntry {
+  username: string;
+  family: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+export class LoginService {
+  private readonly refresh = new Map<string, RefreshEntry>();
+  private readonly revokedFamilies = new Set<string>();
+  private readonly attempts = new Map<string, number[]>();
+
+  constructor(
+    private readonly users: UserStore,
+    private readonly cfg: LoginConfig,
+    private readonly now: () => number,
+  ) {}
+
+  /** Create an account. MFA roles get a TOTP secret at once (returned once, to be enrolled). */
+  async createUser(input: { username: string; password: string; mspId: string; role: RoleName; principal?: string }): Promise<{ user: User; totp?: { secret: string; uri: string } }> {
+    if (this.users.has(input.username)) throw new ApiError(409, `user ${input.username} exists`);
+    const user: User = {
+      username: input.username,
+      mspId: input.mspId,
+      principal: input.principal ?? input.username,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+      failedAttempts: 0,
+    };
+    let totp: { secret: string; uri: string } | undefined;
+    if (MFA_ROLES.includes(input.role)) {
+      user.totpSecret = newTotpSecret();
+      totp = { secret: user.totpSecret, uri: totpUri(user.totpSecret, `${user.principal}@${user.mspId}`) };
+    }
+    this.users.put(user);
+    return { user, totp };
+  }
+
+  private rateLimit(client: string): void {
+    const now = this.now();
+    const recent = (this.attempts.get(client) ?? []).filter((t) => now - t < 60_000);
+    if (recent.length >= this.cfg.attemptsPerMinute) {
+      this.attempts.set(client, recent);
+      const retry = Math.max(1, Math.ceil((recent[0] + 60_000 - now) / 1000));
+      throw new ApiError(429, `too many sign-in attempts from this client; retry in ${retry} s`, 'rate-limited', { headers: { 'Retry-After': String(retry) } });
+    }
+    recent.push(now);
+    this.attempts.set(client, recent);
+  }
+
+  async login(client: string, username: string, password: string, totp: string | undefined): Promise<Tokens> {
+    this.rateLimit(client);
+    const user = this.users.get(username);
+    const now = this.now();
+    if (user?.lockedUntil && user.lockedUntil > now) {
+      const retry = Math.ceil((user.lockedUntil - now) / 1000);
+      throw new ApiError(423, `account locked after ${this.cfg.maxFailedAttempts} failed sign-ins; retry in ${retry} s`, 'account-locked', { headers: { 'Retry-After': String(retry) } });
+    }
+    const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+    if (!user || !passwordOk) {
+      if (user) this.fail(user);
+      throw new ApiError(401, 'wrong username or password', 'invalid-credentials');
+    }
+    const amr = ['pwd'];
+    const mfaRequired = MFA_ROLES.includes(user.role) || user.totpSecret !== undefined;
+    if (mfaRequired) {
+      if (!user.totpSecret) throw new ApiError(403, `role ${user.role} requires TOTP; no TOTP secret is enrolled for ${username}`, 'mfa-enrolment-required');
+      if (!totp) throw new ApiError(401, 'a TOTP code is required for this account', 'mfa-required');
+      const step = await checkTotp(user.totpSecret, totp, now, user.lastTotpStep);
+      if (step === undefined) {
+        this.fail(user);
+        throw new ApiError(401, 'wrong or already used TOTP code', 'invalid-credentials');
+      }
+      this.users.update(username, (u) => (u.lastTotpStep = step));
+      amr.push('otp', 'mfa');
+    }
+    this.users.update(username, (u) => {
+      u.failedAttempts = 0;
+      delete u.lockedUntil;
+    });
+    return this.issue(user, amr, randomUUID());
+  }
+
+  private fail(user: User): void {
+    this.users.update(user.username, (u) => {
+      u.failedAttempts += 1;
+      if (u.failedAttempts >= this.cfg.maxFailedAttempts) {
+        u.lockedUntil = this.now() + this.cfg.lockoutSeconds * 1000;
+        u.failedAttempts = 0;
+      }
+    });
+  }
+
+  private issue(user: User, amr: string[], family: string): Tokens {
+    const nowS = Math.floor(this.now() / 1000);
+    const accessToken = jwt.sign(
+      { msp: user.mspId, role: user.role, amr, username: user.username, iat: nowS, exp: nowS + this.cfg.accessTtlSeconds },
+      this.cfg.jwtSecret,
+      { algorithm: 'HS256', issuer: GATEWAY_ISSUER, audience: GATEWAY_ISSUER, subject: user.principal, jwtid: randomUUID() },
+    );
+    const refreshToken = randomBytes(32).toString('base64url');
+    this.refresh.set(sha(refreshToken), { username: user.username, family, expiresAt: this.now() + this.cfg.refreshTtlSeconds * 1000, used: false });
+    return { tokenType: 'Bearer', accessToken, expiresIn: this.cfg.accessTtlSeconds, refreshToken };
+  }
+
+  /** Rotate a refresh token. Reusing one revokes the family (it was stolen or replayed). */
+  async refreshTokens(refreshToken: string): Promise<Tokens> {
+    const e = this.refresh.get(sha(refreshToken));
+    if (!e || this.revokedFamilies.has(e.family) || e.expiresAt <= this.now()) throw new ApiError(401, 'refresh token is not valid', 'invalid-token');
+    if (e.used) {
+      this.revokedFamilies.add(e.family);
+      throw new ApiError(401, 'refresh token was already used; its session is revoked', 'invalid-token');
+    }
+    e.used = true;
+    const user = this.users.get(e.username);
+    if (!user) throw new ApiError(401, 'refresh token is not valid', 'invalid-token');
+    const amr = MFA_ROLES.includes(user.role) || user.totpSecret ? ['pwd', 'otp', 'mfa'] : ['pwd'];
+    return this.issue(user, amr, e.family);
+  }
+
+  logout(refreshToken: string): void {
+    const e = this.refresh.get(sha(refreshToken));
+    if (e) this.revokedFamilies.add(e.family);
+  }
+
+  /** Verify one of our own access tokens. */
+  verifyAccessToken(token: string): Caller {
+    let claims: jwt.JwtPayload;
+    try {
+      claims = jwt.verify(token, this.cfg.jwtSecret, {
+        algorithms: ['HS256'],
+        issuer: GATEWAY_ISSUER,
+        audience: GATEWAY_ISSUER,
+        clockTimestamp: Math.floor(this.now() / 1000),
+      }) as jwt.JwtPayload;
+    } catch (e) {
+      throw new ApiError(401, `access token rejected: ${(e as Error).message}`, 'invalid-token', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+    }
+    const user = typeof claims.username === 'string' ? this.users.get(claims.username) : undefined;
+    if (!user || user.principal !== claims.sub || user.mspId !== claims.msp || user.role !== claims.role) {
+      throw new ApiError(401, 'access token does not match a current account', 'invalid-token');
+    }
+    const amr = Array.isArray(claims.amr) ? claims.amr.map(String) : [];
+    if (MFA_ROLES.includes(user.role) && !amr.includes('otp')) throw new ApiError(401, `role ${user.role} needs a token issued with TOTP`, 'mfa-required');
+    return { principal: user.principal, mspId: user.mspId, role: user.role, issuer: GATEWAY_ISSUER, amr, username: user.username };
+  }
+
+  /** Begin TOTP enrolment for an account; the secret becomes active once confirmed with a code. */
+  startTotp(username: string): { secret: string; uri: string } {
+    const user = this.users.get(username);
+    if (!user) throw new ApiError(404, `no built-in account ${username}`);
+    const secret = newTotpSecret();
+    this.users.update(username, (u) => (u.pendingTotpSecret = secret));
+    return { secret, uri: totpUri(secret, `${user.principal}@${user.mspId}`) };
+  }
+
+  async confirmTotp(username: string, code: string): Promise<void> {
+    const user = this.users.get(username);
+    if (!user?.pendingTotpSecret) throw new ApiError(409, 'no TOTP enrolment in progress', 'conflict');
+    const step = await checkTotp(user.pendingTotpSecret, code, this.now());
+    if (step === undefined) throw new ApiError(400, 'the TOTP code does not match the new secret', 'validation');
+    this.users.update(username, (u) => {
+      u.totpSecret = u.pendingTotpSecret;
+      delete u.pendingTotpSecret;
+      u.lastTotpStep = step;
+    });
+  }
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('base64url');

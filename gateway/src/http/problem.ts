@@ -1,0 +1,86 @@
+/**
+ * Errors as RFC 9457 problem details. Every refusal the gateway sends goes through `ApiError`;
+ * the chaincode's coded reasons are mapped to HTTP status in exactly one place: `fromChaincode`.
+ */
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** Field-level validation issues, when the request body or parameters were wrong. */
+  errors?: { path: string; message: string }[];
+  /** The chaincode's stable code (DENIED, INVALID, …) when the reason came from the ledger. */
+  code?: string;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  423: 'Locked',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+export const PROBLEM_BASE = 'https://mvsec.dev/problems/';
+
+export class ApiError extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly detail: string,
+    public readonly kind: string = slug(TITLES[status] ?? 'error'),
+    public readonly extra: Partial<Pick<Problem, 'errors' | 'code'>> & { headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.name = 'ApiError';
+  }
+
+  toProblem(): Problem {
+    const p: Problem = { type: PROBLEM_BASE + this.kind, title: TITLES[this.status] ?? 'Error', status: this.status, detail: this.detail };
+    if (this.extra.errors) p.errors = this.extra.errors;
+    if (this.extra.code) p.code = this.extra.code;
+    return p;
+  }
+}
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
+
+/** The chaincode's error codes (chaincode/src/common/errors.ts) and their HTTP status. */
+export const CHAINCODE_STATUS = {
+  DENIED: 403,
+  INVALID: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  EXPIRED: 410,
+} as const;
+export type ChaincodeCode = keyof typeof CHAINCODE_STATUS;
+
+const CODED = /\b(DENIED|INVALID|NOT_FOUND|CONFLICT|EXPIRED): ([^\n|]*)/;
+
+/** The coded reason inside a message (the chaincode's text, as peers relay it), if any. */
+export function parseChaincodeReason(message: string): { code: ChaincodeCode; reason: string } | undefined {
+  const m = CODED.exec(message);
+  return m ? { code: m[1] as ChaincodeCode, reason: m[2].trim() } : undefined;
+}
+
+/** The one mapping from a chaincode refusal to an HTTP problem. */
+export function fromChaincode(code: ChaincodeCode, reason: string): ApiError {
+  const status = CHAINCODE_STATUS[code];
+  return new ApiError(status, `${code}: ${reason}`, `ledger-${code.toLowerCase().replace('_', '-')}`, { code });
+}
+
+/** A 403 from a guard decision (CheckAccess / transfer state) carrying the contract's reason. */
+export const deniedByLedger = (reason: string) => fromChaincode('DENIED', reason);

@@ -1,0 +1,170 @@
+/**
+ * P1: one data model, two representations. Requests are read as JSON or CBOR by Content-Type
+ * (with a size limit), responses are written as JSON or CBOR by Accept; problems follow the
+ * same choice (application/problem+json or application/problem+cbor).
+ */
+import { decode as cborDecode, Encoder } from 'cbor-x';
+import type { NextFunction, Request, Response } from 'express';
+import { ApiError, type Problem } from './problem.js';
+
+export const JSON_TYPE = 'application/json';
+export const CBOR_TYPE = 'application/cbor';
+export const PROBLEM_JSON = 'application/problem+json';
+export const PROBLEM_CBOR = 'application/problem+cbor';
+
+// Plain maps (no cbor-x records/structured clone extensions), so any CBOR client can read it.
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+
+/** Which representation the client wants: CBOR only when it asks for it (before JSON). */
+export function wantsCbor(req: Request): boolean {
+  const accept = req.headers.accept;
+  if (!accept) return isCborType(req.headers['content-type']);
+  return req.accepts([JSON_TYPE, CBOR_TYPE, PROBLEM_JSON, PROBLEM_CBOR]) === CBOR_TYPE || req.accepts([JSON_TYPE, CBOR_TYPE]) === CBOR_TYPE;
+}
+
+function isCborType(ct: string | undefined): boolean {
+  return !!ct && /^application\/(problem\+)?cbor\b/i.test(ct.trim());
+}
+function isJsonType(ct: string | undefined): boolean {
+  return !!ct && /^application\/(problem\+)?json\b/i.test(ct.trim());
+}
+
+/** Send `body` with `status` in the negotiated representation (406 when neither is acceptable). */
+export function send(req: Request, res: Response, status: number, body: unknown): void {
+  const cbor = wantsCbor(req);
+  if (!cbor && req.headers.accept && !req.accepts([JSON_TYPE, CBOR_TYPE])) {
+    throw new ApiError(406, `representations offered: ${JSON_TYPE}, ${CBOR_TYPE}`);
+  }
+  res.status(status).vary('Accept');
+  if (body === undefined) {
+    res.end();
+    return;
+  }
+  if (cbor) res.type(CBOR_TYPE).send(Buffer.from(encoder.encode(body)));
+  else res.type(JSON_TYPE).send(JSON.stringify(body));
+}
+
+export function sendProblem(req: Request, res: Response, problem: Problem, headers: Record<string, string> = {}): void {
+  let cbor = false;
+  try {
+    cbor = wantsCbor(req);
+  } catch {
+    cbor = false;
+  }
+  res.status(problem.status).vary('Accept');
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (cbor) res.type(PROBLEM_CBOR).send(Buffer.from(encoder.encode(problem)));
+  else res.type(PROBLEM_JSON).send(JSON.stringify(problem));
+}
+
+/**
+ * Body reader for both representations. Reads at most `limit` bytes (413 beyond), then decodes
+ * by Content-Type (415 for anything else). Malformed input is a 400, never an exception.
+ */
+export function bodyReader(limit: number) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS') {
+      req.body = undefined;
+      next();
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      next(new ApiError(413, `request body is ${declared} bytes; the limit is ${limit}`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > limit) {
+        failed = true;
+        next(new ApiError(413, `request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', (e) => {
+      if (!failed) {
+        failed = true;
+        next(new ApiError(400, `could not read the request body: ${e.message}`));
+      }
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const raw = Buffer.concat(chunks);
+      if (raw.length === 0) {
+        req.body = undefined;
+        next();
+        return;
+      }
+      const ct = req.headers['content-type'];
+      try {
+        if (isJsonType(ct)) req.body = parseJson(raw);
+        else if (isCborType(ct)) req.body = parseCbor(raw);
+        else throw new ApiError(415, `send ${JSON_TYPE} or ${CBOR_TYPE}; got ${ct ?? 'no Content-Type'}`);
+        next();
+      } catch (e) {
+        next(e);
+      }
+    });
+  };
+}
+
+export function parseJson(raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  if (Buffer.from(text, 'utf8').compare(raw) !== 0) throw new ApiError(400, 'request body is not valid UTF-8', 'malformed-body');
+  try {
+    return JSON.parse(text, (k, v) => {
+      if (k === '__proto__') throw new Error('"__proto__" is not an allowed key');
+      return v;
+    });
+  } catch (e) {
+    throw new ApiError(400, `malformed JSON: ${(e as Error).message}`, 'malformed-body');
+  }
+}
+
+export function parseCbor(raw: Buffer): unknown {
+  let value: unknown;
+  try {
+    value = cborDecode(raw);
+  } catch (e) {
+    throw new ApiError(400, `malformed CBOR: ${(e as Error).message}`, 'malformed-body');
+  }
+  return plain(value, 0);
+}
+
+/** CBOR may carry maps with non-string keys, tags, byte strings, undefined: keep only the JSON data model. */
+function plain(v: unknown, depth: number): unknown {
+  if (depth > 32) throw new ApiError(400, 'CBOR body nests too deeply', 'malformed-body');
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new ApiError(400, 'CBOR body contains a non-finite number', 'malformed-body');
+    return v;
+  }
+  if (Array.isArray(v)) return v.map((x) => plain(x, depth + 1));
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v) {
+      if (typeof k !== 'string') throw new ApiError(400, 'CBOR map keys must be text strings', 'malformed-body');
+      out[k] = plain(x, depth + 1);
+    }
+    return out;
+  }
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (k === '__proto__') throw new ApiError(400, '"__proto__" is not an allowed key', 'malformed-body');
+      out[k] = plain(x, depth + 1);
+    }
+    return out;
+  }
+  throw new ApiError(400, `CBOR body contains a value outside the JSON data model (${typeof v === 'object' ? (v as object).constructor?.name : typeof v})`, 'malformed-body');
+}
+
+/** Decode a CBOR response (for clients and tests). */
+export const decodeCbor = (b: Uint8Array): unknown => cborDecode(b);
+export const encodeCbor = (v: unknown): Buffer => Buffer.from(encoder.encode(v));

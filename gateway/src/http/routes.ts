@@ -1,0 +1,90 @@
+/**
+ * Routes are declared once, with their schemas; the same declarations mount the express
+ * handlers (validation, authentication, idempotency) and generate the OpenAPI document.
+ */
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Caller } from '../auth/principal.js';
+import { ApiError } from './problem.js';
+import { send } from './representation.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface HandlerInput<P, B, Q> {
+  req: Request;
+  res: Response;
+  caller: Caller;
+  params: P;
+  body: B;
+  query: Q;
+}
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+}
+
+/** Who may call: nobody authenticated needed, any authenticated caller, or only these roles. */
+export type Access = 'public' | 'authenticated';
+
+export interface RouteSpec<P = unknown, B = unknown, Q = unknown> {
+  method: Method;
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  access: Access;
+  params?: z.ZodType<P>;
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  response?: z.ZodType;
+  /** Status codes besides 200/201 and the generic ones that this route may answer. */
+  statuses?: number[];
+  successStatus?: number;
+  /** Writes to the ledger: honours Idempotency-Key. */
+  idempotent?: boolean;
+  handler(input: HandlerInput<P, B, Q>): Promise<Reply>;
+}
+
+// Every route is declared with its exact parameter types; the registry stores them erased.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteSpec<any, any, any>;
+
+export function route<P = Record<string, never>, B = undefined, Q = Record<string, never>>(spec: RouteSpec<P, B, Q>): AnyRoute {
+  return spec;
+}
+
+/** Validation failures become 400 problems listing each field. */
+export function validate<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const errors = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message }));
+  throw new ApiError(400, `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, 'validation', { errors });
+}
+
+export interface Hooks {
+  authenticate(req: Request, required: boolean): Promise<Caller | undefined>;
+  idempotent(req: Request, caller: Caller, run: () => Promise<Reply>): Promise<Reply & { replayed?: boolean }>;
+}
+
+/** Mount the routes on an express router. */
+export function mount(router: Router, routes: AnyRoute[], hooks: Hooks): void {
+  for (const r of routes) {
+    router[r.method](r.path, async (req: Request, res: Response) => {
+      const caller = await hooks.authenticate(req, r.access !== 'public');
+      const params = r.params ? validate(r.params, { ...req.params }, 'path') : {};
+      const query = r.query ? validate(r.query, { ...(req.query as object) }, 'query') : {};
+      let body: unknown;
+      if (r.body) body = validate(r.body, req.body, 'body');
+      else if (req.body !== undefined) throw new ApiError(400, 'this operation takes no request body', 'validation');
+      const run = () => r.handler({ req, res, caller: caller!, params, body, query });
+      const reply = r.idempotent && caller ? await hooks.idempotent(req, caller, run) : await run();
+      if (res.headersSent) return;
+      if ((reply as { replayed?: boolean }).replayed) res.setHeader('Idempotent-Replayed', 'true');
+      send(req, res, reply.status ?? r.successStatus ?? 200, reply.body);
+    });
+  }
+}
+
+/** Express path `/r1/things/:thingId` → OpenAPI `/r1/things/{thingId}`. */
+export const openApiPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)/g, '{$1}');

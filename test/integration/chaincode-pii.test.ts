@@ -112,7 +112,9 @@ describe('chaincode PII on the real network (X7, F2: private data collections, t
     // the owner asking through MetaverseA's peer: authorised, but that peer never received the PII
     const viaMva = connectAs(org(IOT), w.alice.name, { org: org(MVA) });
     try {
-      const elsewhere = await refused(() => evaluate(viaMva.gateway.getNetwork(topology.channel).getContract(topology.chaincode.name, 'data'), 'GetPII', [dataId]));
+      const elsewhere = await refused(() =>
+        evaluate(viaMva.gateway.getNetwork(topology.channel).getContract(topology.chaincode.name, 'data'), 'GetPII', [dataId]),
+      );
       assert.match(elsewhere, new RegExp(`NOT_FOUND: PII of ${dataId} is not on this peer`));
     } finally {
       viaMva.close();

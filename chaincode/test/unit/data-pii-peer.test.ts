@@ -12,9 +12,27 @@ describe('data contract: GetPII on a peer outside the collection', () => {
     const w = new World();
     await w.platforms();
     await w.watch();
-    await w.chain.submit(w.data, 'AnchorData', id.alice, [{ dataId: 'd-pii', thingId: 'watch-1', sha256: SHA_A, size: 1, category: 'profile', classification: 'RESTRICTED', storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: '' }, keyId: 'k', encrypted: true }], {
-      transient: { pii: JSON.stringify({ salt: 'f'.repeat(36), details: 'Alice Example' }) },
-    });
+    await w.chain.submit(
+      w.data,
+      'AnchorData',
+      id.alice,
+      [
+        {
+          dataId: 'd-pii',
+          thingId: 'watch-1',
+          sha256: SHA_A,
+          size: 1,
+          category: 'profile',
+          classification: 'RESTRICTED',
+          storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: '' },
+          keyId: 'k',
+          encrypted: true,
+        },
+      ],
+      {
+        transient: { pii: JSON.stringify({ salt: 'f'.repeat(36), details: 'Alice Example' }) },
+      },
+    );
     const original = MemoryStub.prototype.getPrivateData;
     MemoryStub.prototype.getPrivateData = async () => {
       throw new Error('GET_STATE failed: private data matching public hash version is not available');

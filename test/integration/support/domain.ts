@@ -29,10 +29,13 @@ export interface Actor {
 export interface Committed {
   txId: string;
   successful: boolean;
-  code: StatusCode;
+  code: number;
   blockNumber: bigint;
   result: string;
 }
+
+/** The name of a transaction validation code (StatusCode is a plain object, not an enum). */
+export const statusName = (code: number) => Object.entries(StatusCode).find(([, v]) => v === code)?.[0] ?? String(code);
 
 export const sha256 = (s: string | Uint8Array) => createHash('sha256').update(s).digest('hex');
 
@@ -54,7 +57,9 @@ export interface SubmitOptions {
  * ordering service is unavailable (Raft election). Returns the status, successful or not.
  */
 export async function submit(contract: Contract, fn: string, args: string[], options: SubmitOptions = {}): Promise<Committed> {
-  const transientData = options.transient ? Object.fromEntries(Object.entries(options.transient).map(([k, v]) => [k, Buffer.from(v)])) : undefined;
+  const transientData = options.transient
+    ? Object.fromEntries(Object.entries(options.transient).map(([k, v]) => [k, Buffer.from(v)]))
+    : undefined;
   const proposal = contract.newProposal(fn, {
     arguments: args,
     ...(transientData ? { transientData } : {}),
@@ -66,6 +71,7 @@ export async function submit(contract: Contract, fn: string, args: string[], opt
   for (let wait = 200; ; wait = Math.min(wait * 2, 2000)) {
     try {
       const status = await (await tx.submit()).getStatus();
+      await settle(status.blockNumber);
       return { txId: tx.getTransactionId(), successful: status.successful, code: status.code, blockNumber: status.blockNumber, result };
     } catch (e) {
       if ((e as { code?: number }).code !== 14 || Date.now() > deadline) throw e;
@@ -74,10 +80,44 @@ export async function submit(contract: Contract, fn: string, args: string[], opt
   }
 }
 
+/**
+ * One connection per peer org: after a commit, wait until every one of those peers has committed
+ * that block, so a next step endorsed or read on another org's peer sees it (a commit status
+ * only says the Gateway's own peer committed it).
+ */
+const peerProbes = new Set<FabricConnection>();
+
+export function watchPeers(...conns: FabricConnection[]): void {
+  for (const c of conns) peerProbes.add(c);
+}
+export function unwatchPeers(...conns: FabricConnection[]): void {
+  for (const c of conns) peerProbes.delete(c);
+}
+
+export async function settle(blockNumber: bigint, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const conn of peerProbes) {
+    while ((await channelHeight(conn)) <= blockNumber) {
+      if (Date.now() > deadline) throw new Error(`a peer has not committed block ${blockNumber} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** Submit and require a valid commit; returns the parsed result (or the raw string). */
-export async function ok<T = unknown>(contract: Contract, fn: string, args: string[], options: SubmitOptions = {}): Promise<{ value: T; tx: Committed }> {
-  const tx = await submit(contract, fn, args, options);
-  if (!tx.successful) throw new Error(`${fn} was invalidated at commit: ${StatusCode[tx.code]} (${tx.code})`);
+export async function ok<T = unknown>(
+  contract: Contract,
+  fn: string,
+  args: string[],
+  options: SubmitOptions = {},
+): Promise<{ value: T; tx: Committed }> {
+  let tx: Committed;
+  try {
+    tx = await submit(contract, fn, args, options);
+  } catch (e) {
+    throw new Error(`${fn} refused: ${refusal(e)}`, { cause: e });
+  }
+  if (!tx.successful) throw new Error(`${fn} was invalidated at commit: ${statusName(tx.code)} (${tx.code})`);
   return { value: (tx.result ? JSON.parse(tx.result) : undefined) as T, tx };
 }
 
@@ -179,12 +219,19 @@ export async function buildWorld(label: string): Promise<World> {
     thingId: `watch-${run}`,
     avatarId: `av-${run}`,
     close() {
+      unwatchPeers(iotAdmin.conn, mvaAdmin.conn, mvbAdmin.conn);
       for (const a of [iotAdmin, mvaAdmin, mvbAdmin, dpmAdmin, alice, provider]) a.conn.close();
     },
   };
+  watchPeers(iotAdmin.conn, mvaAdmin.conn, mvbAdmin.conn);
   const platform = (a: Actor, platformId: string, type: string) =>
     ok(a.cc('platform'), 'RegisterPlatform', [JSON.stringify({ platformId, type, name: platformId, capabilityLevel: 3 })]);
-  await Promise.all([platform(iotAdmin, w.iotId, 'IOT'), platform(mvaAdmin, w.mvaId, 'METAVERSE'), platform(mvbAdmin, w.mvbId, 'METAVERSE'), platform(dpmAdmin, w.dpmId, 'DPM')]);
+  await Promise.all([
+    platform(iotAdmin, w.iotId, 'IOT'),
+    platform(mvaAdmin, w.mvaId, 'METAVERSE'),
+    platform(mvbAdmin, w.mvbId, 'METAVERSE'),
+    platform(dpmAdmin, w.dpmId, 'DPM'),
+  ]);
   await ok(mvaAdmin.cc('platform'), 'ProposeFederation', [w.mvaId, w.mvbId, 'games']);
   await ok(mvbAdmin.cc('platform'), 'AcceptFederation', [w.mvbId, w.mvaId], { endorsingOrganizations: [MVA, MVB] });
   await ok(alice.cc('thing'), 'RegisterThing', [
@@ -205,7 +252,9 @@ export async function buildWorld(label: string): Promise<World> {
       },
     }),
   ]);
-  await ok(mvaAdmin.cc('avatar'), 'MapAvatar', [JSON.stringify({ avatarId: w.avatarId, thingId: w.thingId, metaverseId: w.mvaId, mode: 'ACTIVE', capabilityLevel: 3 })]);
+  await ok(mvaAdmin.cc('avatar'), 'MapAvatar', [
+    JSON.stringify({ avatarId: w.avatarId, thingId: w.thingId, metaverseId: w.mvaId, mode: 'ACTIVE', capabilityLevel: 3 }),
+  ]);
   return w;
 }
 

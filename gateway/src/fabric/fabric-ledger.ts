@@ -1,0 +1,215 @@
+/**
+ * The Ledger on a real Fabric network through @hyperledger/fabric-gateway: one gRPC channel per
+ * peer shared by all principals, one Gateway per (principal, peer), each signing with the
+ * principal's own key. Submissions wait for the commit status, are retried with backoff on MVCC
+ * read conflicts (a fresh proposal each time), resend the same signed transaction while the
+ * orderers are unavailable, and fail over across the peers of the caller's org before
+ * endorsement; 503 with the reason when no peer answers.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { connect, GatewayError, hash, signers, StatusCode, type Gateway } from '@hyperledger/fabric-gateway';
+import { endpoint, peerOrgs, type Organization, type PeerNode, type Topology } from '../../../network/topology.js';
+import { grpcClient } from '../../../scripts/network/client.js';
+import { callerKey, type Caller } from '../auth/principal.js';
+import { ApiError, fromChaincode, parseChaincodeReason } from '../http/problem.js';
+import type { IdentityService } from './identities.js';
+import { parseResult, type Ledger, type Readiness, type SubmitOptions, type Submitted } from './ledger.js';
+
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+const RETRYABLE_COMMIT = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
+
+interface PeerRef {
+  org: Organization;
+  peer: PeerNode;
+  id: string;
+}
+
+export interface FabricLedgerOptions {
+  mvccRetries?: number;
+  /** Backoff base for MVCC retries, in ms (doubles each time, with jitter). */
+  backoffMs?: number;
+  maxGateways?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const isUnavailable = (e: unknown) => e instanceof GatewayError && (e.code === UNAVAILABLE || e.code === DEADLINE_EXCEEDED);
+
+/** The message a Fabric error carries, with every peer's detail (where the chaincode's reason is). */
+export function fabricMessage(e: unknown): string {
+  if (e instanceof GatewayError) return [e.message, ...e.details.map((d) => `${d.mspId}: ${d.message}`)].join(' | ');
+  return String((e as Error)?.message ?? e);
+}
+
+/** A Fabric failure as an HTTP problem: the chaincode's coded reason, or 503 when unreachable. */
+export function toApiError(e: unknown, what: string): ApiError {
+  if (e instanceof ApiError) return e;
+  const text = fabricMessage(e);
+  const coded = parseChaincodeReason(text);
+  if (coded) return fromChaincode(coded.code, coded.reason);
+  if (isUnavailable(e)) return new ApiError(503, `${what}: Fabric unavailable (${text.slice(0, 300)})`, 'fabric-unavailable');
+  return new ApiError(502, `${what}: Fabric error (${text.slice(0, 300)})`, 'fabric-error');
+}
+
+export class FabricLedger implements Ledger {
+  private readonly clients = new Map<string, grpc.Client>();
+  private readonly gateways = new Map<string, Gateway>();
+  private readonly mvccRetries: number;
+  private readonly backoffMs: number;
+  private readonly maxGateways: number;
+  /** Peer that last answered, per caller (failover moves it). */
+  private readonly preferred = new Map<string, number>();
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly identities: IdentityService,
+    options: FabricLedgerOptions = {},
+  ) {
+    this.mvccRetries = options.mvccRetries ?? 4;
+    this.backoffMs = options.backoffMs ?? 100;
+    this.maxGateways = options.maxGateways ?? 500;
+  }
+
+  /** Peers a caller may use: its own org's, or (an org without peers, e.g. a DPM provider) every peer org's. */
+  peersFor(mspId: string): PeerRef[] {
+    const own = this.topology.orgs.find((o) => o.mspId === mspId);
+    const orgs = own && own.peers.length ? [own] : peerOrgs(this.topology);
+    return orgs.flatMap((org) => org.peers.map((peer) => ({ org, peer, id: `${org.mspId}/${endpoint(peer)}` })));
+  }
+
+  private client(ref: PeerRef): grpc.Client {
+    let c = this.clients.get(ref.id);
+    if (!c) {
+      c = grpcClient(ref.org, ref.peer);
+      this.clients.set(ref.id, c);
+    }
+    return c;
+  }
+
+  private async gateway(caller: Caller, ref: PeerRef): Promise<Gateway> {
+    const k = `${callerKey(caller)}\u0000${ref.id}`;
+    const hit = this.gateways.get(k);
+    if (hit) {
+      this.gateways.delete(k);
+      this.gateways.set(k, hit);
+      return hit;
+    }
+    const id = await this.identities.identityOf(caller);
+    const gw = connect({
+      client: this.client(ref),
+      identity: { mspId: id.mspId, credentials: id.certificate },
+      signer: signers.newPrivateKeySigner(id.privateKey),
+      hash: hash.sha256,
+      evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
+      endorseOptions: () => ({ deadline: Date.now() + 30_000 }),
+      submitOptions: () => ({ deadline: Date.now() + 10_000 }),
+      commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
+    });
+    this.gateways.set(k, gw);
+    while (this.gateways.size > this.maxGateways) {
+      const [oldest, g] = this.gateways.entries().next().value!;
+      this.gateways.delete(oldest);
+      g.close();
+    }
+    return gw;
+  }
+
+  /** Run `op` through the caller's peers, moving to the next while one is unreachable. */
+  private async failover<T>(caller: Caller, what: string, op: (gw: Gateway) => Promise<T>): Promise<T> {
+    const peers = this.peersFor(caller.mspId);
+    if (peers.length === 0) throw new ApiError(503, `${what}: no peer is configured for ${caller.mspId}`, 'fabric-unavailable');
+    const key = callerKey(caller);
+    const start = this.preferred.get(key) ?? 0;
+    const tried: string[] = [];
+    for (let i = 0; i < peers.length; i++) {
+      const idx = (start + i) % peers.length;
+      try {
+        const out = await op(await this.gateway(caller, peers[idx]));
+        this.preferred.set(key, idx);
+        return out;
+      } catch (e) {
+        if (!isUnavailable(e)) throw toApiError(e, what);
+        tried.push(`${peers[idx].id}: ${(e as GatewayError).message.split('\n')[0]}`);
+      }
+    }
+    throw new ApiError(503, `${what}: no peer is reachable (${tried.join('; ')})`, 'fabric-unavailable');
+  }
+
+  private contract(gw: Gateway, fn: string) {
+    const i = fn.indexOf(':');
+    const network = gw.getNetwork(this.topology.channel);
+    return { contract: network.getContract(this.topology.chaincode.name, i < 0 ? '' : fn.slice(0, i)), name: i < 0 ? fn : fn.slice(i + 1) };
+  }
+
+  async evaluate(caller: Caller, fn: string, args: string[]): Promise<unknown> {
+    const bytes = await this.failover(caller, fn, (gw) => {
+      const { contract, name } = this.contract(gw, fn);
+      return contract.evaluateTransaction(name, ...args);
+    });
+    return parseResult(Buffer.from(bytes).toString('utf8'));
+  }
+
+  async submit(caller: Caller, fn: string, args: string[], options: SubmitOptions = {}): Promise<Submitted> {
+    const transientData = options.transient ? Object.fromEntries(Object.entries(options.transient).map(([k, v]) => [k, Buffer.from(v)])) : undefined;
+    for (let attempt = 0; ; attempt++) {
+      const tx = await this.failover(caller, fn, (gw) => {
+        const { contract, name } = this.contract(gw, fn);
+        return contract
+          .newProposal(name, {
+            arguments: args,
+            ...(transientData ? { transientData } : {}),
+            ...(options.endorsingOrganizations ? { endorsingOrganizations: options.endorsingOrganizations } : {}),
+          })
+          .endorse();
+      });
+      const txId = tx.getTransactionId();
+      const result = parseResult(Buffer.from(tx.getResult()).toString('utf8'));
+      // Hand the same signed transaction to the orderers until accepted: the same tx id cannot commit twice.
+      let status;
+      for (let wait = 200, deadline = Date.now() + 30_000; ; wait = Math.min(wait * 2, 2000)) {
+        try {
+          status = await (await tx.submit()).getStatus();
+          break;
+        } catch (e) {
+          if (!isUnavailable(e) || Date.now() > deadline) throw toApiError(e, `${fn} (tx ${txId})`);
+          await sleep(wait);
+        }
+      }
+      if (status.successful) return { txId, result };
+      if (RETRYABLE_COMMIT.has(status.code) && attempt < this.mvccRetries) {
+        await sleep(this.backoffMs * 2 ** attempt * (1 + Math.random()));
+        continue;
+      }
+      const why = Object.entries(StatusCode).find(([, v]) => v === status.code)?.[0] ?? String(status.code);
+      throw new ApiError(409, `${fn}: transaction ${txId} was invalidated at commit (${why})${RETRYABLE_COMMIT.has(status.code) ? ` after ${attempt + 1} attempts` : ''}`, 'commit-invalidated');
+    }
+  }
+
+  async ready(): Promise<Readiness> {
+    const lines: string[] = [];
+    let ok = true;
+    for (const org of peerOrgs(this.topology)) {
+      const states = await Promise.all(
+        org.peers.map(async (peer) => {
+          const ref = { org, peer, id: `${org.mspId}/${endpoint(peer)}` };
+          try {
+            await new Promise<void>((resolve, reject) => this.client(ref).waitForReady(Date.now() + 2000, (e) => (e ? reject(e) : resolve())));
+            return `${ref.id} up`;
+          } catch (e) {
+            return `${ref.id} unreachable (${(e as Error).message})`;
+          }
+        }),
+      );
+      if (!states.some((s) => s.endsWith(' up'))) ok = false;
+      lines.push(...states);
+    }
+    return { ready: ok, detail: lines.join('; ') };
+  }
+
+  close(): void {
+    for (const g of this.gateways.values()) g.close();
+    this.gateways.clear();
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Per-principal Fabric identities: each (MSP, principal, role) is registered at its own org's
+ * Fabric CA with the `role` and `principal` certificate attributes the chaincode reads, and
+ * enrolled; the private key is kept sealed with AES-256-GCM (memory, and a state folder when
+ * configured). Nobody is ever signed for with another org's identity: the org is the caller's.
+ *
+ * Registration reuses scripts/network/ca.ts (the registrar of each org's CA); enrollment runs
+ * fabric-ca-client into a private temporary folder that is removed at once.
+ */
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Organization, Topology } from '../../../network/topology.js';
+import { bin } from '../../../scripts/fabric/install.js';
+import { orgCaCert, register } from '../../../scripts/network/ca.js';
+import { run } from '../../../scripts/lib/proc.js';
+import { callerKey, type Caller } from '../auth/principal.js';
+import { seal, unseal, type Sealed } from '../crypto/seal.js';
+import { ApiError } from '../http/problem.js';
+
+export interface FabricIdentity {
+  mspId: string;
+  name: string;
+  certificate: Buffer;
+  privateKey: KeyObject;
+}
+
+interface Stored {
+  mspId: string;
+  name: string;
+  role: string;
+  principal: string;
+  certificate: string;
+  key: Sealed;
+}
+
+/** How an identity is obtained (the real CA by default; tests may substitute). */
+export type Enroller = (org: Organization, name: string, attrs: { role: string; principal: string }) => Promise<{ certificate: string; keyPem: string }>;
+
+/** Register at the org's CA (idempotent) and enroll with fabric-ca-client, never leaving the key on disk. */
+export const caEnroller: Enroller = async (org, name, attrs) => {
+  const secret = await register(org, { name, type: 'client', attrs });
+  const home = mkdtempSync(join(tmpdir(), 'mvsec-enroll-'));
+  try {
+    const url = `https://${encodeURIComponent(name)}:${encodeURIComponent(secret)}@${org.ca.host}:${org.ca.port}`;
+    const msp = join(home, 'msp');
+    await run(bin('fabric-ca-client'), ['enroll', '-u', url, '-M', msp, '--caname', org.ca.name, '--tls.certfiles', orgCaCert(org.key), '--csr.cn', name, '--csr.names', `O=${org.mspId}`], {
+      env: { FABRIC_CA_CLIENT_HOME: home },
+      timeoutMs: 30_000,
+    });
+    const certificate = readFileSync(join(msp, 'signcerts', 'cert.pem'), 'utf8');
+    const [keyFile] = readdirSync(join(msp, 'keystore'));
+    const keyPem = readFileSync(join(msp, 'keystore', keyFile), 'utf8');
+    return { certificate, keyPem };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+};
+
+export class IdentityService {
+  private readonly cache = new Map<string, Stored>();
+  private readonly inflight = new Map<string, Promise<Stored>>();
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly storageKey: Buffer,
+    private readonly stateDir?: string,
+    private readonly enroller: Enroller = caEnroller,
+  ) {}
+
+  /** The CA identity name of a principal: stable, CA-safe, distinct per role. */
+  static nameOf(c: Pick<Caller, 'principal' | 'role'>): string {
+    return `gw-${c.role}-${createHash('sha256').update(c.principal).digest('hex').slice(0, 20)}`;
+  }
+
+  orgOf(mspId: string): Organization {
+    const org = this.topology.orgs.find((o) => o.mspId === mspId);
+    if (!org) throw new ApiError(403, `no organisation ${mspId} in this network`, 'unknown-organisation');
+    return org;
+  }
+
+  private file(c: Caller): string | undefined {
+    return this.stateDir ? join(this.stateDir, 'identities', c.mspId, `${createHash('sha256').update(callerKey(c)).digest('hex')}.json`) : undefined;
+  }
+
+  async identityOf(c: Caller): Promise<FabricIdentity> {
+    const s = await this.stored(c);
+    const pem = unseal(this.storageKey, s.key, `${s.mspId}/${s.name}`);
+    return { mspId: s.mspId, name: s.name, certificate: Buffer.from(s.certificate), privateKey: createPrivateKey(pem) };
+  }
+
+  private async stored(c: Caller): Promise<Stored> {
+    const k = callerKey(c);
+    const hit = this.cache.get(k);
+    if (hit) return hit;
+    const f = this.file(c);
+    if (f && existsSync(f)) {
+      const s = JSON.parse(readFileSync(f, 'utf8')) as Stored;
+      this.cache.set(k, s);
+      return s;
+    }
+    let p = this.inflight.get(k);
+    if (!p) {
+      p = this.enroll(c).finally(() => this.inflight.delete(k));
+      this.inflight.set(k, p);
+    }
+    return p;
+  }
+
+  private async enroll(c: Caller): Promise<Stored> {
+    const org = this.orgOf(c.mspId);
+    const name = IdentityService.nameOf(c);
+    let got: { certificate: string; keyPem: string };
+    try {
+      got = await this.enroller(org, name, { role: c.role, principal: c.principal });
+    } catch (e) {
+      throw new ApiError(503, `could not enroll ${c.principal}@${c.mspId} at ${org.ca.name}: ${(e as Error).message.split('\n')[0]}`, 'ca-unavailable');
+    }
+    const s: Stored = { mspId: org.mspId, name, role: c.role, principal: c.principal, certificate: got.certificate, key: seal(this.storageKey, got.keyPem, `${org.mspId}/${name}`) };
+    const f = this.file(c);
+    if (f) {
+      mkdirSync(join(f, '..'), { recursive: true, mode: 0o700 });
+      writeFileSync(f, JSON.stringify(s), { mode: 0o600 });
+    }
+    this.cache.set(callerKey(c), s);
+    return s;
+  }
+}

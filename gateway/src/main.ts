@@ -1,0 +1,50 @@
+/**
+ * Server entry: `npx tsx gateway/src/main.ts` (or `npm start -w gateway`). Listens on
+ * http://127.0.0.1:8080 by default (MVSEC_GATEWAY_HOST / _PORT; HTTPS with MVSEC_GATEWAY_TLS_CERT
+ * and _KEY, required off loopback), against the network of MVSEC_DATA_DIR / MVSEC_PORT_OFFSET.
+ * On first start it creates a bootstrap administrator per organisation and prints how to sign in.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { applicationOrgs, loadTopology } from '../../network/topology.js';
+import { createApp } from './app.js';
+import { UserStore } from './auth/users.js';
+import { loadConfig } from './config.js';
+import { FabricLedger } from './fabric/fabric-ledger.js';
+import { IdentityService } from './fabric/identities.js';
+import { listen } from './server.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const topology = loadTopology();
+  const identities = new IdentityService(topology, config.storageKey, config.stateDir);
+  const ledger = new FabricLedger(topology, identities, { mvccRetries: config.mvccRetries });
+  const users = new UserStore(config.stateDir ? { path: join(config.stateDir, 'users.sealed.json'), key: config.storageKey } : undefined);
+  const gateway = createApp(config, { ledger, users });
+  const running = await listen(gateway.app, config);
+
+  const lines = [`mvsec gateway listening on ${running.url} (API docs ${running.url}/docs, OpenAPI ${running.url}/openapi.json)`];
+  if (!config.stateDir) lines.push('note: MVSEC_GATEWAY_STATE_DIR is not set: accounts and enrolled identities live in memory only');
+  for (const org of applicationOrgs(topology)) {
+    const username = `admin-${org.key}`;
+    if (users.has(username)) continue;
+    const password = randomBytes(12).toString('base64url');
+    const { totp } = await gateway.login.createUser({ username, password, mspId: org.mspId, role: 'admin', principal: username });
+    lines.push(`bootstrap administrator of ${org.mspId}: username ${username}  password ${password}`, `  TOTP (add to an authenticator app): ${totp!.uri}`);
+  }
+  lines.push(`sign in: POST ${running.url}/auth/login {"username","password","totp"} → use the accessToken as "Authorization: Bearer …"`);
+  console.log(lines.join('\n'));
+
+  const stop = async () => {
+    await running.close();
+    ledger.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e) => {
+  console.error(`gateway: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,88 @@
+/** Gateway integration support: the real gateway (FabricLedger, CA enrollment) in-process on an ephemeral port. */
+import './support/network.js';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../gateway/src/app.js';
+import type { RoleName } from '../../gateway/src/http/schemas.js';
+import { totpCode } from '../../gateway/src/auth/totp.js';
+import { testConfig } from '../../gateway/src/config.js';
+import { FabricLedger } from '../../gateway/src/fabric/fabric-ledger.js';
+import { IdentityService } from '../../gateway/src/fabric/identities.js';
+import { decodeCbor, encodeCbor } from '../../gateway/src/http/representation.js';
+import { listen } from '../../gateway/src/server.js';
+import { topology } from './support/network.js';
+
+export interface Res {
+  status: number;
+  type: string;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export interface Client {
+  principal: string;
+  mspId: string;
+  role: RoleName;
+  call(method: string, path: string, body?: unknown, opts?: { cbor?: boolean; headers?: Record<string, string>; raw?: Buffer | string; contentType?: string }): Promise<Res>;
+}
+
+export interface LiveGateway {
+  url: string;
+  stateDir: string;
+  ledger: FabricLedger;
+  run: string;
+  as(mspId: string, role: RoleName, principal?: string): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export async function startLiveGateway(): Promise<LiveGateway> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'mvsec-gw-state-'));
+  const config = testConfig({ stateDir });
+  const identities = new IdentityService(topology, config.storageKey, stateDir);
+  const ledger = new FabricLedger(topology, identities);
+  const gw = createApp(config, { ledger, log: (m) => console.error(m) });
+  const running = await listen(gw.app, { host: '127.0.0.1', port: 0 });
+  const run = randomUUID().slice(0, 8);
+  const request = async (token: string | undefined, method: string, path: string, body?: unknown, o: Parameters<Client['call']>[3] = {}): Promise<Res> => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (token) headers.authorization = `Bearer ${token}`;
+    let payload: BodyInit | undefined;
+    if (o.raw !== undefined) {
+      payload = typeof o.raw === 'string' ? o.raw : (new Uint8Array(o.raw) as unknown as BodyInit);
+      headers['content-type'] = o.contentType ?? 'application/json';
+    } else if (body !== undefined) {
+      payload = o.cbor ? (new Uint8Array(encodeCbor(body)) as unknown as BodyInit) : JSON.stringify(body);
+      headers['content-type'] = o.cbor ? 'application/cbor' : 'application/json';
+    }
+    headers.accept = o.cbor ? 'application/cbor' : 'application/json';
+    const r = await fetch(running.url + path, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    const bytes = Buffer.from(await r.arrayBuffer());
+    const type = r.headers.get('content-type') ?? '';
+    const parsed = bytes.length ? (/cbor/.test(type) ? decodeCbor(bytes) : JSON.parse(bytes.toString('utf8'))) : undefined;
+    return { status: r.status, type, headers: r.headers, body: parsed };
+  };
+  let n = 0;
+  return {
+    url: running.url,
+    stateDir,
+    ledger,
+    run,
+    async as(mspId, role, principal) {
+      const username = `${role}-${run}-${++n}`;
+      const password = `pw-${username}-long-enough`;
+      const { totp } = await gw.login.createUser({ username, password, mspId, role, principal: principal ?? username });
+      const code = totp ? await totpCode(totp.secret, Date.now()) : undefined;
+      const login = await request(undefined, 'POST', '/auth/login', { username, password, ...(code ? { totp: code } : {}) });
+      if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
+      const token = login.body.accessToken as string;
+      return { principal: principal ?? username, mspId, role, call: (m, p, b, o) => request(token, m, p, b, o) };
+    },
+    async close() {
+      await running.close();
+      ledger.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}

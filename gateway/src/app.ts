@@ -43,26 +43,53 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? ((m: string) => console.error(m));
   const users = deps.users ?? new UserStore();
-  const login = new LoginService(users, {
-    jwtSecret: config.jwtSecret,
-    accessTtlSeconds: config.accessTtlSeconds,
-    refreshTtlSeconds: config.refreshTtlSeconds,
-    maxFailedAttempts: config.maxFailedAttempts,
-    lockoutSeconds: config.lockoutSeconds,
-    attemptsPerMinute: config.loginAttemptsPerMinute,
-  }, now);
+  const login = new LoginService(
+    users,
+    {
+      jwtSecret: config.jwtSecret,
+      accessTtlSeconds: config.accessTtlSeconds,
+      refreshTtlSeconds: config.refreshTtlSeconds,
+      maxFailedAttempts: config.maxFailedAttempts,
+      lockoutSeconds: config.lockoutSeconds,
+      attemptsPerMinute: config.loginAttemptsPerMinute,
+    },
+    now,
+  );
   const oidc = new OidcVerifier(config.oidcIssuers, now);
   const idempotency = new IdempotencyStore(config.idempotencyTtlSeconds * 1000, now);
 
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
-  const requests = new client.Counter({ name: 'mvsec_gateway_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
-  const latency = new client.Histogram({ name: 'mvsec_gateway_http_request_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
+  const requests = new client.Counter({
+    name: 'mvsec_gateway_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const latency = new client.Histogram({
+    name: 'mvsec_gateway_http_request_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
 
   const opsRoutes: AnyRoute[] = [
-    route({ method: 'get', path: '/healthz', tag: 'Operations', summary: 'Liveness', access: 'public', handler: async () => ({ body: { status: 'ok' } }) }),
     route({
-      method: 'get', path: '/readyz', tag: 'Operations', summary: 'Readiness: the Fabric network answers (503 with the reason when not)', access: 'public', statuses: [503],
+      method: 'get',
+      path: '/healthz',
+      tag: 'Operations',
+      summary: 'Liveness',
+      access: 'public',
+      handler: async () => ({ body: { status: 'ok' } }),
+    }),
+    route({
+      method: 'get',
+      path: '/readyz',
+      tag: 'Operations',
+      summary: 'Readiness: the Fabric network answers (503 with the reason when not)',
+      access: 'public',
+      statuses: [503],
       handler: async () => {
         const r = await deps.ledger.ready();
         if (!r.ready) throw new ApiError(503, `not ready: ${r.detail}`, 'not-ready');
@@ -72,9 +99,30 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   ];
   const routes = [...opsRoutes, ...authRoutes(login), ...ledgerRoutes(deps.ledger, now)];
   const openapi = openApiDocument(routes, { version: VERSION });
-  (openapi.paths as Record<string, unknown>)['/openapi.json'] = { get: { tags: ['Operations'], summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } } };
-  (openapi.paths as Record<string, unknown>)['/metrics'] = { get: { tags: ['Operations'], summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } } } } };
-  (openapi.paths as Record<string, unknown>)['/docs'] = { get: { tags: ['Operations'], summary: 'Browsable API documentation (offline)', security: [], responses: { 200: { description: 'HTML', content: { 'text/html': {} } } } } };
+  (openapi.paths as Record<string, unknown>)['/openapi.json'] = {
+    get: {
+      tags: ['Operations'],
+      summary: 'This document',
+      security: [],
+      responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': {} } } },
+    },
+  };
+  (openapi.paths as Record<string, unknown>)['/metrics'] = {
+    get: {
+      tags: ['Operations'],
+      summary: 'Prometheus metrics',
+      security: [],
+      responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } } },
+    },
+  };
+  (openapi.paths as Record<string, unknown>)['/docs'] = {
+    get: {
+      tags: ['Operations'],
+      summary: 'Browsable API documentation (offline)',
+      security: [],
+      responses: { 200: { description: 'HTML', content: { 'text/html': {} } } },
+    },
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -122,12 +170,12 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   app.use((req: Request) => {
     throw new ApiError(404, `no route ${req.method} ${req.path}`, 'no-route');
   });
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let e: ApiError;
     if (err instanceof ApiError) e = err;
     else if ((err as { type?: string })?.type === 'entity.too.large') e = new ApiError(413, 'request body too large');
-    else if (err instanceof URIError || (err as { status?: number })?.status === 400) e = new ApiError(400, `malformed request: ${(err as Error).message}`);
+    else if (err instanceof URIError || (err as { status?: number })?.status === 400)
+      e = new ApiError(400, `malformed request: ${(err as Error).message}`);
     else {
       const coded = parseChaincodeReason(String((err as Error)?.message ?? ''));
       if (coded) e = fromChaincode(coded.code, coded.reason);

@@ -44,7 +44,9 @@ export function isLoopback(host: string): boolean {
 /** Refuse plain HTTP anywhere but loopback (C1). */
 export function assertTransport(cfg: Pick<GatewayConfig, 'host' | 'tls'>): void {
   if (!cfg.tls && !isLoopback(cfg.host)) {
-    throw new Error(`refusing plain HTTP on ${cfg.host}: set MVSEC_GATEWAY_TLS_CERT and MVSEC_GATEWAY_TLS_KEY, or listen on a loopback address`);
+    throw new Error(
+      `refusing plain HTTP on ${cfg.host}: set MVSEC_GATEWAY_TLS_CERT and MVSEC_GATEWAY_TLS_KEY, or listen on a loopback address`,
+    );
   }
 }
 
@@ -76,7 +78,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     oidcIssuers: env.MVSEC_GATEWAY_OIDC ? (JSON.parse(env.MVSEC_GATEWAY_OIDC) as OidcIssuerConfig[]) : [],
     mvccRetries: DEFAULTS.mvccRetries,
   };
-  if (cfg.stateDir && !env.MVSEC_GATEWAY_STORAGE_KEY) throw new Error('MVSEC_GATEWAY_STATE_DIR needs MVSEC_GATEWAY_STORAGE_KEY (32 bytes, hex or base64) to seal keys at rest');
+  if (cfg.stateDir && !env.MVSEC_GATEWAY_STORAGE_KEY)
+    throw new Error('MVSEC_GATEWAY_STATE_DIR needs MVSEC_GATEWAY_STORAGE_KEY (32 bytes, hex or base64) to seal keys at rest');
   assertTransport(cfg);
   return cfg;
 }

@@ -29,7 +29,8 @@ export class IdempotencyStore {
   async run(req: Request, caller: Caller, exec: () => Promise<Reply>): Promise<Reply & { replayed?: boolean }> {
     const key = req.headers['idempotency-key'];
     if (key === undefined) return exec();
-    if (typeof key !== 'string' || !KEY.test(key)) throw new ApiError(400, 'Idempotency-Key must be 1–255 visible ASCII characters', 'validation');
+    if (typeof key !== 'string' || !KEY.test(key))
+      throw new ApiError(400, 'Idempotency-Key must be 1–255 visible ASCII characters', 'validation');
     this.sweep();
     const id = `${callerKey(caller)}\u0000${key}`;
     const fingerprint = createHash('sha256')

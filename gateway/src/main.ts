@@ -30,7 +30,10 @@ async function main(): Promise<void> {
     if (users.has(username)) continue;
     const password = randomBytes(12).toString('base64url');
     const { totp } = await gateway.login.createUser({ username, password, mspId: org.mspId, role: 'admin', principal: username });
-    lines.push(`bootstrap administrator of ${org.mspId}: username ${username}  password ${password}`, `  TOTP (add to an authenticator app): ${totp!.uri}`);
+    lines.push(
+      `bootstrap administrator of ${org.mspId}: username ${username}  password ${password}`,
+      `  TOTP (add to an authenticator app): ${totp!.uri}`,
+    );
   }
   lines.push(`sign in: POST ${running.url}/auth/login {"username","password","totp"} → use the accessToken as "Authorization: Bearer …"`);
   console.log(lines.join('\n'));

@@ -22,20 +22,35 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
     }
     if (r.query) {
       const js = schemaOf(r.query) as { properties?: Record<string, unknown>; required?: string[] };
-      for (const [name, schema] of Object.entries(js.properties ?? {})) parameters.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema });
+      for (const [name, schema] of Object.entries(js.properties ?? {}))
+        parameters.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema });
     }
     if (r.idempotent) {
-      parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, description: 'A retried request with the same key returns the first result; no second transaction.', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' } });
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: 'A retried request with the same key returns the first result; no second transaction.',
+        schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+      });
     }
     const ok = r.successStatus ?? 200;
     const responses: Record<string, unknown> = {
-      [ok]: ok === 204 ? { description: 'Done' } : {
-        description: 'Success',
-        content: Object.fromEntries(['application/json', 'application/cbor'].map((t) => [t, { schema: r.response ? schemaOf(r.response) : {} }])),
-      },
+      [ok]:
+        ok === 204
+          ? { description: 'Done' }
+          : {
+              description: 'Success',
+              content: Object.fromEntries(
+                ['application/json', 'application/cbor'].map((t) => [t, { schema: r.response ? schemaOf(r.response) : {} }]),
+              ),
+            },
     };
     for (const s of [...new Set([...(r.statuses ?? []), ...GENERIC])].filter((s) => s !== ok).sort()) {
-      responses[s] = { description: 'Problem', content: { 'application/problem+json': { schema: problemRef }, 'application/problem+cbor': { schema: problemRef } } };
+      responses[s] = {
+        description: 'Problem',
+        content: { 'application/problem+json': { schema: problemRef }, 'application/problem+cbor': { schema: problemRef } },
+      };
     }
     p[r.method] = {
       tags: [r.tag],
@@ -43,7 +58,12 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
       operationId: `${r.method}${r.path.replace(/[:/-](\w)/g, (_m, c: string) => c.toUpperCase())}`,
       ...(parameters.length ? { parameters } : {}),
       ...(r.body
-        ? { requestBody: { required: true, content: Object.fromEntries(['application/json', 'application/cbor'].map((t) => [t, { schema: schemaOf(r.body!) }])) } }
+        ? {
+            requestBody: {
+              required: true,
+              content: Object.fromEntries(['application/json', 'application/cbor'].map((t) => [t, { schema: schemaOf(r.body!) }])),
+            },
+          }
         : {}),
       responses,
       ...(r.access === 'public' ? { security: [] } : {}),
@@ -55,13 +75,20 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
       title: 'mvsec gateway',
       version: info.version,
       description:
-        'Reference points R1–R6 of the cross-metaverse thing-data ledger. Every operation accepts and returns JSON or CBOR (Content-Type / Accept); errors are RFC 9457 problems (application/problem+json or +cbor) carrying the chaincode\'s reason: DENIED→403, INVALID→400, NOT_FOUND→404, CONFLICT→409, EXPIRED→410.',
+        "Reference points R1–R6 of the cross-metaverse thing-data ledger. Every operation accepts and returns JSON or CBOR (Content-Type / Accept); errors are RFC 9457 problems (application/problem+json or +cbor) carrying the chaincode's reason: DENIED→403, INVALID→400, NOT_FOUND→404, CONFLICT→409, EXPIRED→410.",
     },
     ...(info.serverUrl ? { servers: [{ url: info.serverUrl }] } : {}),
     security: [{ bearer: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A gateway JWT from /auth/login or an OIDC access token of a configured issuer' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A gateway JWT from /auth/login or an OIDC access token of a configured issuer',
+        },
+      },
       schemas: {
         Problem: {
           type: 'object',

@@ -13,7 +13,9 @@ export interface Running {
 
 export async function listen(app: express.Express, config: Pick<GatewayConfig, 'host' | 'port' | 'tls'>): Promise<Running> {
   assertTransport(config);
-  const server: Server = config.tls ? createHttps({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, app) : createHttp(app);
+  const server: Server = config.tls
+    ? createHttps({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, app)
+    : createHttp(app);
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {

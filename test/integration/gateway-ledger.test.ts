@@ -27,7 +27,15 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
   before(async () => {
     gw = await startLiveGateway();
     const r = gw.run;
-    ids = { iot: `gw-iot-${r}`, mva: `gw-mva-${r}`, mvb: `gw-mvb-${r}`, thing: `gw-watch-${r}`, avatar: `gw-av-${r}`, data: `gw-d-${r}`, transfer: `gw-tr-${r}` };
+    ids = {
+      iot: `gw-iot-${r}`,
+      mva: `gw-mva-${r}`,
+      mvb: `gw-mvb-${r}`,
+      thing: `gw-watch-${r}`,
+      avatar: `gw-av-${r}`,
+      data: `gw-d-${r}`,
+      transfer: `gw-tr-${r}`,
+    };
     [iotAdmin, mvaAdmin, mvbAdmin, alice, bob, carol] = await Promise.all([
       gw.as(IOT, 'admin'),
       gw.as(MVA, 'admin'),
@@ -45,7 +53,7 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
     assert.match(((await r.json()) as { detail: string }).detail, /IoTPlatformMSP\/127\.0\.0\.1:\d+ up/);
   });
 
-  it('R5/A2: a creator may not register a platform: 403 with the contract\'s reason', async () => {
+  it("R5/A2: a creator may not register a platform: 403 with the contract's reason", async () => {
     const r = await alice.call('POST', '/r5/platforms', { platformId: `${ids.iot}-x`, type: 'IOT', name: 'x', capabilityLevel: 1 });
     assert.equal(r.status, 403);
     assert.match(r.type, /problem\+json/);
@@ -57,7 +65,12 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
     const a = await iotAdmin.call('POST', '/r5/platforms', { platformId: ids.iot, type: 'IOT', name: 'IoT', capabilityLevel: 3 });
     assert.equal(a.status, 201, JSON.stringify(a.body));
     assert.match(a.body.txId, /^[0-9a-f]{64}$/);
-    const b = await mvaAdmin.call('POST', '/r5/platforms', { platformId: ids.mva, type: 'METAVERSE', name: 'A', capabilityLevel: 3 }, { cbor: true });
+    const b = await mvaAdmin.call(
+      'POST',
+      '/r5/platforms',
+      { platformId: ids.mva, type: 'METAVERSE', name: 'A', capabilityLevel: 3 },
+      { cbor: true },
+    );
     assert.equal(b.status, 201);
     assert.match(b.type, /^application\/cbor/);
     assert.equal(b.body.result.mspId, MVA);
@@ -84,7 +97,12 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
   });
 
   it('R5/X3: federation proposed by A (CBOR) and accepted by B, endorsed by both metaverses', async () => {
-    const p = await mvaAdmin.call('POST', '/r5/federations', { platformId: ids.mva, peerPlatformId: ids.mvb, terms: 'games' }, { cbor: true });
+    const p = await mvaAdmin.call(
+      'POST',
+      '/r5/federations',
+      { platformId: ids.mva, peerPlatformId: ids.mvb, terms: 'games' },
+      { cbor: true },
+    );
     assert.equal(p.status, 201, JSON.stringify(p.body));
     // the proposer cannot accept its own proposal: the contract's state machine says so (409)
     const wrongSide = await mvaAdmin.call('POST', `/r5/federations/${ids.mva}/${ids.mvb}/accept`);
@@ -108,10 +126,21 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
       accessMode: 'AUTONOMOUS',
       publicKey: `pk-${gw.run}`,
       classification: 'CONFIDENTIAL',
-      policy: { storage: 'ANY', allowedMetaverses: [ids.mva, ids.mvb], purposes: ['gameplay'], retentionDays: 30, encryptionRequired: true },
+      policy: {
+        storage: 'ANY',
+        allowedMetaverses: [ids.mva, ids.mvb],
+        purposes: ['gameplay'],
+        retentionDays: 30,
+        encryptionRequired: true,
+      },
     });
     assert.equal(t.status, 201, JSON.stringify(t.body));
-    const m = await mvaAdmin.call('POST', '/r1/avatars', { avatarId: ids.avatar, thingId: ids.thing, metaverseId: ids.mva, mode: 'ACTIVE', capabilityLevel: 3 }, { cbor: true });
+    const m = await mvaAdmin.call(
+      'POST',
+      '/r1/avatars',
+      { avatarId: ids.avatar, thingId: ids.thing, metaverseId: ids.mva, mode: 'ACTIVE', capabilityLevel: 3 },
+      { cbor: true },
+    );
     assert.equal(m.status, 201, JSON.stringify(m.body));
     const thing = await carol.call('GET', `/r1/things/${ids.thing}`, undefined, { cbor: true });
     assert.equal(thing.body.owner, alice.principal);
@@ -120,7 +149,13 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
     assert.equal(avatars.status, 200);
     assert.ok(JSON.stringify(avatars.body).includes(ids.avatar));
     // B's admin may not map into A's metaverse
-    const foreign = await mvbAdmin.call('POST', '/r1/avatars', { avatarId: `${ids.avatar}-b`, thingId: ids.thing, metaverseId: ids.mva, mode: 'ACTIVE', capabilityLevel: 1 });
+    const foreign = await mvbAdmin.call('POST', '/r1/avatars', {
+      avatarId: `${ids.avatar}-b`,
+      thingId: ids.thing,
+      metaverseId: ids.mva,
+      mode: 'ACTIVE',
+      capabilityLevel: 1,
+    });
     assert.equal(foreign.status, 403);
     assert.match(foreign.body.detail, /^DENIED: /);
   });
@@ -136,7 +171,10 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
       await alice.call('POST', '/r1/things', { ...thing, thingId: `${id}\u0007` }),
       await alice.call('POST', '/r1/things', { ...thing, publicKey: 'k'.repeat(400_000) }),
     ];
-    assert.deepEqual(cases.map((c) => c.status), [400, 400, 400, 400, 400, 413]);
+    assert.deepEqual(
+      cases.map((c) => c.status),
+      [400, 400, 400, 400, 400, 413],
+    );
     const after = await alice.call('GET', `/r1/things/${encodeURIComponent(id)}`);
     assert.equal(after.status, 404);
     assert.match(after.body.detail, /^NOT_FOUND: /);
@@ -159,7 +197,7 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
       }
     });
 
-    it('R4/A1: without a grant the guard refuses access with the contract\'s reason; with the owner\'s grant it allows, naming the grant', async () => {
+    it("R4/A1: without a grant the guard refuses access with the contract's reason; with the owner's grant it allows, naming the grant", async () => {
       const ask = { resourceType: 'DATA', resourceId: ids.data, action: 'share', purpose: 'gameplay' };
       const no = await bob.call('POST', '/r4/access', ask);
       assert.equal(no.status, 403);
@@ -189,7 +227,16 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
       assert.deepEqual(grant.body.actions.sort(), ['read', 'share']);
     });
 
-    const request = () => ({ transferId: ids.transfer, kind: 'MOVE', sourceAvatarId: ids.avatar, targetMetaverseId: ids.mvb, dataId: ids.data, dataSha256: dataSha, purpose: 'gameplay', expiresAt: isoIn(DAY) });
+    const request = () => ({
+      transferId: ids.transfer,
+      kind: 'MOVE',
+      sourceAvatarId: ids.avatar,
+      targetMetaverseId: ids.mvb,
+      dataId: ids.data,
+      dataSha256: dataSha,
+      purpose: 'gameplay',
+      expiresAt: isoIn(DAY),
+    });
 
     it('R3: a principal without share access is refused by the guard before any transaction', async () => {
       const r = await carol.call('POST', '/r3/transfers', request());
@@ -218,14 +265,17 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
       assert.equal(exec.status, 200, JSON.stringify(exec.body));
       const t = await mvbAdmin.call('GET', `/r3/transfers/${ids.transfer}`);
       assert.equal(t.body.status, 'EXECUTED');
-      assert.deepEqual(t.body.steps.map((s: { status: string }) => s.status), ['REQUESTED', 'SOURCE_APPROVED', 'TARGET_APPROVED', 'CONSENTED', 'EXECUTED']);
+      assert.deepEqual(
+        t.body.steps.map((s: { status: string }) => s.status),
+        ['REQUESTED', 'SOURCE_APPROVED', 'TARGET_APPROVED', 'CONSENTED', 'EXECUTED'],
+      );
       const again = await mvbAdmin.call('POST', `/r3/transfers/${ids.transfer}/execute`, { dataSha256: dataSha });
       assert.equal(again.status, 403);
       assert.match(again.body.detail, /is EXECUTED/);
     });
   });
 
-  it('C1: every enrolled principal\'s private key is sealed at rest (no PEM key in the state folder)', () => {
+  it("C1: every enrolled principal's private key is sealed at rest (no PEM key in the state folder)", () => {
     const dir = join(gw.stateDir, 'identities');
     const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
     assert.ok(files.length >= 6, `${files.length} identities`);

@@ -25,7 +25,12 @@ export interface Client {
   principal: string;
   mspId: string;
   role: RoleName;
-  call(method: string, path: string, body?: unknown, opts?: { cbor?: boolean; headers?: Record<string, string>; raw?: Buffer | string; contentType?: string }): Promise<Res>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts?: { cbor?: boolean; headers?: Record<string, string>; raw?: Buffer | string; contentType?: string },
+  ): Promise<Res>;
 }
 
 export interface LiveGateway {
@@ -45,7 +50,13 @@ export async function startLiveGateway(): Promise<LiveGateway> {
   const gw = createApp(config, { ledger, log: (m) => console.error(m) });
   const running = await listen(gw.app, { host: '127.0.0.1', port: 0 });
   const run = randomUUID().slice(0, 8);
-  const request = async (token: string | undefined, method: string, path: string, body?: unknown, o: Parameters<Client['call']>[3] = {}): Promise<Res> => {
+  const request = async (
+    token: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    o: Parameters<Client['call']>[3] = {},
+  ): Promise<Res> => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (token) headers.authorization = `Bearer ${token}`;
     let payload: BodyInit | undefined;

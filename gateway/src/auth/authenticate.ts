@@ -34,5 +34,10 @@ export function authenticator(login: LoginService, oidc: OidcVerifier) {
 
 /** Refuse unless the caller has one of `roles` (403, naming the role it has). */
 export function requireRole(caller: Caller, roles: readonly string[], what: string): void {
-  if (!roles.includes(caller.role)) throw new ApiError(403, `${what} needs role ${roles.join(' or ')}; caller ${caller.principal}@${caller.mspId} has role ${caller.role}`, 'forbidden');
+  if (!roles.includes(caller.role))
+    throw new ApiError(
+      403,
+      `${what} needs role ${roles.join(' or ')}; caller ${caller.principal}@${caller.mspId} has role ${caller.role}`,
+      'forbidden',
+    );
 }

@@ -50,7 +50,13 @@ export class LoginService {
   ) {}
 
   /** Create an account. MFA roles get a TOTP secret at once (returned once, to be enrolled). */
-  async createUser(input: { username: string; password: string; mspId: string; role: RoleName; principal?: string }): Promise<{ user: User; totp?: { secret: string; uri: string } }> {
+  async createUser(input: {
+    username: string;
+    password: string;
+    mspId: string;
+    role: RoleName;
+    principal?: string;
+  }): Promise<{ user: User; totp?: { secret: string; uri: string } }> {
     if (this.users.has(input.username)) throw new ApiError(409, `user ${input.username} exists`);
     const user: User = {
       username: input.username,
@@ -75,7 +81,9 @@ export class LoginService {
     if (recent.length >= this.cfg.attemptsPerMinute) {
       this.attempts.set(client, recent);
       const retry = Math.max(1, Math.ceil((recent[0] + 60_000 - now) / 1000));
-      throw new ApiError(429, `too many sign-in attempts from this client; retry in ${retry} s`, 'rate-limited', { headers: { 'Retry-After': String(retry) } });
+      throw new ApiError(429, `too many sign-in attempts from this client; retry in ${retry} s`, 'rate-limited', {
+        headers: { 'Retry-After': String(retry) },
+      });
     }
     recent.push(now);
     this.attempts.set(client, recent);
@@ -87,7 +95,9 @@ export class LoginService {
     const now = this.now();
     if (user?.lockedUntil && user.lockedUntil > now) {
       const retry = Math.ceil((user.lockedUntil - now) / 1000);
-      throw new ApiError(423, `account locked after ${this.cfg.maxFailedAttempts} failed sign-ins; retry in ${retry} s`, 'account-locked', { headers: { 'Retry-After': String(retry) } });
+      throw new ApiError(423, `account locked after ${this.cfg.maxFailedAttempts} failed sign-ins; retry in ${retry} s`, 'account-locked', {
+        headers: { 'Retry-After': String(retry) },
+      });
     }
     const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !passwordOk) {
@@ -97,7 +107,8 @@ export class LoginService {
     const amr = ['pwd'];
     const mfaRequired = MFA_ROLES.includes(user.role) || user.totpSecret !== undefined;
     if (mfaRequired) {
-      if (!user.totpSecret) throw new ApiError(403, `role ${user.role} requires TOTP; no TOTP secret is enrolled for ${username}`, 'mfa-enrolment-required');
+      if (!user.totpSecret)
+        throw new ApiError(403, `role ${user.role} requires TOTP; no TOTP secret is enrolled for ${username}`, 'mfa-enrolment-required');
       if (!totp) throw new ApiError(401, 'a TOTP code is required for this account', 'mfa-required');
       const step = await checkTotp(user.totpSecret, totp, now, user.lastTotpStep);
       if (step === undefined) {
@@ -132,14 +143,20 @@ export class LoginService {
       { algorithm: 'HS256', issuer: GATEWAY_ISSUER, audience: GATEWAY_ISSUER, subject: user.principal, jwtid: randomUUID() },
     );
     const refreshToken = randomBytes(32).toString('base64url');
-    this.refresh.set(sha(refreshToken), { username: user.username, family, expiresAt: this.now() + this.cfg.refreshTtlSeconds * 1000, used: false });
+    this.refresh.set(sha(refreshToken), {
+      username: user.username,
+      family,
+      expiresAt: this.now() + this.cfg.refreshTtlSeconds * 1000,
+      used: false,
+    });
     return { tokenType: 'Bearer', accessToken, expiresIn: this.cfg.accessTtlSeconds, refreshToken };
   }
 
   /** Rotate a refresh token. Reusing one revokes the family (it was stolen or replayed). */
   async refreshTokens(refreshToken: string): Promise<Tokens> {
     const e = this.refresh.get(sha(refreshToken));
-    if (!e || this.revokedFamilies.has(e.family) || e.expiresAt <= this.now()) throw new ApiError(401, 'refresh token is not valid', 'invalid-token');
+    if (!e || this.revokedFamilies.has(e.family) || e.expiresAt <= this.now())
+      throw new ApiError(401, 'refresh token is not valid', 'invalid-token');
     if (e.used) {
       this.revokedFamilies.add(e.family);
       throw new ApiError(401, 'refresh token was already used; its session is revoked', 'invalid-token');
@@ -167,14 +184,17 @@ export class LoginService {
         clockTimestamp: Math.floor(this.now() / 1000),
       }) as jwt.JwtPayload;
     } catch (e) {
-      throw new ApiError(401, `access token rejected: ${(e as Error).message}`, 'invalid-token', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+      throw new ApiError(401, `access token rejected: ${(e as Error).message}`, 'invalid-token', {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      });
     }
     const user = typeof claims.username === 'string' ? this.users.get(claims.username) : undefined;
     if (!user || user.principal !== claims.sub || user.mspId !== claims.msp || user.role !== claims.role) {
       throw new ApiError(401, 'access token does not match a current account', 'invalid-token');
     }
     const amr = Array.isArray(claims.amr) ? claims.amr.map(String) : [];
-    if (MFA_ROLES.includes(user.role) && !amr.includes('otp')) throw new ApiError(401, `role ${user.role} needs a token issued with TOTP`, 'mfa-required');
+    if (MFA_ROLES.includes(user.role) && !amr.includes('otp'))
+      throw new ApiError(401, `role ${user.role} needs a token issued with TOTP`, 'mfa-required');
     return { principal: user.principal, mspId: user.mspId, role: user.role, issuer: GATEWAY_ISSUER, amr, username: user.username };
   }
 

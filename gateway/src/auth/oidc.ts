@@ -22,7 +22,8 @@ export interface OidcIssuerConfig {
 }
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-const unauthorized = (detail: string) => new ApiError(401, detail, 'invalid-token', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+const unauthorized = (detail: string) =>
+  new ApiError(401, detail, 'invalid-token', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
 
 export class OidcVerifier {
   private readonly jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
@@ -70,6 +71,7 @@ export class OidcVerifier {
       throw unauthorized(`OIDC token rejected: ${(e as Error).message}`);
     }
     const principal = payload[cfg.principalClaim ?? 'sub'];
+    // eslint-disable-next-line no-control-regex -- refusing control characters in principals
     if (typeof principal !== 'string' || principal.length === 0 || principal.length > 128 || /[\u0000-\u001f]/.test(principal)) {
       throw unauthorized(`OIDC token has no usable ${cfg.principalClaim ?? 'sub'} claim`);
     }
@@ -77,7 +79,11 @@ export class OidcVerifier {
     const role = Role.safeParse(claimed);
     if (!role.success) throw new ApiError(403, `role ${String(claimed)} is not a role of this system`, 'role-not-allowed');
     if (!cfg.allowedRoles.includes(role.data)) {
-      throw new ApiError(403, `issuer ${cfg.issuer} may not assert role ${role.data} (allowed: ${cfg.allowedRoles.join(', ')})`, 'role-not-allowed');
+      throw new ApiError(
+        403,
+        `issuer ${cfg.issuer} may not assert role ${role.data} (allowed: ${cfg.allowedRoles.join(', ')})`,
+        'role-not-allowed',
+      );
     }
     const amr = Array.isArray(payload.amr) ? payload.amr.map(String) : [];
     if (MFA_ROLES.includes(role.data) && !amr.some((m) => ['mfa', 'otp', 'hwk'].includes(m))) {

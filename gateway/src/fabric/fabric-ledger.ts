@@ -150,7 +150,9 @@ export class FabricLedger implements Ledger {
   }
 
   async submit(caller: Caller, fn: string, args: string[], options: SubmitOptions = {}): Promise<Submitted> {
-    const transientData = options.transient ? Object.fromEntries(Object.entries(options.transient).map(([k, v]) => [k, Buffer.from(v)])) : undefined;
+    const transientData = options.transient
+      ? Object.fromEntries(Object.entries(options.transient).map(([k, v]) => [k, Buffer.from(v)]))
+      : undefined;
     for (let attempt = 0; ; attempt++) {
       const tx = await this.failover(caller, fn, (gw) => {
         const { contract, name } = this.contract(gw, fn);
@@ -181,7 +183,11 @@ export class FabricLedger implements Ledger {
         continue;
       }
       const why = Object.entries(StatusCode).find(([, v]) => v === status.code)?.[0] ?? String(status.code);
-      throw new ApiError(409, `${fn}: transaction ${txId} was invalidated at commit (${why})${RETRYABLE_COMMIT.has(status.code) ? ` after ${attempt + 1} attempts` : ''}`, 'commit-invalidated');
+      throw new ApiError(
+        409,
+        `${fn}: transaction ${txId} was invalidated at commit (${why})${RETRYABLE_COMMIT.has(status.code) ? ` after ${attempt + 1} attempts` : ''}`,
+        'commit-invalidated',
+      );
     }
   }
 
@@ -193,7 +199,9 @@ export class FabricLedger implements Ledger {
         org.peers.map(async (peer) => {
           const ref = { org, peer, id: `${org.mspId}/${endpoint(peer)}` };
           try {
-            await new Promise<void>((resolve, reject) => this.client(ref).waitForReady(Date.now() + 2000, (e) => (e ? reject(e) : resolve())));
+            await new Promise<void>((resolve, reject) =>
+              this.client(ref).waitForReady(Date.now() + 2000, (e) => (e ? reject(e) : resolve())),
+            );
             return `${ref.id} up`;
           } catch (e) {
             return `${ref.id} unreachable (${(e as Error).message})`;

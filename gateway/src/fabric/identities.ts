@@ -36,7 +36,11 @@ interface Stored {
 }
 
 /** How an identity is obtained (the real CA by default; tests may substitute). */
-export type Enroller = (org: Organization, name: string, attrs: { role: string; principal: string }) => Promise<{ certificate: string; keyPem: string }>;
+export type Enroller = (
+  org: Organization,
+  name: string,
+  attrs: { role: string; principal: string },
+) => Promise<{ certificate: string; keyPem: string }>;
 
 /** Register at the org's CA (idempotent) and enroll with fabric-ca-client, never leaving the key on disk. */
 export const caEnroller: Enroller = async (org, name, attrs) => {
@@ -45,10 +49,28 @@ export const caEnroller: Enroller = async (org, name, attrs) => {
   try {
     const url = `https://${encodeURIComponent(name)}:${encodeURIComponent(secret)}@${org.ca.host}:${org.ca.port}`;
     const msp = join(home, 'msp');
-    await run(bin('fabric-ca-client'), ['enroll', '-u', url, '-M', msp, '--caname', org.ca.name, '--tls.certfiles', orgCaCert(org.key), '--csr.cn', name, '--csr.names', `O=${org.mspId}`], {
-      env: { FABRIC_CA_CLIENT_HOME: home },
-      timeoutMs: 30_000,
-    });
+    await run(
+      bin('fabric-ca-client'),
+      [
+        'enroll',
+        '-u',
+        url,
+        '-M',
+        msp,
+        '--caname',
+        org.ca.name,
+        '--tls.certfiles',
+        orgCaCert(org.key),
+        '--csr.cn',
+        name,
+        '--csr.names',
+        `O=${org.mspId}`,
+      ],
+      {
+        env: { FABRIC_CA_CLIENT_HOME: home },
+        timeoutMs: 30_000,
+      },
+    );
     const certificate = readFileSync(join(msp, 'signcerts', 'cert.pem'), 'utf8');
     const [keyFile] = readdirSync(join(msp, 'keystore'));
     const keyPem = readFileSync(join(msp, 'keystore', keyFile), 'utf8');
@@ -81,7 +103,9 @@ export class IdentityService {
   }
 
   private file(c: Caller): string | undefined {
-    return this.stateDir ? join(this.stateDir, 'identities', c.mspId, `${createHash('sha256').update(callerKey(c)).digest('hex')}.json`) : undefined;
+    return this.stateDir
+      ? join(this.stateDir, 'identities', c.mspId, `${createHash('sha256').update(callerKey(c)).digest('hex')}.json`)
+      : undefined;
   }
 
   async identityOf(c: Caller): Promise<FabricIdentity> {
@@ -115,9 +139,20 @@ export class IdentityService {
     try {
       got = await this.enroller(org, name, { role: c.role, principal: c.principal });
     } catch (e) {
-      throw new ApiError(503, `could not enroll ${c.principal}@${c.mspId} at ${org.ca.name}: ${(e as Error).message.split('\n')[0]}`, 'ca-unavailable');
+      throw new ApiError(
+        503,
+        `could not enroll ${c.principal}@${c.mspId} at ${org.ca.name}: ${(e as Error).message.split('\n')[0]}`,
+        'ca-unavailable',
+      );
     }
-    const s: Stored = { mspId: org.mspId, name, role: c.role, principal: c.principal, certificate: got.certificate, key: seal(this.storageKey, got.keyPem, `${org.mspId}/${name}`) };
+    const s: Stored = {
+      mspId: org.mspId,
+      name,
+      role: c.role,
+      principal: c.principal,
+      certificate: got.certificate,
+      key: seal(this.storageKey, got.keyPem, `${org.mspId}/${name}`),
+    };
     const f = this.file(c);
     if (f) {
       mkdirSync(join(f, '..'), { recursive: true, mode: 0o700 });

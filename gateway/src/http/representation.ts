@@ -162,7 +162,11 @@ function plain(v: unknown, depth: number): unknown {
     }
     return out;
   }
-  throw new ApiError(400, `CBOR body contains a value outside the JSON data model (${typeof v === 'object' ? (v as object).constructor?.name : typeof v})`, 'malformed-body');
+  throw new ApiError(
+    400,
+    `CBOR body contains a value outside the JSON data model (${typeof v === 'object' ? (v as object).constructor?.name : typeof v})`,
+    'malformed-body',
+  );
 }
 
 /** Decode a CBOR response (for clients and tests). */

@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- these patterns exist to refuse control characters */
 /**
  * Request schemas (zod): one source for validation and for the OpenAPI document. They mirror the
  * chaincode's inputs (docs/chaincode.md); the chaincode stays the last line of defence.
@@ -9,12 +10,30 @@ export const Id = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[^\s\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f])?$/, 'must have no control characters and no surrounding whitespace')
+  .regex(
+    /^[^\s\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f])?$/,
+    'must have no control characters and no surrounding whitespace',
+  )
   .refine((s) => !s.includes('\u{10ffff}'), 'must not contain U+10FFFF');
 export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (SHA-256)');
 export const Iso = z.iso.datetime({ offset: true });
-export const Text = (max: number) => z.string().max(max).regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must have no control characters');
-export const Role = z.enum(['admin', 'creator', 'user', 'auditor', 'thing-agent', 'avatar-agent', 'entity-agent', 'storage-agent', 'dpm', 'monitor']);
+export const Text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must have no control characters');
+export const Role = z.enum([
+  'admin',
+  'creator',
+  'user',
+  'auditor',
+  'thing-agent',
+  'avatar-agent',
+  'entity-agent',
+  'storage-agent',
+  'dpm',
+  'monitor',
+]);
 export type RoleName = z.infer<typeof Role>;
 export const Classification = z.enum(['PUBLIC', 'INTERNAL', 'CONFIDENTIAL', 'RESTRICTED']);
 export const CapabilityLevel = z.number().int().min(0).max(3);
@@ -28,7 +47,11 @@ export const RegisterPlatform = z.strictObject({
   capabilityLevel: CapabilityLevel,
   endpoint: Text(512).optional(),
 });
-export const UpdatePlatform = z.strictObject({ name: Text(256).min(1).optional(), capabilityLevel: CapabilityLevel.optional(), endpoint: Text(512).optional() });
+export const UpdatePlatform = z.strictObject({
+  name: Text(256).min(1).optional(),
+  capabilityLevel: CapabilityLevel.optional(),
+  endpoint: Text(512).optional(),
+});
 export const ProposeFederation = z.strictObject({ platformId: Id, peerPlatformId: Id, terms: Text(2048).min(1) });
 export const PlatformParams = z.strictObject({ platformId: Id });
 export const FederationParams = z.strictObject({ platformId: Id, peerPlatformId: Id });
@@ -111,7 +134,14 @@ export const ApproveTransfer = z.strictObject({ side: z.enum(['source', 'target'
 export const ExecuteTransfer = z.strictObject({ dataSha256: Sha256 });
 
 // ---- auth
-export const Login = z.strictObject({ username: Id, password: z.string().min(1).max(1024), totp: z.string().regex(/^\d{6}$/).optional() });
+export const Login = z.strictObject({
+  username: Id,
+  password: z.string().min(1).max(1024),
+  totp: z
+    .string()
+    .regex(/^\d{6}$/)
+    .optional(),
+});
 export const Refresh = z.strictObject({ refreshToken: z.string().min(1).max(512) });
 export const CreateUser = z.strictObject({
   username: Id,

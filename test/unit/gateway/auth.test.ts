@@ -11,7 +11,12 @@ describe('gateway built-in authentication (A3)', () => {
   let adminTotp: string;
   before(async () => {
     gw = await startTestGateway({ maxFailedAttempts: 3, loginAttemptsPerMinute: 50 });
-    const created = await gw.app.login.createUser({ username: 'iot-admin', password: 'correct horse battery', mspId: 'IoTPlatformMSP', role: 'admin' });
+    const created = await gw.app.login.createUser({
+      username: 'iot-admin',
+      password: 'correct horse battery',
+      mspId: 'IoTPlatformMSP',
+      role: 'admin',
+    });
     adminTotp = created.totp!.secret;
     assert.match(created.totp!.uri, /^otpauth:\/\/totp\//);
     await gw.app.login.createUser({ username: 'bob', password: 'bob password long', mspId: 'IoTPlatformMSP', role: 'user' });
@@ -38,9 +43,17 @@ describe('gateway built-in authentication (A3)', () => {
     assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
     assert.ok(claims.exp! - claims.iat! <= 900);
     const me = await gw.request('GET', '/auth/me', { token: yes.body.accessToken });
-    assert.deepEqual(me.body, { principal: 'iot-admin', mspId: 'IoTPlatformMSP', role: 'admin', issuer: 'mvsec-gateway', amr: ['pwd', 'otp', 'mfa'] });
+    assert.deepEqual(me.body, {
+      principal: 'iot-admin',
+      mspId: 'IoTPlatformMSP',
+      role: 'admin',
+      issuer: 'mvsec-gateway',
+      amr: ['pwd', 'otp', 'mfa'],
+    });
     // a TOTP code is single use
-    const replay = await gw.request('POST', '/auth/login', { json: { username: 'iot-admin', password: 'correct horse battery', totp: code } });
+    const replay = await gw.request('POST', '/auth/login', {
+      json: { username: 'iot-admin', password: 'correct horse battery', totp: code },
+    });
     assert.equal(replay.status, 401);
   });
 
@@ -54,7 +67,8 @@ describe('gateway built-in authentication (A3)', () => {
 
   it('A3: repeated failures lock the account (423) even for the right password, until the lockout ends', async () => {
     await gw.app.login.createUser({ username: 'carol', password: 'carol password long', mspId: 'IoTPlatformMSP', role: 'user' });
-    for (let i = 0; i < 3; i++) assert.equal((await gw.request('POST', '/auth/login', { json: { username: 'carol', password: 'nope' } })).status, 401);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await gw.request('POST', '/auth/login', { json: { username: 'carol', password: 'nope' } })).status, 401);
     const locked = await gw.request('POST', '/auth/login', { json: { username: 'carol', password: 'carol password long' } });
     assert.equal(locked.status, 423);
     assert.ok(Number(locked.headers.get('retry-after')) > 0);
@@ -67,7 +81,8 @@ describe('gateway built-in authentication (A3)', () => {
     const g = await startTestGateway({ loginAttemptsPerMinute: 3 });
     try {
       const statuses = [];
-      for (let i = 0; i < 5; i++) statuses.push((await g.request('POST', '/auth/login', { json: { username: `nobody${i}`, password: 'x' } })).status);
+      for (let i = 0; i < 5; i++)
+        statuses.push((await g.request('POST', '/auth/login', { json: { username: `nobody${i}`, password: 'x' } })).status);
       assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
     } finally {
       await g.close();
@@ -106,14 +121,20 @@ describe('gateway built-in authentication (A3)', () => {
 
   it('A2: role escalation is refused: a creator may not create an admin account (403)', async () => {
     const creator = await gw.tokenFor('creator');
-    const r = await gw.request('POST', '/auth/users', { token: creator, json: { username: 'evil-admin', password: 'long enough password', role: 'admin' } });
+    const r = await gw.request('POST', '/auth/users', {
+      token: creator,
+      json: { username: 'evil-admin', password: 'long enough password', role: 'admin' },
+    });
     assert.equal(r.status, 403);
     assert.equal(gw.app.users.has('evil-admin'), false);
   });
 
   it('A2: an admin creates accounts only in its own MSP; admin/auditor accounts come with a TOTP secret', async () => {
     const admin = await gw.tokenFor('admin', 'MetaverseAMSP');
-    const r = await gw.request('POST', '/auth/users', { token: admin, json: { username: 'mva-auditor', password: 'long enough password', role: 'auditor' } });
+    const r = await gw.request('POST', '/auth/users', {
+      token: admin,
+      json: { username: 'mva-auditor', password: 'long enough password', role: 'auditor' },
+    });
     assert.equal(r.status, 201);
     assert.equal(r.body.mspId, 'MetaverseAMSP');
     assert.match(r.body.totp.uri, /^otpauth:\/\/totp\//);
@@ -126,12 +147,17 @@ describe('gateway built-in authentication (A3)', () => {
     const t = (await gw.request('POST', '/auth/login', { json: { username: 'dave', password: 'dave password long' } })).body.accessToken;
     const enrol = await gw.request('POST', '/auth/totp/enroll', { token: t });
     assert.equal(enrol.status, 200);
-    const confirm = await gw.request('POST', '/auth/totp/confirm', { token: t, json: { totp: await totpCode(enrol.body.secret, gw.clock.now) } });
+    const confirm = await gw.request('POST', '/auth/totp/confirm', {
+      token: t,
+      json: { totp: await totpCode(enrol.body.secret, gw.clock.now) },
+    });
     assert.equal(confirm.status, 204);
     const without = await gw.request('POST', '/auth/login', { json: { username: 'dave', password: 'dave password long' } });
     assert.equal(without.status, 401);
     gw.clock.now += 30_000;
-    const withCode = await gw.request('POST', '/auth/login', { json: { username: 'dave', password: 'dave password long', totp: await totpCode(enrol.body.secret, gw.clock.now) } });
+    const withCode = await gw.request('POST', '/auth/login', {
+      json: { username: 'dave', password: 'dave password long', totp: await totpCode(enrol.body.secret, gw.clock.now) },
+    });
     assert.equal(withCode.status, 200);
   });
 });

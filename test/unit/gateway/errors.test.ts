@@ -6,7 +6,9 @@ import { startTestGateway, type TestGateway } from './support.js';
 
 describe('gateway error mapping', () => {
   it('parses the code and reason out of a peer-relayed message', () => {
-    const p = parseChaincodeReason('10 ABORTED: failed to endorse transaction | IoTPlatformMSP: chaincode response 500, DENIED: only owner alice may consent');
+    const p = parseChaincodeReason(
+      '10 ABORTED: failed to endorse transaction | IoTPlatformMSP: chaincode response 500, DENIED: only owner alice may consent',
+    );
     assert.deepEqual(p, { code: 'DENIED', reason: 'only owner alice may consent' });
     assert.equal(parseChaincodeReason('14 UNAVAILABLE: no connection'), undefined);
   });

@@ -4,7 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from './support.js';
 
 const SHA = 'a'.repeat(64);
-const thing = { thingId: 'w-1', platformId: 'iot-1', kind: 'DEVICE', accessMode: 'AUTONOMOUS', publicKey: 'pk', classification: 'CONFIDENTIAL' };
+const thing = {
+  thingId: 'w-1',
+  platformId: 'iot-1',
+  kind: 'DEVICE',
+  accessMode: 'AUTONOMOUS',
+  publicKey: 'pk',
+  classification: 'CONFIDENTIAL',
+};
 
 describe('gateway idempotency and guard', () => {
   let gw: TestGateway;
@@ -29,7 +36,7 @@ describe('gateway idempotency and guard', () => {
     assert.equal(gw.ledger.submits('thing:RegisterThing').length, 1);
   });
 
-  it('the same key for a different request is 422; another caller\'s key is its own', async () => {
+  it("the same key for a different request is 422; another caller's key is its own", async () => {
     const r = await gw.request('POST', '/r1/things', { token, json: { ...thing, thingId: 'w-2' }, headers: { 'idempotency-key': 'k-1' } });
     assert.equal(r.status, 422);
     const other = await gw.tokenFor('creator');
@@ -57,14 +64,22 @@ describe('gateway idempotency and guard', () => {
     assert.equal(gw.ledger.submits('thing:SuspendThing').length, 2);
   });
 
-  it('R4 guard: access refused by CheckAccess is 403 with the contract\'s reason', async () => {
+  it("R4 guard: access refused by CheckAccess is 403 with the contract's reason", async () => {
     gw.ledger.on('access:CheckAccess', (c) =>
-      c.args[1] === 'd-ok' ? { allowed: true, reason: 'grant g-1', grantId: 'g-1' } : { allowed: false, reason: 'no grant of read on DATA d-no for bob (grant g-2 expired at 2025-01-01T00:00:00.000Z)' },
+      c.args[1] === 'd-ok'
+        ? { allowed: true, reason: 'grant g-1', grantId: 'g-1' }
+        : { allowed: false, reason: 'no grant of read on DATA d-no for bob (grant g-2 expired at 2025-01-01T00:00:00.000Z)' },
     );
-    const no = await gw.request('POST', '/r4/access', { token, json: { resourceType: 'DATA', resourceId: 'd-no', action: 'read', purpose: 'analytics' } });
+    const no = await gw.request('POST', '/r4/access', {
+      token,
+      json: { resourceType: 'DATA', resourceId: 'd-no', action: 'read', purpose: 'analytics' },
+    });
     assert.equal(no.status, 403);
     assert.equal(no.body.detail, 'DENIED: no grant of read on DATA d-no for bob (grant g-2 expired at 2025-01-01T00:00:00.000Z)');
-    const yes = await gw.request('POST', '/r4/access', { token, json: { resourceType: 'DATA', resourceId: 'd-ok', action: 'read', purpose: 'analytics' } });
+    const yes = await gw.request('POST', '/r4/access', {
+      token,
+      json: { resourceType: 'DATA', resourceId: 'd-ok', action: 'read', purpose: 'analytics' },
+    });
     assert.equal(yes.status, 200);
     assert.equal(yes.body.grantId, 'g-1');
   });
@@ -73,7 +88,16 @@ describe('gateway idempotency and guard', () => {
     const before = gw.ledger.submits('transfer:RequestTransfer').length;
     const r = await gw.request('POST', '/r3/transfers', {
       token,
-      json: { transferId: 'tr-1', kind: 'MOVE', sourceAvatarId: 'av', targetMetaverseId: 'mv-b', dataId: 'd-no', dataSha256: SHA, purpose: 'gameplay', expiresAt: new Date(gw.clock.now + 3600_000).toISOString() },
+      json: {
+        transferId: 'tr-1',
+        kind: 'MOVE',
+        sourceAvatarId: 'av',
+        targetMetaverseId: 'mv-b',
+        dataId: 'd-no',
+        dataSha256: SHA,
+        purpose: 'gameplay',
+        expiresAt: new Date(gw.clock.now + 3600_000).toISOString(),
+      },
     });
     assert.equal(r.status, 403);
     assert.match(r.body.detail, /^DENIED: no grant of read/);
@@ -82,7 +106,14 @@ describe('gateway idempotency and guard', () => {
 
   it('R3 guard: execution is refused unless the transfer is CONSENTED with the bound hash', async () => {
     const state = { status: 'TARGET_APPROVED' };
-    gw.ledger.on('transfer:GetTransfer', (c) => ({ transferId: c.args[0], status: state.status, dataSha256: SHA, expiresAt: new Date(gw.clock.now + 3600_000).toISOString(), sourceMspId: 'A', targetMspId: 'B' }));
+    gw.ledger.on('transfer:GetTransfer', (c) => ({
+      transferId: c.args[0],
+      status: state.status,
+      dataSha256: SHA,
+      expiresAt: new Date(gw.clock.now + 3600_000).toISOString(),
+      sourceMspId: 'A',
+      targetMspId: 'B',
+    }));
     const early = await gw.request('POST', '/r3/transfers/tr-1/execute', { token, json: { dataSha256: SHA } });
     assert.equal(early.status, 403);
     assert.match(early.body.detail, /tr-1 is TARGET_APPROVED/);
@@ -95,7 +126,7 @@ describe('gateway idempotency and guard', () => {
     assert.deepEqual(gw.ledger.submits('transfer:ExecuteTransfer')[0].args, ['tr-1', SHA]);
   });
 
-  it('every ledger call is made as the caller\'s own principal', async () => {
+  it("every ledger call is made as the caller's own principal", async () => {
     const c = gw.ledger.calls.at(-1)!.caller;
     assert.equal(c.mspId, 'IoTPlatformMSP');
     assert.equal(c.role, 'creator');

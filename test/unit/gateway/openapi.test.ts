@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- walking an arbitrary JSON document */
 /** P2: the OpenAPI document is generated from the validating schemas, is well-formed, and every path answers. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -5,7 +6,7 @@ import { startTestGateway, type TestGateway } from './support.js';
 
 describe('gateway OpenAPI and operations endpoints (P2)', () => {
   let gw: TestGateway;
-  let doc: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let doc: any;
   before(async () => {
     gw = await startTestGateway();
     doc = (await gw.request('GET', '/openapi.json')).body;
@@ -31,7 +32,18 @@ describe('gateway OpenAPI and operations endpoints (P2)', () => {
         }
       }
     }
-    for (const p of ['/r1/things', '/r3/transfers/{transferId}/execute', '/r4/grants', '/r5/platforms', '/auth/login', '/healthz', '/readyz', '/metrics', '/docs']) assert.ok(doc.paths[p], p);
+    for (const p of [
+      '/r1/things',
+      '/r3/transfers/{transferId}/execute',
+      '/r4/grants',
+      '/r5/platforms',
+      '/auth/login',
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/docs',
+    ])
+      assert.ok(doc.paths[p], p);
   });
 
   it('P2: request schemas are the validating ones (strict, with the id pattern)', () => {

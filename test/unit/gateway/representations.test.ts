@@ -65,7 +65,11 @@ describe('gateway representations (P1)', () => {
     const c = await gw.request('POST', '/r5/platforms', { token, raw: Buffer.from([0xbf, 0x61, 0x61]), contentType: 'application/cbor' });
     assert.equal(c.status, 400);
     assert.match(c.body.detail, /malformed CBOR|CBOR/);
-    const t = await gw.request('POST', '/r5/platforms', { token, raw: encodeCbor(new Map<unknown, unknown>([[1, 'x']])), contentType: 'application/cbor' });
+    const t = await gw.request('POST', '/r5/platforms', {
+      token,
+      raw: encodeCbor(new Map<unknown, unknown>([[1, 'x']])),
+      contentType: 'application/cbor',
+    });
     assert.equal(t.status, 400);
     assert.equal(gw.ledger.submits().length, before);
   });

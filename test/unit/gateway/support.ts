@@ -107,7 +107,11 @@ export async function startTestGateway(over: Partial<GatewayConfig> = {}, deps: 
     if (o.contentType) headers['content-type'] = o.contentType;
     if (o.accept) headers.accept = o.accept;
     if (o.token) headers.authorization = `Bearer ${o.token}`;
-    const r = await fetch(running.url + path, { method, headers, ...(body !== undefined ? { body: typeof body === "string" ? body : new Uint8Array(body) } : {}) });
+    const r = await fetch(running.url + path, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : new Uint8Array(body) } : {}),
+    });
     const bytes = Buffer.from(await r.arrayBuffer());
     const type = r.headers.get('content-type') ?? '';
     let parsed: unknown = undefined;

@@ -1,0 +1,169 @@
+/**
+ * mvsec verify <bundle.json> --ca MSP=ca.pem ... [--policy EXPR] [--orderer-msp MSP] [--json] [--trust-bundle-cas]
+ * mvsec export --subject-type TYPE --subject-id ID [--from ISO] [--to ISO] --out bundle.json <connection>
+ *   connection: --peer host:port --tls-ca file --msp-id MSP --cert file --key file [--server-name name]
+ *           or: --org <key> --user <enrolled name>   (an identity of this project's local network)
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseBundle } from './bundle.js';
+import { DEFAULT_POLICY, exportBundle, type ProofInput } from './export.js';
+import { anchorsFrom, describe, splitPem, verifyBundle, type Report } from './verify.js';
+
+const USAGE = `usage:
+  mvsec verify <bundle.json> --ca <MSP>=<ca.pem> [--ca ...] [--policy EXPR] [--orderer-msp MSP] [--json]
+  mvsec verify <bundle.json> --trust-bundle-cas [--json]      (consistency only: trusts the bundle's CA copies)
+  mvsec export --subject-type TYPE --subject-id ID [--from ISO] [--to ISO] [--proofs proofs.json] --out bundle.json
+               (--peer HOST:PORT --tls-ca FILE --msp-id MSP --cert FILE --key FILE [--server-name NAME] | --org KEY --user NAME)
+               [--channel mvsec] [--chaincode mvsec] [--policy EXPR]
+exit codes: 0 verified, 1 verification failures, 2 usage or input error`;
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'verify') return runVerify(rest, out);
+    if (command === 'export') return await runExport(rest, out);
+    out(USAGE);
+    return command === 'help' || command === '--help' ? 0 : 2;
+  } catch (e) {
+    process.stderr.write(`mvsec ${command}: ${(e as Error).message}\n`);
+    return 2;
+  }
+}
+
+function runVerify(argv: string[], out: (s: string) => void): number {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ca: { type: 'string', multiple: true },
+      policy: { type: 'string' },
+      'orderer-msp': { type: 'string' },
+      json: { type: 'boolean' },
+      'trust-bundle-cas': { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new Error(`one bundle file expected\n${USAGE}`);
+  const bundle = parseBundle(readFileSync(positionals[0], 'utf8'));
+  const entries = (values.ca ?? []).flatMap((arg) => caEntries(arg, bundle.cas));
+  const report = verifyBundle(bundle, {
+    anchors: entries.length ? anchorsFrom(entries) : undefined,
+    trustBundleCas: values['trust-bundle-cas'],
+    policy: values.policy,
+    ordererMspId: values['orderer-msp'],
+  });
+  out(values.json ? JSON.stringify(report, null, 2) : human(report, positionals[0]));
+  return report.ok ? 0 : 1;
+}
+
+/**
+ * `MSP=file` names the MSP the auditor trusts the file for. A bare `file` takes the MSP from the
+ * bundle's own list, matching by certificate fingerprint (the certificate is still the auditor's).
+ */
+function caEntries(arg: string, bundleCas: { mspId: string; pem: string[] }[]): { mspId: string; pem: string }[] {
+  const eq = arg.indexOf('=');
+  if (eq > 0 && !arg.slice(0, eq).includes('/')) return [{ mspId: arg.slice(0, eq), pem: readFileSync(arg.slice(eq + 1), 'utf8') }];
+  return splitPem(readFileSync(arg, 'utf8')).map((pem) => {
+    const norm = (p: string) => p.replace(/\s+/g, '');
+    const owner = bundleCas.find((c) => c.pem.some((p) => norm(p) === norm(pem)));
+    if (!owner) throw new Error(`${arg}: certificate not named in the bundle; give it as <MSP>=${arg}`);
+    return { mspId: owner.mspId, pem };
+  });
+}
+
+function human(r: Report, file: string): string {
+  const c = r.counts;
+  const lines = [
+    `${file}: ${r.ok ? 'VERIFIED' : `FAILED (${r.failures.length} problem${r.failures.length === 1 ? '' : 's'})`}`,
+    `  ${c.blocks} blocks (${c.fullBlocks} in full), ${c.links} hash links, ${c.ordererSignatures} orderer signatures, ` +
+      `${c.transactions} transactions, ${c.endorsements} endorsements, ${c.proofs} proofs`,
+    `  trust anchors: ${r.trustAnchors === 'auditor' ? "the auditor's CA certificates" : "the bundle's own CA copies (not independent)"}; policy ${r.policy}`,
+    ...r.warnings.map((w) => `  warning: ${w}`),
+    ...r.failures.map((f) => `  ✗ ${describe(f)}`),
+  ];
+  return lines.join('\n');
+}
+
+async function runExport(argv: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'subject-type': { type: 'string' },
+      'subject-id': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' },
+      proofs: { type: 'string' },
+      channel: { type: 'string', default: 'mvsec' },
+      chaincode: { type: 'string', default: 'mvsec' },
+      policy: { type: 'string', default: DEFAULT_POLICY },
+      'orderer-msp': { type: 'string', default: 'OrdererMSP' },
+      peer: { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'msp-id': { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      'server-name': { type: 'string' },
+      org: { type: 'string' },
+      user: { type: 'string' },
+    },
+  });
+  for (const k of ['subject-type', 'subject-id', 'out'] as const) if (!values[k]) throw new Error(`--${k} is required\n${USAGE}`);
+  const conn = await connection(values);
+  try {
+    const bundle = await exportBundle({
+      gateway: conn.gateway,
+      channel: values.channel!,
+      chaincode: values.chaincode!,
+      subject: { type: values['subject-type']!, id: values['subject-id']! },
+      from: values.from,
+      to: values.to,
+      endorsementPolicy: values.policy,
+      ordererMspId: values['orderer-msp'],
+      proofs: values.proofs ? (JSON.parse(readFileSync(values.proofs, 'utf8')) as ProofInput[]) : [],
+    });
+    writeFileSync(values.out!, JSON.stringify(bundle, null, 1));
+    out(
+      `${values.out}: ${bundle.transactions.length} transactions in blocks ${bundle.blocks[0].number}..${bundle.blocks.at(-1)!.number}, ${bundle.proofs.length} proofs`,
+    );
+    return 0;
+  } finally {
+    conn.close();
+  }
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+async function connection(v: Values): Promise<{ gateway: import('@hyperledger/fabric-gateway').Gateway; close(): void }> {
+  if (v.org) {
+    if (!v.user) throw new Error('--org needs --user');
+    const { loadTopology } = await import('../../network/topology.js');
+    const { connectAs } = await import('../../scripts/network/client.js');
+    const org = loadTopology().orgs.find((o) => o.key === v.org || o.mspId === v.org);
+    if (!org) throw new Error(`no org ${v.org} in the topology`);
+    return connectAs(org, String(v.user));
+  }
+  for (const k of ['peer', 'tls-ca', 'msp-id', 'cert', 'key']) if (!v[k]) throw new Error(`--${k} is required (or --org/--user)`);
+  const grpc = await import('@grpc/grpc-js');
+  const { connect, hash, signers } = await import('@hyperledger/fabric-gateway');
+  const { createPrivateKey } = await import('node:crypto');
+  const client = new grpc.Client(
+    String(v.peer),
+    grpc.credentials.createSsl(readFileSync(String(v['tls-ca']))),
+    v['server-name'] ? { 'grpc.ssl_target_name_override': String(v['server-name']) } : {},
+  );
+  const gateway = connect({
+    client,
+    identity: { mspId: String(v['msp-id']), credentials: readFileSync(String(v.cert)) },
+    signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(String(v.key)))),
+    hash: hash.sha256,
+    evaluateOptions: () => ({ deadline: Date.now() + 30_000 }),
+  });
+  return {
+    gateway,
+    close() {
+      gateway.close();
+      client.close();
+    },
+  };
+}

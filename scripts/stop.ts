@@ -1,5 +1,9 @@
 /** `npm stop`: stop every process `npm start` started; the ledgers stay for the next start. */
+import { stopGateway } from './gateway.js';
 import { main } from './lib/log.js';
 import { networkDown } from './network/lifecycle.js';
 
-main(() => networkDown());
+main(async () => {
+  await stopGateway();
+  await networkDown();
+});

@@ -5,6 +5,7 @@
  * On first start it creates a bootstrap administrator per organisation and prints how to sign in.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applicationOrgs, loadTopology } from '../../network/topology.js';
 import { createApp } from './app.js';
@@ -36,7 +37,15 @@ async function main(): Promise<void> {
     );
   }
   lines.push(`sign in: POST ${running.url}/auth/login {"username","password","totp"} → use the accessToken as "Authorization: Bearer …"`);
-  console.log(lines.join('\n'));
+  // Bootstrap passwords must not end up in a daemon's log: `npm start` names a private file for them.
+  const credentialsFile = process.env.MVSEC_GATEWAY_BOOTSTRAP_FILE;
+  if (credentialsFile) {
+    const secretLines = lines.filter((l) => l.includes('password') || l.includes('TOTP'));
+    if (secretLines.length) writeFileSync(credentialsFile, `${secretLines.join('\n')}\n`, { mode: 0o600 });
+    console.log(lines.filter((l) => !secretLines.includes(l)).join('\n'));
+  } else {
+    console.log(lines.join('\n'));
+  }
 
   const stop = async () => {
     await running.close();

@@ -1,7 +1,7 @@
 /** Running Fabric CLIs and managing the long-lived node processes (pid files, logs, stop). */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { OperatorError } from './log.js';
@@ -170,5 +170,20 @@ export async function assertPortFree(host: string, port: number, owner: string):
       ),
     );
     srv.listen(port, bindHost, () => srv.close(() => resolve()));
+  });
+}
+
+/** Whether something accepts TCP connections on host:port. */
+export function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host, port, timeout: 1000 }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+    s.on('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
   });
 }

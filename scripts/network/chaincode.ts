@@ -6,13 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join, relative } from 'node:path';
 import { endpoint, ordererOrg, peerOrgs, type Organization, type Topology } from '../../network/topology.js';
 import { bin } from '../fabric/install.js';
 import { log, OperatorError } from '../lib/log.js';
 import { paths, ROOT } from '../lib/paths.js';
-import { daemonPid, logTail, run, startDaemon, stopDaemon } from '../lib/proc.js';
+import { daemonPid, logTail, run, startDaemon, stopDaemon, tcpOpen } from '../lib/proc.js';
 import { retry, waitFor } from '../lib/wait.js';
 import { identityFiles, listenHost, orgCaCert } from './ca.js';
 import { peerCliEnv } from './channel.js';
@@ -189,19 +188,6 @@ async function startChaincodeServer(org: Organization, packageId: string): Promi
   );
 }
 
-function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host, port, timeout: 1000 }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-    s.on('timeout', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
 
 export async function stopChaincodeServers(t: Topology): Promise<void> {
   await Promise.all(peerOrgs(t).map((org) => stopDaemon(ccDaemon(org), CC_MARKER)));

@@ -10,7 +10,7 @@ import { endpoint, ordererOrg, type Organization, type OrdererNode, type PeerNod
 import { bin } from '../fabric/install.js';
 import { OperatorError } from '../lib/log.js';
 import { paths } from '../lib/paths.js';
-import { assertPortFree, daemonPid, logTail, startDaemon, stopDaemon } from '../lib/proc.js';
+import { assertPortFree, daemonPid, logTail, startDaemon, stopDaemon, tcpOpen } from '../lib/proc.js';
 import { waitFor } from '../lib/wait.js';
 import { identityFiles, listenHost, orgCaCert } from './ca.js';
 
@@ -138,6 +138,8 @@ async function startNode(
   env: NodeJS.ProcessEnv,
   ports: { host: string; port: number; what: string }[],
   health: { host: string; port: number; ca: string },
+  /** Listeners that come up after /healthz reports OK (e.g. the orderer's admin endpoint). */
+  alsoListening: { host: string; port: number }[] = [],
 ): Promise<void> {
   if (daemonPid(name, binary) === undefined) {
     for (const p of ports) await assertPortFree(p.host, p.port, `${name} (${p.what})`);
@@ -150,7 +152,9 @@ async function startNode(
     async () => {
       if (daemonPid(name, binary) === undefined) throw new OperatorError(`${name} exited during start\n${logTail(name)}`);
       const h = await healthz(health.host, health.port, health.ca);
-      return h.status === 'OK' ? true : undefined;
+      if (h.status !== 'OK') return undefined;
+      for (const l of alsoListening) if (!(await tcpOpen(l.host, l.port))) return undefined;
+      return true;
     },
     { timeoutMs: 60_000, onTimeout: () => logTail(name) },
   );
@@ -170,6 +174,7 @@ export async function startOrderer(t: Topology, o: OrdererNode): Promise<void> {
       { host: h, port: o.operationsPort, what: 'operations' },
     ],
     { host: o.host, port: o.operationsPort, ca: orgCaCert(org.key) },
+    [{ host: o.host, port: o.adminPort }],
   );
 }
 

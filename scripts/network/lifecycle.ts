@@ -57,20 +57,26 @@ export async function networkUp(t: Topology = loadTopology()): Promise<void> {
 }
 
 /**
- * Wait until a transaction endorsed by two orgs commits: after a (re)start, gossip and discovery
- * need some seconds before the Gateway service can find the other orgs' peers.
+ * Wait until a transaction endorsed by every peer org commits: after a (re)start or an upgrade,
+ * gossip and discovery need some seconds before a peer's Gateway service finds the other orgs'
+ * peers with the current chaincode (until then: "failed to find any endorsing peers").
  */
 export async function waitUntilReady(t: Topology = loadTopology()): Promise<void> {
-  const org = peerOrgs(t)[0];
-  const conn = connectAs(org, 'orgadmin');
+  const orgs = peerOrgs(t);
+  const conn = connectAs(orgs[0], 'orgadmin');
   try {
     const contract = conn.gateway.getNetwork(t.channel).getContract(t.chaincode.name, 'diagnostics');
     await waitFor(
-      'cross-org endorsement through the Gateway service (gossip and discovery settling)',
+      'endorsement by every peer org through the Gateway service (gossip and discovery settling)',
       async () => {
-        await contract.submitTransaction('PutProbe', 'startup', new Date().toISOString());
-        const back = new TextDecoder().decode(await contract.evaluateTransaction('GetProbe', org.mspId, 'startup'));
-        return back ? true : undefined;
+        const stamp = new Date().toISOString();
+        const tx = await contract
+          .newProposal('PutProbe', { arguments: ['startup', stamp], endorsingOrganizations: orgs.map((o) => o.mspId) })
+          .endorse();
+        const status = await (await tx.submit()).getStatus();
+        if (!status.successful) return undefined;
+        const back = new TextDecoder().decode(await contract.evaluateTransaction('GetProbe', orgs[0].mspId, 'startup'));
+        return back === stamp ? true : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 1000 },
     );

@@ -106,7 +106,7 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
     assert.equal(p.status, 201, JSON.stringify(p.body));
     // the proposer cannot accept its own proposal: the contract's state machine says so (409)
     const wrongSide = await mvaAdmin.call('POST', `/r5/federations/${ids.mva}/${ids.mvb}/accept`);
-    assert.equal(wrongSide.status, 409);
+    assert.equal(wrongSide.status, 409, JSON.stringify(wrongSide.body));
     assert.match(wrongSide.body.detail, /^CONFLICT: /);
     // another org's admin is not an admin of platform B
     const foreign = await iotAdmin.call('POST', `/r5/federations/${ids.mvb}/${ids.mva}/accept`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `mvsec`: the auditor's command-line tool (sources are TypeScript, run through tsx).
+import process from 'node:process';
 import { register } from 'tsx/esm/api';
 
 register();

@@ -32,5 +32,7 @@ export function blockHeaderDer(number: bigint, previousHash: Uint8Array, dataHas
 
 /** The block's hash: what the next block names as previous_hash. */
 export function blockHeaderHash(number: bigint, previousHash: Uint8Array, dataHash: Uint8Array): Buffer {
-  return createHash('sha256').update(blockHeaderDer(number, previousHash, dataHash)).digest();
+  return createHash('sha256')
+    .update(blockHeaderDer(number, previousHash, dataHash))
+    .digest();
 }

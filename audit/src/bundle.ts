@@ -54,6 +54,7 @@ export function parseBundle(text: string): Bundle {
   const b = JSON.parse(text) as Bundle;
   if (b?.format !== BUNDLE_FORMAT) throw new Error(`not an evidence bundle (format ${JSON.stringify(b?.format)})`);
   if (b.version !== BUNDLE_VERSION) throw new Error(`unsupported bundle version ${b.version} (this verifier reads ${BUNDLE_VERSION})`);
-  for (const k of ['transactions', 'blocks', 'proofs', 'cas'] as const) if (!Array.isArray(b[k])) throw new Error(`bundle.${k} is not a list`);
+  for (const k of ['transactions', 'blocks', 'proofs', 'cas'] as const)
+    if (!Array.isArray(b[k])) throw new Error(`bundle.${k} is not a list`);
   return b;
 }

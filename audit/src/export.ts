@@ -77,7 +77,13 @@ export async function exportBundle(o: ExportOptions): Promise<Bundle> {
       block = common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByTxID', o.channel, txId));
       full.set(Number(block.getHeader()!.getNumber()), block);
     }
-    claims.push({ txId, blockNumber: Number(block.getHeader()!.getNumber()), txIndex: indexOf(block, txId), role, ...(activity ? { activity } : {}) });
+    claims.push({
+      txId,
+      blockNumber: Number(block.getHeader()!.getNumber()),
+      txIndex: indexOf(block, txId),
+      role,
+      ...(activity ? { activity } : {}),
+    });
   };
   for (const [txId, records] of byTx) await locate(txId, 'activity', records);
 
@@ -99,7 +105,8 @@ export async function exportBundle(o: ExportOptions): Promise<Bundle> {
   const headers = new Map<number, common.Block>();
   const missing: number[] = [];
   for (let n = first; n <= last; n++) if (!full.has(n)) missing.push(n);
-  const fetchBlock = async (n: number) => common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByNumber', o.channel, String(n)));
+  const fetchBlock = async (n: number) =>
+    common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByNumber', o.channel, String(n)));
   const workers = Array.from({ length: Math.max(1, o.concurrency ?? 4) }, async () => {
     for (let n = missing.shift(); n !== undefined; n = missing.shift()) headers.set(n, trim(await fetchBlock(n)));
   });

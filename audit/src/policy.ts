@@ -2,9 +2,7 @@
  * Fabric signature-policy expressions as the chaincode definition writes them:
  * `OutOf(2,'IoTPlatformMSP.peer','MetaverseAMSP.peer','MetaverseBMSP.peer')`, `AND(...)`, `OR(...)`.
  */
-export type Policy =
-  | { kind: 'principal'; mspId: string; role: string }
-  | { kind: 'outOf'; n: number; rules: Policy[] };
+export type Policy = { kind: 'principal'; mspId: string; role: string } | { kind: 'outOf'; n: number; rules: Policy[] };
 
 export function parsePolicy(text: string): Policy {
   let i = 0;

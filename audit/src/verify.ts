@@ -109,7 +109,12 @@ export function splitPem(text: string): string[] {
 }
 
 /** Why `pem` (claimed by `mspId`) does not chain to that MSP's anchors with one of `ous` (undefined = it does). */
-function identityProblem(anchors: TrustAnchors, mspId: string, pem: string, wantOus: string[]): { cert?: X509Certificate; problem?: string } {
+function identityProblem(
+  anchors: TrustAnchors,
+  mspId: string,
+  pem: string,
+  wantOus: string[],
+): { cert?: X509Certificate; problem?: string } {
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
@@ -168,7 +173,11 @@ export function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Repor
   counts.blocks = numbers.length;
   for (let k = 1; k < numbers.length; k++) {
     if (numbers[k] !== numbers[k - 1] + 1)
-      fail({ check: 'header-chain', block: numbers[k], message: `blocks ${numbers[k - 1] + 1}..${numbers[k] - 1} are missing: the chain is broken` });
+      fail({
+        check: 'header-chain',
+        block: numbers[k],
+        message: `blocks ${numbers[k - 1] + 1}..${numbers[k] - 1} are missing: the chain is broken`,
+      });
   }
   for (const n of numbers) {
     const { block, full } = blocks.get(n)!;
@@ -190,7 +199,11 @@ export function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Repor
       const data = block.getData()?.getDataList_asU8() ?? [];
       const digest = sha256(Buffer.concat(data));
       if (!digest.equals(Buffer.from(h.getDataHash_asU8())))
-        fail({ check: 'data-hash', block: n, message: `SHA-256 of the block's ${data.length} transactions is ${digest.toString('hex')}, the header says ${Buffer.from(h.getDataHash_asU8()).toString('hex')}` });
+        fail({
+          check: 'data-hash',
+          block: n,
+          message: `SHA-256 of the block's ${data.length} transactions is ${digest.toString('hex')}, the header says ${Buffer.from(h.getDataHash_asU8()).toString('hex')}`,
+        });
     }
     verifyOrdererSignatures(n, block, anchors, ordererMsp, fail, counts);
   }
@@ -234,7 +247,12 @@ export function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Repor
     }
     const tx = decodedByTxId.get(p.anchorTxId);
     if (!tx) {
-      fail({ check: 'merkle-proof', proof: k, txId: p.anchorTxId, message: `batch ${p.batchId}: the anchoring transaction is not among the verified transactions` });
+      fail({
+        check: 'merkle-proof',
+        proof: k,
+        txId: p.anchorTxId,
+        message: `batch ${p.batchId}: the anchoring transaction is not among the verified transactions`,
+      });
       return;
     }
     const key = `\u0000batch\u0000${p.batchId}\u0000`;
@@ -246,7 +264,12 @@ export function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Repor
       anchored = undefined;
     }
     if (!anchored)
-      fail({ check: 'merkle-proof', proof: k, txId: p.anchorTxId, message: `batch ${p.batchId}: the anchoring transaction writes no Merkle root for it` });
+      fail({
+        check: 'merkle-proof',
+        proof: k,
+        txId: p.anchorTxId,
+        message: `batch ${p.batchId}: the anchoring transaction writes no Merkle root for it`,
+      });
     else if (anchored !== root)
       fail({
         check: 'merkle-proof',
@@ -256,7 +279,14 @@ export function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Repor
       });
   });
 
-  return { ok: failures.length === 0, failures, warnings, trustAnchors: options.anchors?.size ? 'auditor' : 'bundle', policy: policyText, counts };
+  return {
+    ok: failures.length === 0,
+    failures,
+    warnings,
+    trustAnchors: options.anchors?.size ? 'auditor' : 'bundle',
+    policy: policyText,
+    counts,
+  };
 }
 
 function verifyOrdererSignatures(
@@ -306,7 +336,10 @@ function verifyOrdererSignatures(
     }
     const signed = Buffer.concat([sigs.value, s.signatureHeader, headerDer]);
     if (!safeVerify(signed, cert, s.signature)) {
-      fail({ ...place, message: `ECDSA signature of ${oneLine(cert.subject)} over metadata value, signature header and block header does not verify` });
+      fail({
+        ...place,
+        message: `ECDSA signature of ${oneLine(cert.subject)} over metadata value, signature header and block header does not verify`,
+      });
       return;
     }
   });
@@ -335,19 +368,25 @@ function verifyTransaction(
   const flags = validationFlags(block);
   const flag = flags[tx.index];
   if (flag === undefined) fail({ check: 'validation-flag', ...place, message: 'the block has no validation flag for this transaction' });
-  else if (flag !== 0) fail({ check: 'validation-flag', ...place, message: `the transaction was invalidated at commit: ${validationCodeName(flag)}` });
+  else if (flag !== 0)
+    fail({ check: 'validation-flag', ...place, message: `the transaction was invalidated at commit: ${validationCodeName(flag)}` });
 
   // transaction id = SHA-256(nonce || creator)
   if (tx.txId !== claimedTxId) fail({ check: 'tx-id', ...place, message: `the transaction in that place is ${tx.txId}` });
   const computed = sha256(Buffer.concat([tx.nonce, tx.creator.raw])).toString('hex');
   if (computed !== tx.txId) fail({ check: 'tx-id', ...place, message: `SHA-256(nonce || creator) is ${computed}, not the transaction id` });
-  if (tx.channel !== bundle.channel) fail({ check: 'bundle', ...place, message: `transaction of channel ${tx.channel}, not ${bundle.channel}` });
+  if (tx.channel !== bundle.channel)
+    fail({ check: 'bundle', ...place, message: `transaction of channel ${tx.channel}, not ${bundle.channel}` });
 
   // creator signature over the payload
   const creator = identityProblem(anchors, tx.creator.mspId, tx.creator.pem, []);
   if (creator.problem || !creator.cert) fail({ check: 'creator-signature', ...place, message: `creator: ${creator.problem}` });
   else if (!safeVerify(tx.payload, creator.cert, tx.signature))
-    fail({ check: 'creator-signature', ...place, message: `signature of ${tx.creator.mspId} ${oneLine(creator.cert.subject)} over the payload does not verify` });
+    fail({
+      check: 'creator-signature',
+      ...place,
+      message: `signature of ${tx.creator.mspId} ${oneLine(creator.cert.subject)} over the payload does not verify`,
+    });
 
   if (tx.type !== HEADER_TYPE_ENDORSER_TRANSACTION) {
     fail({ check: 'endorsement-policy', ...place, message: `not an endorser transaction (header type ${tx.type})` });
@@ -356,7 +395,11 @@ function verifyTransaction(
   if (tx.actions.length === 0) fail({ check: 'endorsement-policy', ...place, message: 'the transaction has no action' });
   tx.actions.forEach((action) => {
     if (action.chaincode !== bundle.chaincode)
-      fail({ check: 'endorsement-policy', ...place, message: `action of chaincode ${action.chaincode}, the policy is ${bundle.chaincode}'s` });
+      fail({
+        check: 'endorsement-policy',
+        ...place,
+        message: `action of chaincode ${action.chaincode}, the policy is ${bundle.chaincode}'s`,
+      });
     const valid: { mspId: string; ous: string[] }[] = [];
     action.endorsements.forEach((e, k) => {
       counts.endorsements++;
@@ -391,11 +434,20 @@ function verifyTransaction(
 }
 
 /** The transaction wrote an activity record of the bundle's subject, and its time is in the range. */
-function checkSubject(tx: DecodedTx, bundle: Bundle, place: { block: number; txIndex: number; txId: string }, fail: (f: Failure) => void): void {
+function checkSubject(
+  tx: DecodedTx,
+  bundle: Bundle,
+  place: { block: number; txIndex: number; txId: string },
+  fail: (f: Failure) => void,
+): void {
   const prefix = `\u0000activity~subject\u0000${bundle.subject.type}\u0000${bundle.subject.id}\u0000`;
   const writes = tx.actions.flatMap((a) => a.writes).filter((w) => w.namespace === bundle.chaincode && w.key.startsWith(prefix));
   if (writes.length === 0)
-    fail({ check: 'subject-binding', ...place, message: `the transaction writes no activity record of ${bundle.subject.type} ${bundle.subject.id}` });
+    fail({
+      check: 'subject-binding',
+      ...place,
+      message: `the transaction writes no activity record of ${bundle.subject.type} ${bundle.subject.id}`,
+    });
   const t = tx.timestamp?.getTime();
   const from = bundle.range.from ? Date.parse(bundle.range.from) : undefined;
   const to = bundle.range.to ? Date.parse(bundle.range.to) : undefined;

@@ -33,7 +33,8 @@ function caFiles(): { mspId: string; file: string }[] {
 const trustAnchors = (): TrustAnchors => anchorsFrom(caFiles().map((c) => ({ mspId: c.mspId, pem: readFileSync(c.file, 'utf8') })));
 
 const clone = (b: Bundle): Bundle => JSON.parse(JSON.stringify(b)) as Bundle;
-const decodeBlock = (b: Bundle, n: number) => common.Block.deserializeBinary(Buffer.from(b.blocks.find((x) => x.number === n)!.block, 'base64'));
+const decodeBlock = (b: Bundle, n: number) =>
+  common.Block.deserializeBinary(Buffer.from(b.blocks.find((x) => x.number === n)!.block, 'base64'));
 function putBlock(b: Bundle, block: common.Block): void {
   const n = Number(block.getHeader()!.getNumber());
   b.blocks.find((x) => x.number === n)!.block = Buffer.from(block.serializeBinary()).toString('base64');
@@ -41,7 +42,10 @@ function putBlock(b: Bundle, block: common.Block): void {
 /** Replace envelope `i` of block `n` with `edit(bytes)` (same length, so the protobuf stays well-formed). */
 function editEnvelope(b: Bundle, n: number, i: number, edit: (env: Buffer) => void): void {
   const block = decodeBlock(b, n);
-  const list = block.getData()!.getDataList_asU8().map((x) => Buffer.from(x));
+  const list = block
+    .getData()!
+    .getDataList_asU8()
+    .map((x) => Buffer.from(x));
   edit(list[i]);
   block.getData()!.setDataList(list);
   putBlock(b, block);
@@ -66,18 +70,37 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
       await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(anchorInput(w, `d${k}-${w.run}`))]);
       if (k < 2) await ok(w.alice.cc('thing'), 'SetThingAgents', [w.thingId, JSON.stringify([`agent-${k}`])]);
     }
-    const pair = (a: string, b: string) => createHash('sha256').update(Buffer.concat([Buffer.from(a, 'hex'), Buffer.from(b, 'hex')])).digest('hex');
+    const pair = (a: string, b: string) =>
+      createHash('sha256')
+        .update(Buffer.concat([Buffer.from(a, 'hex'), Buffer.from(b, 'hex')]))
+        .digest('hex');
     const root = pair(pair(leaves[0], leaves[1]), pair(leaves[2], leaves[3]));
     batchId = `batch-${w.run}`;
     await ok(w.alice.cc('data'), 'AnchorBatch', [
-      JSON.stringify({ batchId, thingId: w.thingId, merkleRoot: root, leafCount: 4, firstReadingAt: '2025-03-01T10:00:00Z', lastReadingAt: '2025-03-01T10:05:00Z' }),
+      JSON.stringify({
+        batchId,
+        thingId: w.thingId,
+        merkleRoot: root,
+        leafCount: 4,
+        firstReadingAt: '2025-03-01T10:00:00Z',
+        lastReadingAt: '2025-03-01T10:05:00Z',
+      }),
     ]);
     bundle = await exportBundle({
       gateway: auditor.conn.gateway,
       channel: topology.channel,
       chaincode: topology.chaincode.name,
       subject: { type: 'thing', id: w.thingId },
-      proofs: [{ batchId, leafSha256: leaves[2], proof: [{ position: 'R', sha256: leaves[3] }, { position: 'L', sha256: pair(leaves[0], leaves[1]) }] }],
+      proofs: [
+        {
+          batchId,
+          leafSha256: leaves[2],
+          proof: [
+            { position: 'R', sha256: leaves[3] },
+            { position: 'L', sha256: pair(leaves[0], leaves[1]) },
+          ],
+        },
+      ],
     });
   });
 
@@ -94,8 +117,17 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
     // registration, mapping, two agent changes and the batch are the thing's activity
     const fns = bundle.transactions.flatMap((t) => (t.activity ?? []).map((a) => (a as { fn: string }).fn));
     assert.equal(report.counts.transactions, 5, fns.join(','));
-    assert.deepEqual(fns.sort(), ['avatar:MapAvatar', 'data:AnchorBatch', 'thing:RegisterThing', 'thing:SetThingAgents', 'thing:SetThingAgents']);
-    assert.ok(bundle.blocks.some((b) => !b.full), 'blocks between the subject’s blocks are kept as headers');
+    assert.deepEqual(fns.sort(), [
+      'avatar:MapAvatar',
+      'data:AnchorBatch',
+      'thing:RegisterThing',
+      'thing:SetThingAgents',
+      'thing:SetThingAgents',
+    ]);
+    assert.ok(
+      bundle.blocks.some((b) => !b.full),
+      'blocks between the subject’s blocks are kept as headers',
+    );
     assert.equal(report.counts.proofs, 1);
     assert.equal(report.counts.links, bundle.blocks.length - 1);
     assert.ok(report.counts.ordererSignatures >= bundle.blocks.length);
@@ -104,7 +136,10 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
     // the bundle's CA copies (from the channel config) are the same certificates the auditor holds
     for (const c of caFiles()) {
       const mine = readFileSync(c.file, 'utf8').replace(/\s+/g, '');
-      assert.ok(bundle.cas.find((x) => x.mspId === c.mspId)?.pem.some((p) => p.replace(/\s+/g, '') === mine), c.mspId);
+      assert.ok(
+        bundle.cas.find((x) => x.mspId === c.mspId)?.pem.some((p) => p.replace(/\s+/g, '') === mine),
+        c.mspId,
+      );
     }
   });
 
@@ -120,14 +155,20 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
     assert.equal(r.ok, false);
     assert.ok(has(r.failures, { check: 'data-hash', block: t.blockNumber }), JSON.stringify(r.failures));
     assert.ok(has(r.failures, { check: 'creator-signature', block: t.blockNumber, txId: t.txId }), JSON.stringify(r.failures));
-    assert.ok(r.failures.every((f) => f.block === t.blockNumber), JSON.stringify(r.failures));
+    assert.ok(
+      r.failures.every((f) => f.block === t.blockNumber),
+      JSON.stringify(r.failures),
+    );
   });
 
   test('X6: one byte changed in an orderer signature fails that signature of that block', () => {
     const n = bundle.blocks[Math.floor(bundle.blocks.length / 2)].number;
     const b = clone(bundle);
     const block = decodeBlock(b, n);
-    const list = block.getMetadata()!.getMetadataList_asU8().map((x) => Buffer.from(x));
+    const list = block
+      .getMetadata()!
+      .getMetadataList_asU8()
+      .map((x) => Buffer.from(x));
     const md = common.Metadata.deserializeBinary(list[META.SIGNATURES]);
     const s = md.getSignaturesList()[0];
     const sig = Buffer.from(s.getSignature_asU8());
@@ -167,7 +208,10 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
     const t = bundle.transactions.at(-1)!;
     const b = clone(bundle);
     const block = decodeBlock(b, t.blockNumber);
-    const list = block.getMetadata()!.getMetadataList_asU8().map((x) => Buffer.from(x));
+    const list = block
+      .getMetadata()!
+      .getMetadataList_asU8()
+      .map((x) => Buffer.from(x));
     list[META.TRANSACTIONS_FILTER][t.txIndex] = 11; // MVCC_READ_CONFLICT
     block.getMetadata()!.setMetadataList(list);
     putBlock(b, block);
@@ -223,7 +267,10 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
       anchors: trustAnchors(),
       policy: "AND('IoTPlatformMSP.peer','MetaverseAMSP.peer','MetaverseBMSP.peer')",
     });
-    assert.ok(strict.failures.length > 0 && strict.failures.every((f) => f.check === 'endorsement-policy'), JSON.stringify(strict.failures));
+    assert.ok(
+      strict.failures.length > 0 && strict.failures.every((f) => f.check === 'endorsement-policy'),
+      JSON.stringify(strict.failures),
+    );
   });
 
   test('M1: the subject binding refuses a transaction that is not the subject’s', () => {
@@ -237,7 +284,18 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
   test('the mvsec CLI exports as the auditor, verifies (exit 0), and names the place of a tampered byte (exit 1)', async () => {
     const file = join(dir, 'bundle.json');
     const exp = await run(process.execPath, [
-      MVSEC, 'export', '--org', 'iot', '--user', auditor.name, '--subject-type', 'THING', '--subject-id', w.thingId, '--out', file,
+      MVSEC,
+      'export',
+      '--org',
+      'iot',
+      '--user',
+      auditor.name,
+      '--subject-type',
+      'THING',
+      '--subject-id',
+      w.thingId,
+      '--out',
+      file,
     ]);
     assert.match(exp.stdout, /transactions in blocks/);
     const cas = caFiles().flatMap((c) => ['--ca', `${c.mspId}=${c.file}`]);
@@ -258,7 +316,9 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
     assert.equal(report.ok, false);
     assert.ok(has(report.failures, { check: 'data-hash', block: t.blockNumber }));
     // bare file names map to MSPs by the bundle's list only when the certificate matches
-    const bare = await run(process.execPath, [MVSEC, 'verify', file, ...caFiles().flatMap((c) => ['--ca', c.file])]).catch((e: { code: number; stdout: string }) => e);
+    const bare = await run(process.execPath, [MVSEC, 'verify', file, ...caFiles().flatMap((c) => ['--ca', c.file])]).catch(
+      (e: { code: number; stdout: string }) => e,
+    );
     assert.equal((bare as { code?: number }).code, 1);
     assert.match((bare as { stdout: string }).stdout, new RegExp(`block ${t.blockNumber}.*data-hash`));
   });

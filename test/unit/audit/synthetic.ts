@@ -30,9 +30,27 @@ export class Pki {
 
   ca(mspId: string): string {
     if (!this.cas.has(mspId)) {
-      this.openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${mspId}.key`,
-        '-out', `${mspId}.pem`, '-days', '30', '-subj', `/O=${mspId}/CN=ca.${mspId}`,
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,digitalSignature');
+      this.openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${mspId}.key`,
+        '-out',
+        `${mspId}.pem`,
+        '-days',
+        '30',
+        '-subj',
+        `/O=${mspId}/CN=ca.${mspId}`,
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,digitalSignature',
+      );
       this.cas.set(mspId, readFileSync(join(this.dir, `${mspId}.pem`), 'utf8'));
     }
     return this.cas.get(mspId)!;
@@ -42,10 +60,37 @@ export class Pki {
   leaf(mspId: string, ou: string, cn: string, issuerMsp = mspId): Signer {
     this.ca(issuerMsp);
     const name = `leaf${this.serial++}`;
-    this.openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`,
-      '-out', `${name}.csr`, '-subj', `/O=${mspId}/OU=${ou}/CN=${cn}`);
-    this.openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuerMsp}.pem`, '-CAkey', `${issuerMsp}.key`,
-      '-set_serial', String(this.serial), '-days', '30', '-out', `${name}.pem`);
+    this.openssl(
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/O=${mspId}/OU=${ou}/CN=${cn}`,
+    );
+    this.openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${issuerMsp}.pem`,
+      '-CAkey',
+      `${issuerMsp}.key`,
+      '-set_serial',
+      String(this.serial),
+      '-days',
+      '30',
+      '-out',
+      `${name}.pem`,
+    );
     const pem = readFileSync(join(this.dir, `${name}.pem`), 'utf8');
     const id = new msp.SerializedIdentity();
     id.setMspid(mspId);
@@ -73,7 +118,9 @@ export interface TxSpec {
 /** An endorser transaction envelope, signed as a Fabric client and endorsing peers sign it. */
 export function endorserTx(spec: TxSpec): { envelope: Uint8Array; txId: string } {
   const nonce = randomBytes(24);
-  const txId = createHash('sha256').update(Buffer.concat([nonce, spec.creator.id])).digest('hex');
+  const txId = createHash('sha256')
+    .update(Buffer.concat([nonce, spec.creator.id]))
+    .digest('hex');
   // a google.protobuf.Timestamp instance without depending on google-protobuf directly
   const ts = common.ChannelHeader.deserializeBinary(new Uint8Array([0x1a, 0])).getTimestamp()!;
   const t = spec.time ?? new Date('2025-03-01T10:00:00Z');
@@ -144,7 +191,12 @@ export function endorserTx(spec: TxSpec): { envelope: Uint8Array; txId: string }
 }
 
 /** A chain of blocks from `first`, each holding `envelopes[i]`, signed by `orderer` as Raft's leader signs. */
-export function chain(first: number, envelopes: Uint8Array[][], orderer: Signer, previousHash: Uint8Array = randomBytes(32)): common.Block[] {
+export function chain(
+  first: number,
+  envelopes: Uint8Array[][],
+  orderer: Signer,
+  previousHash: Uint8Array = randomBytes(32),
+): common.Block[] {
   const out: common.Block[] = [];
   let prev: Uint8Array = Buffer.from(previousHash);
   envelopes.forEach((list, k) => {

@@ -8,7 +8,8 @@
  *   MVSEC_DATA_DIR=$PWD/.data-bench MVSEC_PORT_OFFSET=10000 npx tsx test/bench/gateway-vs-raw.ts [count] [concurrency]
  */
 import '../../scripts/lib/test-env.js';
-import { startLiveGateway } from '../integration/gateway-support.js';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { connectAs, contractOf, newUser, org } from '../integration/support/network.js';
 
 const COUNT = Number(process.argv[2] ?? 300);
@@ -42,19 +43,36 @@ async function measure(count: number, concurrency: number, one: (i: number) => P
 
 async function main(): Promise<void> {
   const iot = org('IoTPlatformMSP');
-  const gw = await startLiveGateway();
+  // The gateway runs in a process of its own, as deployed; this process is only its HTTP client.
+  const child = fork(fileURLToPath(new URL('./support/gateway-process.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const gw = await new Promise<{ url: string; token: string; run: string }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { url: string; token: string; run: string }));
+    child.once('exit', (code) => reject(new Error(`gateway process exited (${code}) before it was ready`)));
+  });
   const rawUser = await newUser(iot, { role: 'admin' });
   const raw = connectAs(iot, rawUser.name);
   const platform = contractOf(raw, 'platform');
-  const admin = await gw.as('IoTPlatformMSP', 'admin');
-  const body = (prefix: string, i: number) => ({ platformId: `${prefix}-${gw.run}-${i}`, type: 'IOT', name: `bench ${i}`, capabilityLevel: 1 });
+  const body = (prefix: string, i: number) => ({
+    platformId: `${prefix}-${gw.run}-${i}`,
+    type: 'IOT',
+    name: `bench ${i}`,
+    capabilityLevel: 1,
+  });
 
   const viaRaw = (round: number) => async (i: number) => {
     await platform.submitTransaction('RegisterPlatform', JSON.stringify(body(`raw${round}`, i)));
   };
   const viaGateway = (round: number) => async (i: number) => {
-    const r = await admin.call('POST', '/r5/platforms', body(`gw${round}`, i));
-    if (r.status !== 201) throw new Error(`gateway answered ${r.status}: ${JSON.stringify(r.body)}`);
+    const r = await fetch(`${gw.url}/r5/platforms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.token}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body(`gw${round}`, i)),
+    });
+    const text = await r.text();
+    if (r.status !== 201) throw new Error(`gateway answered ${r.status}: ${text}`);
   };
 
   try {
@@ -72,10 +90,12 @@ async function main(): Promise<void> {
     console.log(`platform:RegisterPlatform, ${COUNT} tx x ${ROUNDS} rounds each, ${CONCURRENCY} in flight`);
     console.log(`raw fabric-gateway client: ${r.tps.toFixed(1)} tx/s, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms`);
     console.log(`gateway REST API:          ${g.tps.toFixed(1)} tx/s, p50 ${g.p50.toFixed(0)} ms, p95 ${g.p95.toFixed(0)} ms`);
-    console.log(`ratio gateway/raw: throughput ${(g.tps / r.tps).toFixed(2)}x (goal >= 0.9), p95 ${(g.p95 / r.p95).toFixed(2)}x (goal <= 1.2)`);
+    console.log(
+      `ratio gateway/raw: throughput ${(g.tps / r.tps).toFixed(2)}x (goal >= 0.9), p95 ${(g.p95 / r.p95).toFixed(2)}x (goal <= 1.2)`,
+    );
   } finally {
     raw.close();
-    await gw.close();
+    child.disconnect();
   }
 }
 

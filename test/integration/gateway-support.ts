@@ -25,6 +25,8 @@ export interface Client {
   principal: string;
   mspId: string;
   role: RoleName;
+  /** The bearer token of the signed-in account. */
+  token: string;
   call(
     method: string,
     path: string,
@@ -88,7 +90,7 @@ export async function startLiveGateway(): Promise<LiveGateway> {
       const login = await request(undefined, 'POST', '/auth/login', { username, password, ...(code ? { totp: code } : {}) });
       if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
       const token = login.body.accessToken as string;
-      return { principal: principal ?? username, mspId, role, call: (m, p, b, o) => request(token, m, p, b, o) };
+      return { principal: principal ?? username, mspId, role, token, call: (m, p, b, o) => request(token, m, p, b, o) };
     },
     async close() {
       await running.close();

@@ -13,7 +13,7 @@ import { anchorsFrom, describe, splitPem, verifyBundle, type Report } from './ve
 const USAGE = `usage:
   mvsec verify <bundle.json> --ca <MSP>=<ca.pem> [--ca ...] [--policy EXPR] [--orderer-msp MSP] [--json]
   mvsec verify <bundle.json> --trust-bundle-cas [--json]      (consistency only: trusts the bundle's CA copies)
-  mvsec export --subject-type TYPE --subject-id ID [--from ISO] [--to ISO] [--proofs proofs.json] --out bundle.json
+  mvsec export --subject-type TYPE --subject-id ID [--from ISO] [--to ISO] [--proofs proofs.json] [--full-blocks] --out bundle.json
                (--peer HOST:PORT --tls-ca FILE --msp-id MSP --cert FILE --key FILE [--server-name NAME] | --org KEY --user NAME)
                [--channel mvsec] [--chaincode mvsec] [--policy EXPR]
 exit codes: 0 verified, 1 verification failures, 2 usage or input error`;
@@ -77,6 +77,7 @@ function human(r: Report, file: string): string {
     `${file}: ${r.ok ? 'VERIFIED' : `FAILED (${r.failures.length} problem${r.failures.length === 1 ? '' : 's'})`}`,
     `  ${c.blocks} blocks (${c.fullBlocks} in full), ${c.links} hash links, ${c.ordererSignatures} orderer signatures, ` +
       `${c.transactions} transactions, ${c.endorsements} endorsements, ${c.proofs} proofs`,
+    `  ${r.complete ? 'complete: every block of the range is in full and no transaction of the subject is missing' : 'completeness not checked: blocks between the subject’s are headers only (export with --full-blocks)'}`,
     `  trust anchors: ${r.trustAnchors === 'auditor' ? "the auditor's CA certificates" : "the bundle's own CA copies (not independent)"}; policy ${r.policy}`,
     ...r.warnings.map((w) => `  warning: ${w}`),
     ...r.failures.map((f) => `  ✗ ${describe(f)}`),
@@ -94,6 +95,7 @@ async function runExport(argv: string[], out: (s: string) => void): Promise<numb
       to: { type: 'string' },
       out: { type: 'string' },
       proofs: { type: 'string' },
+      'full-blocks': { type: 'boolean' },
       channel: { type: 'string', default: 'mvsec' },
       chaincode: { type: 'string', default: 'mvsec' },
       policy: { type: 'string', default: DEFAULT_POLICY },
@@ -120,6 +122,7 @@ async function runExport(argv: string[], out: (s: string) => void): Promise<numb
       to: values.to,
       endorsementPolicy: values.policy,
       ordererMspId: values['orderer-msp'],
+      fullBlocks: values['full-blocks'],
       proofs: values.proofs ? (JSON.parse(readFileSync(values.proofs, 'utf8')) as ProofInput[]) : [],
     });
     writeFileSync(values.out!, JSON.stringify(bundle, null, 1));

@@ -28,6 +28,8 @@ export interface ExportOptions {
   ordererMspId?: string;
   proofs?: ProofInput[];
   pageSize?: number;
+  /** keep every block of the range in full (larger; lets the verifier check that no transaction of the subject was left out) */
+  fullBlocks?: boolean;
   /** parallel qscc requests for headers */
   concurrency?: number;
 }
@@ -108,7 +110,11 @@ export async function exportBundle(o: ExportOptions): Promise<Bundle> {
   const fetchBlock = async (n: number) =>
     common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByNumber', o.channel, String(n)));
   const workers = Array.from({ length: Math.max(1, o.concurrency ?? 4) }, async () => {
-    for (let n = missing.shift(); n !== undefined; n = missing.shift()) headers.set(n, trim(await fetchBlock(n)));
+    for (let n = missing.shift(); n !== undefined; n = missing.shift()) {
+      const b = await fetchBlock(n);
+      if (o.fullBlocks) full.set(n, b);
+      else headers.set(n, trim(b));
+    }
   });
   await Promise.all(workers);
 

@@ -32,7 +32,8 @@ export type Check =
   | 'validation-flag'
   | 'subject-binding'
   | 'time-range'
-  | 'merkle-proof';
+  | 'merkle-proof'
+  | 'completeness';
 
 export interface Failure {
   check: Check;
@@ -54,6 +55,8 @@ export interface Report {
   warnings: string[];
   trustAnchors: 'auditor' | 'bundle';
   policy: string;
+  /** every block of the range is in full, so every transaction of the subject in it was seen */
+  complete: boolean;
   counts: {
     blocks: number;
     fullBlocks: number;
@@ -235,6 +238,31 @@ export function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Repor
     if (claim.role === 'activity') checkSubject(tx, bundle, place, fail);
   }
 
+  // ---- completeness: in full blocks, no valid transaction of the subject is left unclaimed
+  const claimed = new Set(bundle.transactions.map((t) => `${t.blockNumber}/${t.txIndex}`));
+  for (const n of numbers) {
+    const { block, full } = blocks.get(n)!;
+    if (!full) continue;
+    const flags = validationFlags(block);
+    (block.getData()?.getDataList_asU8() ?? []).forEach((env, i) => {
+      if (claimed.has(`${n}/${i}`) || flags[i] !== 0) return;
+      let tx: DecodedTx;
+      try {
+        tx = decodeEnvelope(i, env);
+      } catch {
+        return; // not a transaction this verifier reads; the data hash already covers its bytes
+      }
+      if (subjectWrites(tx, bundle).length && inRange(tx, bundle))
+        fail({
+          check: 'completeness',
+          block: n,
+          txIndex: i,
+          txId: tx.txId,
+          message: `a valid transaction of ${bundle.subject.type} ${bundle.subject.id} is not listed in the bundle`,
+        });
+    });
+  }
+
   // ---- Merkle proofs
   bundle.proofs.forEach((p, k) => {
     counts.proofs++;
@@ -285,6 +313,7 @@ export function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Repor
     warnings,
     trustAnchors: options.anchors?.size ? 'auditor' : 'bundle',
     policy: policyText,
+    complete: numbers.length > 0 && numbers.every((n) => blocks.get(n)!.full),
     counts,
   };
 }
@@ -440,9 +469,7 @@ function checkSubject(
   place: { block: number; txIndex: number; txId: string },
   fail: (f: Failure) => void,
 ): void {
-  const prefix = `\u0000activity~subject\u0000${bundle.subject.type}\u0000${bundle.subject.id}\u0000`;
-  const writes = tx.actions.flatMap((a) => a.writes).filter((w) => w.namespace === bundle.chaincode && w.key.startsWith(prefix));
-  if (writes.length === 0)
+  if (subjectWrites(tx, bundle).length === 0)
     fail({
       check: 'subject-binding',
       ...place,
@@ -454,4 +481,15 @@ function checkSubject(
   if (t === undefined) fail({ check: 'time-range', ...place, message: 'the transaction has no timestamp' });
   else if ((from !== undefined && t < from) || (to !== undefined && t > to))
     fail({ check: 'time-range', ...place, message: `transaction time ${new Date(t).toISOString()} is outside the bundle's range` });
+}
+
+function subjectWrites(tx: DecodedTx, bundle: Bundle) {
+  const prefix = `\u0000activity~subject\u0000${bundle.subject.type}\u0000${bundle.subject.id}\u0000`;
+  return tx.actions.flatMap((a) => a.writes).filter((w) => w.namespace === bundle.chaincode && w.key.startsWith(prefix));
+}
+
+function inRange(tx: DecodedTx, bundle: Bundle): boolean {
+  const t = tx.timestamp?.getTime();
+  if (t === undefined) return true;
+  return !(bundle.range.from && t < Date.parse(bundle.range.from)) && !(bundle.range.to && t > Date.parse(bundle.range.to));
 }

@@ -281,6 +281,26 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
     assert.equal(r.failures.filter((f) => f.check === 'subject-binding').length, activity.length);
   });
 
+  test('S1: exported with every block in full, the bundle is complete; a claim left out is found', async () => {
+    const full = await exportBundle({
+      gateway: auditor.conn.gateway,
+      channel: topology.channel,
+      chaincode: topology.chaincode.name,
+      subject: { type: 'thing', id: w.thingId },
+      fullBlocks: true,
+    });
+    const r = verifyBundle(full, { anchors: trustAnchors() });
+    assert.deepEqual(r.failures, []);
+    assert.equal(r.complete, true);
+    assert.ok(full.blocks.every((b) => b.full));
+    const dropped = full.transactions.splice(2, 1)[0];
+    const r2 = verifyBundle(full, { anchors: trustAnchors() });
+    assert.deepEqual(
+      r2.failures.map((f) => [f.check, f.block, f.txId]),
+      [['completeness', dropped.blockNumber, dropped.txId]],
+    );
+  });
+
   test('the mvsec CLI exports as the auditor, verifies (exit 0), and names the place of a tampered byte (exit 1)', async () => {
     const file = join(dir, 'bundle.json');
     const exp = await run(process.execPath, [

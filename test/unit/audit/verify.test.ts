@@ -124,6 +124,28 @@ describe('audit verify: synthetic blocks', () => {
     assert.ok(has(r.failures, { check: 'creator-signature', block: 10, txId: a.txId }), show(r.failures));
   });
 
+  test('S1: with every block in full, a valid transaction of the subject left out of the claims is reported', () => {
+    const { bundle, blocks, a, c } = world();
+    assert.equal(verifyBundle(bundle, { anchors }).complete, false);
+    const full = bundleOf(
+      blocks,
+      [
+        [10, 0, a.txId],
+        [12, 0, c.txId],
+      ],
+      pki.cas,
+    );
+    const r = verifyBundle(full, { anchors });
+    assert.equal(r.ok, true, show(r.failures));
+    assert.equal(r.complete, true);
+    full.transactions.pop();
+    const r2 = verifyBundle(full, { anchors });
+    assert.deepEqual(
+      r2.failures.map((f) => [f.check, f.block, f.txIndex, f.txId]),
+      [['completeness', 12, 0, c.txId]],
+    );
+  });
+
   test('X6: a claim naming the wrong tx id for a place is refused', () => {
     const { bundle, c } = world();
     bundle.transactions[0].txId = c.txId;

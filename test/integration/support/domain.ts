@@ -65,7 +65,9 @@ export async function submit(contract: Contract, fn: string, args: string[], opt
     ...(transientData ? { transientData } : {}),
     ...(options.endorsingOrganizations ? { endorsingOrganizations: options.endorsingOrganizations } : {}),
   });
-  const tx = await proposal.endorse();
+  // Right after the network starts, a Gateway peer may not yet know another org's peer through
+  // gossip ("failed to find any endorsing peers for org(s) …", UNAVAILABLE): retry the endorsement.
+  const tx = await retryUnavailable(() => proposal.endorse());
   const result = utf8(tx.getResult());
   const deadline = Date.now() + 30_000;
   for (let wait = 200; ; wait = Math.min(wait * 2, 2000)) {
@@ -100,6 +102,18 @@ export async function settle(blockNumber: bigint, timeoutMs = 30_000): Promise<v
     while ((await channelHeight(conn)) <= blockNumber) {
       if (Date.now() > deadline) throw new Error(`a peer has not committed block ${blockNumber} after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+async function retryUnavailable<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 200; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await fn();
+    } catch (e) {
+      if ((e as { code?: number }).code !== 14 || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, wait));
     }
   }
 }

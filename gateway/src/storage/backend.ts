@@ -1,0 +1,172 @@
+/**
+ * Where encrypted objects live. A backend stores opaque, content-addressed blobs (the address is
+ * the SHA-256 of the stored bytes); it never sees a key or a plaintext byte. The local filesystem
+ * backend is the default; an S3-compatible backend implements the same interface (docs/storage.md).
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+
+export type Placement = 'ON_PLATFORM' | 'EXTERNAL';
+
+export interface ObjectWriter {
+  /** Write the object's bytes here (through stream.pipeline). */
+  stream: Writable;
+  /** After the stream finished: make the object durable under `address` (atomic). */
+  commit(address: string): Promise<void>;
+  /** Throw the partial object away. */
+  abort(): Promise<void>;
+}
+
+export interface ObjectReader {
+  size: number;
+  /** A fresh stream over the whole object; may be called more than once (same object version). */
+  stream(): Readable;
+  close(): Promise<void>;
+}
+
+export interface ObjectBackend {
+  readonly storeId: string;
+  readonly placement: Placement;
+  /** The storage URI recorded on the ledger. */
+  uri(address: string): string;
+  writer(): Promise<ObjectWriter>;
+  /** undefined when there is no such object. */
+  open(address: string): Promise<ObjectReader | undefined>;
+  /** true when something was removed. */
+  remove(address: string): Promise<boolean>;
+  list(): AsyncIterable<string>;
+}
+
+const ADDRESS = /^[0-9a-f]{64}$/;
+export function assertAddress(a: string): string {
+  if (!ADDRESS.test(a)) throw new Error(`not a content address: ${a}`);
+  return a;
+}
+
+/** Durably write a file: temp file, fsync, rename, fsync the directory. */
+export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o600): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  await syncDir(dirname(path));
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const d = await open(dir, 'r');
+  try {
+    await d.sync();
+  } catch {
+    // some filesystems refuse fsync on a directory; the rename is still atomic
+  } finally {
+    await d.close();
+  }
+}
+
+/** Local filesystem: `<dir>/<aa>/<address>`, partial uploads in `<dir>/.tmp`, files mode 600. */
+export class LocalBackend implements ObjectBackend {
+  readonly placement: Placement = 'ON_PLATFORM';
+
+  constructor(
+    readonly dir: string,
+    readonly storeId = 'local',
+  ) {}
+
+  uri(address: string): string {
+    return `local://${this.storeId}/${assertAddress(address)}`;
+  }
+
+  path(address: string): string {
+    assertAddress(address);
+    return join(this.dir, address.slice(0, 2), address);
+  }
+
+  async writer(): Promise<ObjectWriter> {
+    const tmpDir = join(this.dir, '.tmp');
+    await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+    const tmp = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 });
+    return {
+      stream,
+      commit: async (address: string) => {
+        const target = this.path(address);
+        const fh = await open(tmp, 'r+');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+        await rename(tmp, target);
+        await syncDir(dirname(target));
+      },
+      abort: async () => {
+        stream.destroy();
+        await rm(tmp, { force: true });
+      },
+    };
+  }
+
+  async open(address: string): Promise<ObjectReader | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.path(address), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    const st: Stats = await fh.stat();
+    // One descriptor for every pass: a file replaced (renamed over) between passes is not mixed in.
+    return {
+      size: st.size,
+      stream: () => fh.createReadStream({ start: 0, autoClose: false, highWaterMark: 1024 * 1024 }),
+      close: () => fh.close(),
+    };
+  }
+
+  async remove(address: string): Promise<boolean> {
+    try {
+      await unlink(this.path(address));
+      await syncDir(dirname(this.path(address))).catch(() => undefined);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  async *list(): AsyncIterable<string> {
+    let shards: string[];
+    try {
+      shards = await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const s of shards.sort()) {
+      if (!/^[0-9a-f]{2}$/.test(s)) continue;
+      for (const f of (await readdir(join(this.dir, s))).sort()) if (ADDRESS.test(f) && f.startsWith(s)) yield f;
+    }
+  }
+
+  /** For tools and tests: a read stream over the raw stored bytes. */
+  rawStream(address: string): Readable {
+    return createReadStream(this.path(address));
+  }
+
+  async exists(address: string): Promise<boolean> {
+    return stat(this.path(address)).then(
+      () => true,
+      () => false,
+    );
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * The encrypted object format (docs/storage.md): AES-256-GCM over a stream, in records.
+ *
+ *   object  = MAGIC(6) | headerLength(u32 BE) | header (JSON, UTF-8) | record*
+ *   record  = ciphertext (exactly `recordSize` bytes of plaintext, or 0..recordSize for the last) | tag(16)
+ *   nonce_i = noncePrefix(7 random bytes, per object) | i (u32 BE) | final (0x00 or 0x01)
+ *   AAD     = SHA-256(MAGIC | headerLength | header)
+ *
+ * Every record is authenticated on its own under the object's data key. The record counter in the
+ * nonce detects reordering, dropping or duplicating records; the final flag in the nonce detects
+ * truncation (the last record present must have been encrypted as the last) and appended data;
+ * the AAD binds every record to the header (key id, nonce prefix, record size). Memory is one record
+ * (plus the stream buffers), whatever the object's size. The plaintext's SHA-256 (the ledger's
+ * fingerprint) and the stored bytes' SHA-256 (the content address) are computed on the way.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+
+export const MAGIC = Buffer.from('MVSO1\n', 'latin1');
+export const TAG_LENGTH = 16;
+export const DEFAULT_RECORD_SIZE = 64 * 1024;
+export const ALG = 'A256GCM-STREAM-v1';
+const MAX_HEADER = 4096;
+
+export interface ObjectHeader {
+  alg: typeof ALG;
+  keyId: string;
+  recordSize: number;
+  /** 7 random bytes, hex. */
+  noncePrefix: string;
+}
+
+/** The stored object does not decrypt, is truncated, or is not the data the ledger describes. */
+export class IntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntegrityError';
+  }
+}
+
+/** The plaintext is larger than allowed. */
+export class TooLargeError extends Error {
+  constructor(public readonly limit: number) {
+    super(`object exceeds the limit of ${limit} bytes`);
+    this.name = 'TooLargeError';
+  }
+}
+
+function nonce(prefix: Buffer, counter: number, final: boolean): Buffer {
+  const n = Buffer.allocUnsafe(12);
+  prefix.copy(n, 0, 0, 7);
+  n.writeUInt32BE(counter, 7);
+  n[11] = final ? 1 : 0;
+  return n;
+}
+
+export function encodeHeader(h: ObjectHeader): Buffer {
+  const body = Buffer.from(JSON.stringify(h), 'utf8');
+  const len = Buffer.allocUnsafe(4);
+  len.writeUInt32BE(body.length);
+  return Buffer.concat([MAGIC, len, body]);
+}
+
+function checkKey(key: Buffer): void {
+  if (key.length !== 32) throw new Error('a data key is 32 bytes (AES-256)');
+}
+
+/** Plaintext in, encrypted object out. After 'end': `sha256`, `size` (plaintext) and `address` (SHA-256 of the output). */
+export class EncryptStream extends Transform {
+  sha256 = '';
+  address = '';
+  size = 0;
+  private readonly plainHash: Hash = createHash('sha256');
+  private readonly outHash: Hash = createHash('sha256');
+  private readonly record: Buffer;
+  private fill = 0;
+  private counter = 0;
+  private readonly prefix = randomBytes(7);
+  private readonly aad: Buffer;
+  private readonly header: Buffer;
+  private headerSent = false;
+
+  constructor(
+    private readonly key: Buffer,
+    keyId: string,
+    private readonly opts: { recordSize?: number; maxBytes?: number } = {},
+  ) {
+    super({ highWaterMark: 2 * (opts.recordSize ?? DEFAULT_RECORD_SIZE) });
+    checkKey(key);
+    const recordSize = opts.recordSize ?? DEFAULT_RECORD_SIZE;
+    if (!Number.isInteger(recordSize) || recordSize < 1 || recordSize > 16 * 1024 * 1024) throw new Error('recordSize must be 1 B … 16 MiB');
+    this.record = Buffer.allocUnsafe(recordSize);
+    this.header = encodeHeader({ alg: ALG, keyId, recordSize, noncePrefix: this.prefix.toString('hex') });
+    this.aad = createHash('sha256').update(this.header).digest();
+  }
+
+  private out(b: Buffer): void {
+    this.outHash.update(b);
+    this.push(b);
+  }
+
+  private sendHeader(): void {
+    if (this.headerSent) return;
+    this.headerSent = true;
+    this.out(this.header);
+  }
+
+  private seal(final: boolean): void {
+    if (this.counter > 0xffffffff) throw new Error('object has too many records');
+    const c = createCipheriv('aes-256-gcm', this.key, nonce(this.prefix, this.counter++, final), { authTagLength: TAG_LENGTH });
+    c.setAAD(this.aad);
+    const ct = c.update(this.record.subarray(0, this.fill));
+    c.final();
+    this.out(Buffer.concat([ct, c.getAuthTag()]));
+    this.fill = 0;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.sendHeader();
+      this.size += chunk.length;
+      if (this.opts.maxBytes !== undefined && this.size > this.opts.maxBytes) throw new TooLargeError(this.opts.maxBytes);
+      this.plainHash.update(chunk);
+      let off = 0;
+      while (off < chunk.length) {
+        // A full record is sealed only once more data arrives: the last record must carry the final flag.
+        if (this.fill === this.record.length) this.seal(false);
+        const n = chunk.copy(this.record, this.fill, off, Math.min(chunk.length, off + this.record.length - this.fill));
+        this.fill += n;
+        off += n;
+      }
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      this.sendHeader();
+      this.seal(true);
+      this.sha256 = this.plainHash.digest('hex');
+      this.address = this.outHash.digest('hex');
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+}
+
+export interface DecryptExpectations {
+  /** The key id the header must name. */
+  keyId?: string;
+  /** The plaintext's SHA-256 (the ledger's fingerprint). */
+  sha256?: string;
+  /** The plaintext's size. */
+  size?: number;
+  /** The SHA-256 of the stored bytes (the content address). */
+  address?: string;
+}
+
+/**
+ * Encrypted object in, plaintext out, each record released only after its tag verified. The
+ * expectations are checked before the stream ends: a mismatch errors the stream instead of ending
+ * it, so a consumer never sees a clean end of data that is not the ledger's.
+ */
+export class DecryptStream extends Transform {
+  sha256 = '';
+  address = '';
+  size = 0;
+  private readonly plainHash: Hash = createHash('sha256');
+  private readonly inHash: Hash = createHash('sha256');
+  private head: Buffer | undefined = Buffer.alloc(0);
+  private header: ObjectHeader | undefined;
+  private aad = Buffer.alloc(0);
+  private prefix = Buffer.alloc(0);
+  private acc = Buffer.alloc(0);
+  private fill = 0;
+  private counter = 0;
+  private recLen = 0;
+
+  constructor(
+    private readonly key: Buffer,
+    private readonly expect: DecryptExpectations = {},
+  ) {
+    super({ highWaterMark: 2 * DEFAULT_RECORD_SIZE });
+    checkKey(key);
+  }
+
+  get objectHeader(): ObjectHeader | undefined {
+    return this.header;
+  }
+
+  /** Accumulate and parse the header; returns the rest of the chunk. */
+  private takeHeader(chunk: Buffer): Buffer | undefined {
+    this.head = Buffer.concat([this.head!, chunk]);
+    if (this.head.length < MAGIC.length + 4) return undefined;
+    if (!this.head.subarray(0, MAGIC.length).equals(MAGIC)) throw new IntegrityError('not an encrypted object (bad magic)');
+    const len = this.head.readUInt32BE(MAGIC.length);
+    if (len > MAX_HEADER) throw new IntegrityError('object header is too large');
+    const end = MAGIC.length + 4 + len;
+    if (this.head.length < end) return undefined;
+    const raw = this.head.subarray(0, end);
+    let h: ObjectHeader;
+    try {
+      h = JSON.parse(raw.subarray(MAGIC.length + 4).toString('utf8')) as ObjectHeader;
+    } catch {
+      throw new IntegrityError('object header is not valid JSON');
+    }
+    if (h.alg !== ALG) throw new IntegrityError(`unsupported object format ${String(h.alg)}`);
+    if (!Number.isInteger(h.recordSize) || h.recordSize < 1 || h.recordSize > 16 * 1024 * 1024)
+      throw new IntegrityError('object header has a bad record size');
+    if (typeof h.noncePrefix !== 'string' || !/^[0-9a-f]{14}$/.test(h.noncePrefix)) throw new IntegrityError('object header has a bad nonce');
+    if (this.expect.keyId !== undefined && h.keyId !== this.expect.keyId)
+      throw new IntegrityError(`object is encrypted under key ${String(h.keyId)}, not ${this.expect.keyId}`);
+    this.header = h;
+    this.aad = createHash('sha256').update(raw).digest();
+    this.prefix = Buffer.from(h.noncePrefix, 'hex');
+    this.recLen = h.recordSize + TAG_LENGTH;
+    this.acc = Buffer.allocUnsafe(2 * this.recLen);
+    const rest = this.head.subarray(end);
+    this.head = undefined;
+    return rest;
+  }
+
+  private open(len: number, final: boolean): Buffer {
+    if (this.counter > 0xffffffff) throw new IntegrityError('object has too many records');
+    const ct = this.acc.subarray(0, len - TAG_LENGTH);
+    const tag = this.acc.subarray(len - TAG_LENGTH, len);
+    const attempt = (fin: boolean): Buffer | undefined => {
+      const d = createDecipheriv('aes-256-gcm', this.key, nonce(this.prefix, this.counter, fin), { authTagLength: TAG_LENGTH });
+      d.setAAD(this.aad);
+      d.setAuthTag(tag);
+      try {
+        return Buffer.concat([d.update(ct), d.final()]);
+      } catch {
+        return undefined;
+      }
+    };
+    const plain = attempt(final);
+    if (!plain) {
+      if (final && attempt(false)) throw new IntegrityError(`object is truncated: record ${this.counter} is not the last one`);
+      throw new IntegrityError(`record ${this.counter} failed authentication (tampered, reordered, or the wrong key)`);
+    }
+    this.counter++;
+    return plain;
+  }
+
+  private release(plain: Buffer, push = true): void {
+    this.size += plain.length;
+    this.plainHash.update(plain);
+    if (push && plain.length) this.push(plain);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.inHash.update(chunk);
+      let data: Buffer = chunk;
+      if (!this.header) {
+        const rest = this.takeHeader(chunk);
+        if (!rest) return cb();
+        data = rest;
+      }
+      let off = 0;
+      while (off < data.length) {
+        const n = data.copy(this.acc, this.fill, off, Math.min(data.length, off + this.acc.length - this.fill));
+        this.fill += n;
+        off += n;
+        // More than one record buffered: the first one is not the last.
+        while (this.fill > this.recLen) {
+          this.release(this.open(this.recLen, false));
+          this.acc.copy(this.acc, 0, this.recLen, this.fill);
+          this.fill -= this.recLen;
+        }
+      }
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      if (!this.header) throw new IntegrityError('object is truncated: incomplete header');
+      if (this.fill < TAG_LENGTH) throw new IntegrityError('object is truncated: no final record');
+      // The last record's plaintext is held back until every expectation is met.
+      const last = this.open(this.fill, true);
+      this.release(last, false);
+      this.fill = 0;
+      this.sha256 = this.plainHash.digest('hex');
+      this.address = this.inHash.digest('hex');
+      const e = this.expect;
+      if (e.address !== undefined && this.address !== e.address)
+        throw new IntegrityError(`stored bytes hash to ${this.address}, not their content address ${e.address}`);
+      if (e.size !== undefined && this.size !== e.size) throw new IntegrityError(`plaintext is ${this.size} bytes; the ledger says ${e.size}`);
+      if (e.sha256 !== undefined && this.sha256 !== e.sha256)
+        throw new IntegrityError(`plaintext SHA-256 ${this.sha256} differs from the ledger's fingerprint ${e.sha256}`);
+      if (last.length) this.push(last);
+      cb();
+    } catch (e) {
+      cb(e as Error);
+    }
+  }
+}

@@ -1,0 +1,434 @@
+/**
+ * The storage agent's object store (R2, F2, S2, X7): streams plaintext in, stores it encrypted
+ * and content-addressed through a backend, keeps an index entry per data id, serves it back only
+ * after verifying it against the ledger's fingerprint, crypto-shreds on deletion, and backs up /
+ * restores / re-verifies the whole store. See docs/storage.md.
+ */
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline as pipelineCb, Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { assertAddress, LocalBackend, writeFileAtomic, type ObjectBackend, type ObjectReader } from './backend.js';
+import { DecryptStream, EncryptStream, IntegrityError, type DecryptExpectations } from './format.js';
+import { Keyring, KeyError } from './keyring.js';
+
+export interface StoredObject {
+  address: string;
+  keyId: string;
+  owner: string;
+  sha256: string;
+  size: number;
+  uri: string;
+  storeId: string;
+  placement: ObjectBackend['placement'];
+}
+
+export interface Deletion {
+  /** The ledger's DataAnchor after DeleteData (stage DELETED, the deletion step last), when known. */
+  record?: unknown;
+  txId?: string;
+  /** The ledger's own words when the deletion was found on the ledger rather than made here. */
+  ledgerReason?: string;
+  shreddedAt: string;
+  objectErased: boolean;
+  keyDestroyed: boolean;
+}
+
+export interface IndexEntry extends StoredObject {
+  v: 1;
+  dataId: string;
+  thingId: string;
+  /** The data owner on the ledger (principal and MSP). */
+  ownerPrincipal: string;
+  ownerMspId: string;
+  anchorTxId?: string;
+  storedAt: string;
+  state: 'STORED' | 'DELETED';
+  deletion?: Deletion;
+}
+
+/** What the ledger says about a data id (for the verification pass). */
+export interface LedgerFacts {
+  sha256: string;
+  size: number;
+  stage: string;
+  keyId?: string;
+  storage?: { uri?: string };
+}
+
+export interface VerifyReport {
+  checked: number;
+  ok: string[];
+  failed: { dataId: string; reason: string }[];
+  /** Deleted on the ledger: object erased and key destroyed now. */
+  shredded: string[];
+  /** Tombstones whose object and key are confirmed gone. */
+  deleted: string[];
+}
+
+export interface StoreOptions {
+  /** Index, key records and keyring live here. */
+  dir: string;
+  storageKey: Buffer;
+  /** Defaults to a LocalBackend in `<dir>/objects`. */
+  backend?: ObjectBackend;
+  recordSize?: number;
+}
+
+const sinkNull = () =>
+  new Writable({
+    highWaterMark: 1024 * 1024,
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
+
+export class ObjectStore {
+  readonly backend: ObjectBackend;
+  readonly keyring: Keyring;
+  readonly dir: string;
+
+  constructor(private readonly opts: StoreOptions) {
+    this.dir = opts.dir;
+    this.backend = opts.backend ?? new LocalBackend(join(opts.dir, 'objects'));
+    this.keyring = new Keyring(opts.dir, opts.storageKey);
+  }
+
+  private indexPath(dataId: string): string {
+    return join(this.dir, 'index', `${createHash('sha256').update(dataId, 'utf8').digest('hex')}.json`);
+  }
+
+  async entry(dataId: string): Promise<IndexEntry | undefined> {
+    try {
+      const e = JSON.parse(await readFile(this.indexPath(dataId), 'utf8')) as IndexEntry;
+      return e.dataId === dataId ? e : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async saveEntry(e: IndexEntry): Promise<void> {
+    await writeFileAtomic(this.indexPath(e.dataId), JSON.stringify(e));
+  }
+
+  async entries(): Promise<IndexEntry[]> {
+    let files: string[];
+    try {
+      files = await readdir(join(this.dir, 'index'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const out: IndexEntry[] = [];
+    for (const f of files.filter((x) => /^[0-9a-f]{64}\.json$/.test(x)).sort())
+      out.push(JSON.parse(await readFile(join(this.dir, 'index', f), 'utf8')) as IndexEntry);
+    return out;
+  }
+
+  /**
+   * Stream `source` in: encrypt under a fresh data key, hash, write through the backend, commit
+   * under its content address, wrap and store the data key. Memory stays at one record.
+   */
+  async put(source: Readable, o: { owner: string; maxBytes?: number }): Promise<StoredObject> {
+    const { keyId, key } = this.keyring.newDataKey();
+    const enc = new EncryptStream(key, keyId, { recordSize: this.opts.recordSize, maxBytes: o.maxBytes });
+    const w = await this.backend.writer();
+    try {
+      await pipeline(source, enc, w.stream);
+      await w.commit(enc.address);
+    } catch (e) {
+      await w.abort();
+      key.fill(0);
+      throw e;
+    }
+    try {
+      await this.keyring.storeDataKey(keyId, key, o.owner, enc.address);
+    } catch (e) {
+      await this.backend.remove(enc.address);
+      throw e;
+    } finally {
+      key.fill(0);
+    }
+    return {
+      address: enc.address,
+      keyId,
+      owner: o.owner,
+      sha256: enc.sha256,
+      size: enc.size,
+      uri: this.backend.uri(enc.address),
+      storeId: this.backend.storeId,
+      placement: this.backend.placement,
+    };
+  }
+
+  /** Undo a put whose anchoring failed: erase the object and destroy its key. */
+  async discard(o: Pick<StoredObject, 'address' | 'keyId'>): Promise<void> {
+    await this.keyring.destroyDataKey(o.keyId);
+    await this.backend.remove(o.address);
+  }
+
+  /**
+   * Open an object for reading and verify ALL of it first (pass 1: every record's tag, the
+   * content address, the plaintext's size and SHA-256 against `expect`, decrypting into nothing).
+   * Only then is a stream offered (pass 2, same descriptor), which verifies again as it goes and
+   * errors instead of ending if anything changed in between. Throws IntegrityError / KeyError.
+   */
+  async openVerified(
+    o: Pick<StoredObject, 'address' | 'keyId' | 'owner'>,
+    expect: { sha256: string; size: number },
+  ): Promise<{ size: number; sha256: string; stream(): Readable; close(): Promise<void> }> {
+    const reader = await this.backend.open(o.address);
+    if (!reader) throw new IntegrityError(`object ${o.address} is missing from store ${this.backend.storeId}`);
+    let key: Buffer | undefined;
+    try {
+      key = await this.keyring.dataKey(o.keyId, o.owner, o.address);
+      const exp: DecryptExpectations = { keyId: o.keyId, address: o.address, sha256: expect.sha256, size: expect.size };
+      await pipeline(reader.stream(), new DecryptStream(key, exp), sinkNull());
+    } catch (e) {
+      key?.fill(0);
+      await reader.close();
+      throw e;
+    }
+    const k = key;
+    let closed = false;
+    return {
+      size: expect.size,
+      sha256: expect.sha256,
+      // pipeline (not pipe): a read error destroys the decrypting stream, which errors instead of ending.
+      stream: () => pipelineCb(reader.stream(), new DecryptStream(k, { keyId: o.keyId, address: o.address, ...expect }), () => undefined),
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        k.fill(0);
+        await reader.close();
+      },
+    };
+  }
+
+  /** A full verification pass of one object; never throws for integrity problems. */
+  async verifyObject(
+    o: Pick<StoredObject, 'address' | 'keyId' | 'owner'>,
+    expect: { sha256: string; size: number },
+  ): Promise<{ valid: boolean; reason: string }> {
+    try {
+      const r = await this.openVerified(o, expect);
+      await r.close();
+      return { valid: true, reason: 'every record authenticates; size and SHA-256 match the ledger' };
+    } catch (e) {
+      if (e instanceof IntegrityError || e instanceof KeyError) return { valid: false, reason: e.message };
+      throw e;
+    }
+  }
+
+  /** Crypto-shredding (X7): erase the object, destroy its data key, keep a tombstone with the ledger's record. */
+  async shred(dataId: string, d: Omit<Deletion, 'shreddedAt' | 'objectErased' | 'keyDestroyed'>): Promise<IndexEntry> {
+    const e = await this.entry(dataId);
+    if (!e) throw new Error(`data ${dataId} is not in store ${this.backend.storeId}`);
+    const keyDestroyed = await this.keyring.destroyDataKey(e.keyId);
+    const objectErased = await this.backend.remove(e.address);
+    const updated: IndexEntry = {
+      ...e,
+      state: 'DELETED',
+      deletion: { ...(e.deletion ?? {}), ...d, shreddedAt: new Date().toISOString(), objectErased, keyDestroyed },
+    };
+    await this.saveEntry(updated);
+    return updated;
+  }
+
+  /**
+   * Backup (X6): copy the sealed keyring, the key records (wrapped keys), the index and every
+   * object into `dest` (must not exist or be empty). Each object's bytes are re-hashed on the way
+   * and must equal its content address. Restoring needs the same storage key.
+   */
+  async backup(dest: string): Promise<{ objects: number; keys: number; entries: number; bytes: number }> {
+    await assertEmpty(dest);
+    await mkdir(join(dest, 'objects'), { recursive: true, mode: 0o700 });
+    let objects = 0;
+    let bytes = 0;
+    for await (const address of this.backend.list()) {
+      const r = await this.backend.open(address);
+      if (!r) continue;
+      try {
+        bytes += await copyVerified(r, address, join(dest, 'objects', address));
+      } finally {
+        await r.close();
+      }
+      objects++;
+    }
+    await mkdir(join(dest, 'keys'), { recursive: true, mode: 0o700 });
+    const keyIds = await this.keyring.listKeyIds();
+    for (const k of keyIds) await copyFile(join(this.keyring.keysDir, `${k}.json`), join(dest, 'keys', `${k}.json`));
+    try {
+      await copyFile(this.keyring.keyringFile, join(dest, 'keyring.sealed.json'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const entries = await this.entries();
+    await mkdir(join(dest, 'index'), { recursive: true, mode: 0o700 });
+    for (const e of entries) await writeFileAtomic(join(dest, 'index', `${this.indexPathName(e.dataId)}`), JSON.stringify(e));
+    const manifest = { v: 1, storeId: this.backend.storeId, createdAt: new Date().toISOString(), objects, keys: keyIds.length, entries: entries.length, bytes };
+    await writeFileAtomic(join(dest, 'backup.json'), JSON.stringify(manifest, null, 2));
+    return { objects, keys: keyIds.length, entries: entries.length, bytes };
+  }
+
+  private indexPathName(dataId: string): string {
+    return `${createHash('sha256').update(dataId, 'utf8').digest('hex')}.json`;
+  }
+
+  /** Is the store empty (no index entries, no objects, no key records)? */
+  async isEmpty(): Promise<boolean> {
+    if ((await this.entries()).length) return false;
+    if ((await this.keyring.listKeyIds()).length) return false;
+    for await (const _ of this.backend.list()) return false;
+    return true;
+  }
+
+  /**
+   * Restore a backup into this store, which must be empty. Objects are re-hashed against their
+   * addresses; the keyring must unseal with this store's storage key. Run `verifyAll` afterwards.
+   */
+  async restore(src: string): Promise<{ objects: number; keys: number; entries: number }> {
+    if (!(await this.isEmpty())) throw new Error('restore needs an empty store');
+    const manifest = JSON.parse(await readFile(join(src, 'backup.json'), 'utf8')) as { v: number; objects: number };
+    if (manifest.v !== 1) throw new Error(`unsupported backup version ${manifest.v}`);
+    try {
+      await stat(join(src, 'keyring.sealed.json'));
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await copyFile(join(src, 'keyring.sealed.json'), this.keyring.keyringFile);
+      await this.keyring.check();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    let objects = 0;
+    for (const f of (await readdir(join(src, 'objects'))).sort()) {
+      const address = assertAddress(f);
+      const w = await this.backend.writer();
+      const hash = createHash('sha256');
+      try {
+        await pipeline(
+          createReadStream(join(src, 'objects', f)),
+          async function* (source: AsyncIterable<Buffer>) {
+            for await (const c of source) {
+              hash.update(c);
+              yield c;
+            }
+          },
+          w.stream,
+        );
+        const got = hash.digest('hex');
+        if (got !== address) throw new IntegrityError(`backup object ${address} hashes to ${got}`);
+        await w.commit(address);
+      } catch (e) {
+        await w.abort();
+        throw e;
+      }
+      objects++;
+    }
+    await mkdir(this.keyring.keysDir, { recursive: true, mode: 0o700 });
+    const keyFiles = (await readdir(join(src, 'keys'))).filter((f) => f.endsWith('.json'));
+    for (const f of keyFiles) await writeFileAtomic(join(this.keyring.keysDir, f), await readFile(join(src, 'keys', f)));
+    const idx = (await readdir(join(src, 'index'))).filter((f) => f.endsWith('.json'));
+    for (const f of idx) await writeFileAtomic(join(this.dir, 'index', f), await readFile(join(src, 'index', f)));
+    return { objects, keys: keyFiles.length, entries: idx.length };
+  }
+
+  /**
+   * The verification pass: every index entry against the ledger. STORED entries must decrypt
+   * completely and match the ledger's fingerprint, size, key id and location; entries the ledger
+   * has DELETED (e.g. resurrected by a restore) are shredded; tombstones must have no object and no key.
+   */
+  async verifyAll(lookup: (dataId: string) => Promise<LedgerFacts | undefined>): Promise<VerifyReport> {
+    const report: VerifyReport = { checked: 0, ok: [], failed: [], shredded: [], deleted: [] };
+    for (const e of await this.entries()) {
+      report.checked++;
+      const fail = (reason: string) => report.failed.push({ dataId: e.dataId, reason });
+      let facts: LedgerFacts | undefined;
+      try {
+        facts = await lookup(e.dataId);
+      } catch (err) {
+        fail(`ledger lookup failed: ${(err as Error).message}`);
+        continue;
+      }
+      if (!facts) {
+        fail('not anchored on the ledger');
+        continue;
+      }
+      if (facts.stage === 'DELETED') {
+        if (e.state === 'DELETED') {
+          const left = [];
+          if (await this.keyring.record(e.keyId)) left.push(`key ${e.keyId}`);
+          const r = await this.backend.open(e.address);
+          if (r) {
+            await r.close();
+            left.push(`object ${e.address}`);
+          }
+          if (left.length) {
+            await this.shred(e.dataId, {});
+            report.shredded.push(e.dataId);
+          } else report.deleted.push(e.dataId);
+        } else {
+          await this.shred(e.dataId, { ledgerReason: `data ${e.dataId} is deleted on the ledger` });
+          report.shredded.push(e.dataId);
+        }
+        continue;
+      }
+      if (e.state === 'DELETED') {
+        fail(`deleted here but ${facts.stage} on the ledger`);
+        continue;
+      }
+      if (facts.keyId !== undefined && facts.keyId !== e.keyId) {
+        fail(`the ledger names key ${facts.keyId}, the store ${e.keyId}`);
+        continue;
+      }
+      if (facts.storage?.uri !== undefined && facts.storage.uri !== e.uri) {
+        fail(`the ledger locates the data at ${facts.storage.uri}, the store at ${e.uri}`);
+        continue;
+      }
+      const v = await this.verifyObject(e, { sha256: facts.sha256, size: facts.size });
+      if (v.valid) report.ok.push(e.dataId);
+      else fail(v.reason);
+    }
+    return report;
+  }
+
+  /** Remove everything (tests and disaster drills). */
+  async wipe(): Promise<void> {
+    for await (const a of this.backend.list()) await this.backend.remove(a);
+    for (const k of await this.keyring.listKeyIds()) await unlink(join(this.keyring.keysDir, `${k}.json`));
+    await rm(join(this.dir, 'index'), { recursive: true, force: true });
+    await rm(this.keyring.keyringFile, { force: true });
+  }
+}
+
+async function assertEmpty(dir: string): Promise<void> {
+  try {
+    if ((await readdir(dir)).length) throw new Error(`backup target ${dir} is not empty`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+async function copyVerified(r: ObjectReader, address: string, to: string): Promise<number> {
+  const hash = createHash('sha256');
+  let n = 0;
+  await pipeline(
+    r.stream(),
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const c of source) {
+        hash.update(c);
+        n += c.length;
+        yield c;
+      }
+    },
+    createWriteStream(to, { flags: 'wx', mode: 0o600 }),
+  );
+  const got = hash.digest('hex');
+  if (got !== address) {
+    await rm(to, { force: true });
+    throw new IntegrityError(`object ${address} hashes to ${got}: not backed up (damaged in the store)`);
+  }
+  return n;
+}

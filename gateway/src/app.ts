@@ -20,12 +20,16 @@ import { IdempotencyStore } from './idempotency.js';
 import { openApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
+import { storageRoutes } from './routes/storage-routes.js';
+import { ObjectStore } from './storage/store.js';
 
 export interface Deps {
   ledger: Ledger;
   users?: UserStore;
   now?: () => number;
   log?: (msg: string) => void;
+  /** The storage agent's object store (R2); default from config.storageDir or <stateDir>/storage, else none. */
+  storage?: ObjectStore;
 }
 
 export interface App {
@@ -35,6 +39,7 @@ export interface App {
   routes: AnyRoute[];
   openapi: Record<string, unknown>;
   registry: client.Registry;
+  storage?: ObjectStore;
 }
 
 const VERSION = '0.1.0';
@@ -97,7 +102,14 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
       },
     }),
   ];
-  const routes = [...opsRoutes, ...authRoutes(login), ...ledgerRoutes(deps.ledger, now)];
+  const storageDir = config.storageDir ?? (config.stateDir ? join(config.stateDir, 'storage') : undefined);
+  const storage = deps.storage ?? (storageDir ? new ObjectStore({ dir: storageDir, storageKey: config.storageKey }) : undefined);
+  const routes = [
+    ...opsRoutes,
+    ...authRoutes(login),
+    ...ledgerRoutes(deps.ledger, now),
+    ...storageRoutes(deps.ledger, storage, { maxObjectBytes: config.maxObjectBytes, log }),
+  ];
   const openapi = openApiDocument(routes, { version: VERSION });
   (openapi.paths as Record<string, unknown>)['/openapi.json'] = {
     get: {
@@ -191,5 +203,5 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     sendProblem(req, res, e.toProblem(), e.extra.headers);
   });
 
-  return { app, login, users, routes, openapi, registry };
+  return { app, login, users, routes, openapi, registry, ...(storage ? { storage } : {}) };
 }

@@ -22,6 +22,10 @@ export interface GatewayConfig {
   idempotencyTtlSeconds: number;
   oidcIssuers: OidcIssuerConfig[];
   mvccRetries: number;
+  /** The storage agent's directory (index, key records, sealed keyring, local objects); default <stateDir>/storage. */
+  storageDir?: string;
+  /** Largest object accepted on /r2 (bytes). */
+  maxObjectBytes: number;
 }
 
 export const DEFAULTS = {
@@ -35,6 +39,7 @@ export const DEFAULTS = {
   loginAttemptsPerMinute: 20,
   idempotencyTtlSeconds: 24 * 3600,
   mvccRetries: 4,
+  maxObjectBytes: 4 * 1024 * 1024 * 1024,
 };
 
 export function isLoopback(host: string): boolean {
@@ -77,7 +82,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     idempotencyTtlSeconds: DEFAULTS.idempotencyTtlSeconds,
     oidcIssuers: env.MVSEC_GATEWAY_OIDC ? (JSON.parse(env.MVSEC_GATEWAY_OIDC) as OidcIssuerConfig[]) : [],
     mvccRetries: DEFAULTS.mvccRetries,
+    storageDir: env.MVSEC_GATEWAY_STORAGE_DIR,
+    maxObjectBytes: int(env.MVSEC_GATEWAY_MAX_OBJECT_BYTES, DEFAULTS.maxObjectBytes, 'MVSEC_GATEWAY_MAX_OBJECT_BYTES'),
   };
+  if (cfg.storageDir && !env.MVSEC_GATEWAY_STORAGE_KEY)
+    throw new Error('MVSEC_GATEWAY_STORAGE_DIR needs MVSEC_GATEWAY_STORAGE_KEY (32 bytes, hex or base64) to seal the keyring');
   if (cfg.stateDir && !env.MVSEC_GATEWAY_STORAGE_KEY)
     throw new Error('MVSEC_GATEWAY_STATE_DIR needs MVSEC_GATEWAY_STORAGE_KEY (32 bytes, hex or base64) to seal keys at rest');
   assertTransport(cfg);

@@ -36,8 +36,12 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
     }
     const ok = r.successStatus ?? 200;
     const responses: Record<string, unknown> = {
-      [ok]:
-        ok === 204
+      [ok]: r.binaryResponse
+        ? {
+            description: r.binaryResponse.description,
+            content: { [r.binaryResponse.contentType]: { schema: { type: 'string', contentMediaType: r.binaryResponse.contentType } } },
+          }
+        : ok === 204
           ? { description: 'Done' }
           : {
               description: 'Success',
@@ -57,6 +61,15 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
       summary: r.summary,
       operationId: `${r.method}${r.path.replace(/[:/-](\w)/g, (_m, c: string) => c.toUpperCase())}`,
       ...(parameters.length ? { parameters } : {}),
+      ...(r.rawBody
+        ? {
+            requestBody: {
+              required: true,
+              description: r.rawBody.description,
+              content: { [r.rawBody.contentType]: { schema: { type: 'string', contentMediaType: r.rawBody.contentType } } },
+            },
+          }
+        : {}),
       ...(r.body
         ? {
             requestBody: {
@@ -98,7 +111,7 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
             title: { type: 'string' },
             status: { type: 'integer' },
             detail: { type: 'string' },
-            code: { type: 'string', enum: ['DENIED', 'INVALID', 'NOT_FOUND', 'CONFLICT', 'EXPIRED'] },
+            code: { type: 'string', enum: ['DENIED', 'INVALID', 'NOT_FOUND', 'CONFLICT', 'EXPIRED', 'INTEGRITY'] },
             errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
           },
         },

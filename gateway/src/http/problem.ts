@@ -12,6 +12,8 @@ export interface Problem {
   errors?: { path: string; message: string }[];
   /** The chaincode's stable code (DENIED, INVALID, …) when the reason came from the ledger. */
   code?: string;
+  /** Further members of a specific problem type (e.g. the ledger's deletion record on a 410). */
+  [member: string]: unknown;
 }
 
 const TITLES: Record<number, string> = {
@@ -40,7 +42,10 @@ export class ApiError extends Error {
     public readonly status: number,
     public readonly detail: string,
     public readonly kind: string = slug(TITLES[status] ?? 'error'),
-    public readonly extra: Partial<Pick<Problem, 'errors' | 'code'>> & { headers?: Record<string, string> } = {},
+    public readonly extra: Partial<Pick<Problem, 'errors' | 'code'>> & {
+      headers?: Record<string, string>;
+      members?: Record<string, unknown>;
+    } = {},
   ) {
     super(detail);
     this.name = 'ApiError';
@@ -50,6 +55,7 @@ export class ApiError extends Error {
     const p: Problem = { type: PROBLEM_BASE + this.kind, title: TITLES[this.status] ?? 'Error', status: this.status, detail: this.detail };
     if (this.extra.errors) p.errors = this.extra.errors;
     if (this.extra.code) p.code = this.extra.code;
+    for (const [k, v] of Object.entries(this.extra.members ?? {})) if (!(k in p)) p[k] = v;
     return p;
   }
 }

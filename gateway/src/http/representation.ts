@@ -11,6 +11,13 @@ export const JSON_TYPE = 'application/json';
 export const CBOR_TYPE = 'application/cbor';
 export const PROBLEM_JSON = 'application/problem+json';
 export const PROBLEM_CBOR = 'application/problem+cbor';
+export const STREAM_TYPE = 'application/octet-stream';
+
+/** Object uploads (application/octet-stream) are left unread by the body reader, for streaming routes. */
+export function isStreamedBody(req: Request): boolean {
+  const ct = req.headers['content-type'];
+  return req.method !== 'GET' && req.method !== 'HEAD' && !!ct && ct.split(';')[0].trim().toLowerCase() === STREAM_TYPE;
+}
 
 // Plain maps (no cbor-x records/structured clone extensions), so any CBOR client can read it.
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
@@ -64,6 +71,12 @@ export function sendProblem(req: Request, res: Response, problem: Problem, heade
 export function bodyReader(limit: number) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' || req.method === 'OPTIONS') {
+      req.body = undefined;
+      next();
+      return;
+    }
+    // Object uploads stream straight to the storage agent; only routes declaring rawBody accept them.
+    if (isStreamedBody(req)) {
       req.body = undefined;
       next();
       return;

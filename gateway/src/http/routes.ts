@@ -6,7 +6,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Caller } from '../auth/principal.js';
 import { ApiError } from './problem.js';
-import { send } from './representation.js';
+import { isStreamedBody, send } from './representation.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -43,6 +43,10 @@ export interface RouteSpec<P = unknown, B = unknown, Q = unknown> {
   successStatus?: number;
   /** Writes to the ledger: honours Idempotency-Key. */
   idempotent?: boolean;
+  /** The request body is a byte stream of this type, left unread for the handler (`req` is the stream). */
+  rawBody?: { contentType: string; description: string };
+  /** The success response is a byte stream of this type, written by the handler. */
+  binaryResponse?: { contentType: string; description: string };
   handler(input: HandlerInput<P, B, Q>): Promise<Reply>;
 }
 
@@ -72,10 +76,19 @@ export function mount(router: Router, routes: AnyRoute[], hooks: Hooks): void {
   for (const r of routes) {
     router[r.method](r.path, async (req: Request, res: Response) => {
       const caller = await hooks.authenticate(req, r.access !== 'public');
+      const streamed = isStreamedBody(req);
+      if (r.rawBody) {
+        const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        if (ct !== r.rawBody.contentType)
+          throw new ApiError(415, `send the object as ${r.rawBody.contentType}; got ${ct || 'no Content-Type'}`);
+      } else if (streamed) {
+        throw new ApiError(415, 'this operation takes application/json or application/cbor');
+      }
       const params = r.params ? validate(r.params, { ...req.params }, 'path') : {};
       const query = r.query ? validate(r.query, { ...(req.query as object) }, 'query') : {};
       let body: unknown;
-      if (r.body) body = validate(r.body, req.body, 'body');
+      if (r.rawBody) body = undefined;
+      else if (r.body) body = validate(r.body, req.body, 'body');
       else if (req.body !== undefined) throw new ApiError(400, 'this operation takes no request body', 'validation');
       const run = () => r.handler({ req, res, caller: caller!, params, body, query });
       const reply = r.idempotent && caller ? await hooks.idempotent(req, caller, run) : await run();

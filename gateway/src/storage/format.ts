@@ -88,7 +88,8 @@ export class EncryptStream extends Transform {
     super({ highWaterMark: 2 * (opts.recordSize ?? DEFAULT_RECORD_SIZE) });
     checkKey(key);
     const recordSize = opts.recordSize ?? DEFAULT_RECORD_SIZE;
-    if (!Number.isInteger(recordSize) || recordSize < 1 || recordSize > 16 * 1024 * 1024) throw new Error('recordSize must be 1 B … 16 MiB');
+    if (!Number.isInteger(recordSize) || recordSize < 1 || recordSize > 16 * 1024 * 1024)
+      throw new Error('recordSize must be 1 B … 16 MiB');
     this.record = Buffer.allocUnsafe(recordSize);
     this.header = encodeHeader({ alg: ALG, keyId, recordSize, noncePrefix: this.prefix.toString('hex') });
     this.aad = createHash('sha256').update(this.header).digest();
@@ -210,7 +211,8 @@ export class DecryptStream extends Transform {
     if (h.alg !== ALG) throw new IntegrityError(`unsupported object format ${String(h.alg)}`);
     if (!Number.isInteger(h.recordSize) || h.recordSize < 1 || h.recordSize > 16 * 1024 * 1024)
       throw new IntegrityError('object header has a bad record size');
-    if (typeof h.noncePrefix !== 'string' || !/^[0-9a-f]{14}$/.test(h.noncePrefix)) throw new IntegrityError('object header has a bad nonce');
+    if (typeof h.noncePrefix !== 'string' || !/^[0-9a-f]{14}$/.test(h.noncePrefix))
+      throw new IntegrityError('object header has a bad nonce');
     if (this.expect.keyId !== undefined && h.keyId !== this.expect.keyId)
       throw new IntegrityError(`object is encrypted under key ${String(h.keyId)}, not ${this.expect.keyId}`);
     this.header = h;
@@ -292,7 +294,8 @@ export class DecryptStream extends Transform {
       const e = this.expect;
       if (e.address !== undefined && this.address !== e.address)
         throw new IntegrityError(`stored bytes hash to ${this.address}, not their content address ${e.address}`);
-      if (e.size !== undefined && this.size !== e.size) throw new IntegrityError(`plaintext is ${this.size} bytes; the ledger says ${e.size}`);
+      if (e.size !== undefined && this.size !== e.size)
+        throw new IntegrityError(`plaintext is ${this.size} bytes; the ledger says ${e.size}`);
       if (e.sha256 !== undefined && this.sha256 !== e.sha256)
         throw new IntegrityError(`plaintext SHA-256 ${this.sha256} differs from the ledger's fingerprint ${e.sha256}`);
       if (last.length) this.push(last);

@@ -269,7 +269,15 @@ export class ObjectStore {
     const entries = await this.entries();
     await mkdir(join(dest, 'index'), { recursive: true, mode: 0o700 });
     for (const e of entries) await writeFileAtomic(join(dest, 'index', `${this.indexPathName(e.dataId)}`), JSON.stringify(e));
-    const manifest = { v: 1, storeId: this.backend.storeId, createdAt: new Date().toISOString(), objects, keys: keyIds.length, entries: entries.length, bytes };
+    const manifest = {
+      v: 1,
+      storeId: this.backend.storeId,
+      createdAt: new Date().toISOString(),
+      objects,
+      keys: keyIds.length,
+      entries: entries.length,
+      bytes,
+    };
     await writeFileAtomic(join(dest, 'backup.json'), JSON.stringify(manifest, null, 2));
     return { objects, keys: keyIds.length, entries: entries.length, bytes };
   }

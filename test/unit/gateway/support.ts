@@ -1,4 +1,7 @@
 /** Unit-test support: an in-memory Ledger double and an in-process gateway on an ephemeral port. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createApp, type Deps } from '../../../gateway/src/app.js';
 import type { Caller } from '../../../gateway/src/auth/principal.js';
 import { testConfig, type GatewayConfig } from '../../../gateway/src/config.js';
@@ -91,7 +94,9 @@ let seq = 0;
 export async function startTestGateway(over: Partial<GatewayConfig> = {}, deps: Partial<Deps> = {}): Promise<TestGateway> {
   const ledger = (deps.ledger as FakeLedger | undefined) ?? new FakeLedger();
   const clock = { now: Date.now() };
-  const config = testConfig(over);
+  // R2 needs an object store: a private temporary one per test gateway, removed on close.
+  const storageDir = over.storageDir ?? mkdtempSync(join(tmpdir(), 'mvsec-unit-r2-'));
+  const config = testConfig({ storageDir, ...over });
   const app = createApp(config, { ledger, now: () => clock.now, log: () => {}, ...deps });
   const running = await listen(app.app, { host: '127.0.0.1', port: 0 });
   const request = async (method: string, path: string, o: RequestOpts = {}): Promise<Res> => {
@@ -132,5 +137,9 @@ export async function startTestGateway(over: Partial<GatewayConfig> = {}, deps: 
     if (r.status !== 200) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.accessToken as string;
   };
-  return { url: running.url, ledger, app, clock, close: running.close, request, tokenFor };
+  const close = async () => {
+    await running.close();
+    if (!over.storageDir) rmSync(storageDir, { recursive: true, force: true });
+  };
+  return { url: running.url, ledger, app, clock, close, request, tokenFor };
 }

@@ -82,7 +82,12 @@ describe('storage format: streamed AES-256-GCM records (F2, C1, C3)', () => {
     const { bytes } = await encrypt(plain, key);
     const h = headerLength(bytes);
     const r = 1024 + TAG_LENGTH;
-    const swapped = Buffer.concat([bytes.subarray(0, h), bytes.subarray(h + r, h + 2 * r), bytes.subarray(h, h + r), bytes.subarray(h + 2 * r)]);
+    const swapped = Buffer.concat([
+      bytes.subarray(0, h),
+      bytes.subarray(h + r, h + 2 * r),
+      bytes.subarray(h, h + r),
+      bytes.subarray(h + 2 * r),
+    ]);
     await assert.rejects(decrypt(swapped, key), /record 0 failed authentication/);
   });
 
@@ -94,7 +99,7 @@ describe('storage format: streamed AES-256-GCM records (F2, C1, C3)', () => {
     assert.equal(parts.length, 0);
   });
 
-  it('F2: a plaintext that is not the ledger\'s is refused before its last record is released', async () => {
+  it("F2: a plaintext that is not the ledger's is refused before its last record is released", async () => {
     const plain = randomBytes(500);
     const { bytes } = await encrypt(plain, key);
     const parts: Buffer[] = [];

@@ -17,6 +17,7 @@ import { ApiError, parseChaincodeReason, fromChaincode } from './http/problem.js
 import { bodyReader, send, sendProblem } from './http/representation.js';
 import { mount, route, type AnyRoute } from './http/routes.js';
 import { IdempotencyStore } from './idempotency.js';
+import { monitorHooks, type Monitor } from './monitor/index.js';
 import { openApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
@@ -28,6 +29,8 @@ export interface Deps {
   users?: UserStore;
   now?: () => number;
   log?: (msg: string) => void;
+  /** The real-time monitor: /monitor routes, its metrics, and every 403 reported to it as a denial. */
+  monitor?: Monitor;
   /** The storage agent's object store (R2); default from config.storageDir or <stateDir>/storage, else none. */
   storage?: ObjectStore;
 }
@@ -102,6 +105,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
       },
     }),
   ];
+  const monitor = deps.monitor ? monitorHooks(deps.monitor, deps.ledger, registry) : undefined;
   const storageDir = config.storageDir ?? (config.stateDir ? join(config.stateDir, 'storage') : undefined);
   const storage = deps.storage ?? (storageDir ? new ObjectStore({ dir: storageDir, storageKey: config.storageKey }) : undefined);
   const routes = [
@@ -109,6 +113,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...authRoutes(login),
     ...ledgerRoutes(deps.ledger, now),
     ...storageRoutes(deps.ledger, storage, { maxObjectBytes: config.maxObjectBytes, log }),
+    ...(monitor?.routes ?? []),
   ];
   const openapi = openApiDocument(routes, { version: VERSION });
   (openapi.paths as Record<string, unknown>)['/openapi.json'] = {
@@ -176,7 +181,11 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
 
   app.use(bodyReader(config.bodyLimitBytes));
   const router = express.Router({ strict: false });
-  mount(router, routes, { authenticate: authenticator(login, oidc), idempotent: (req, caller, run) => idempotency.run(req, caller, run) });
+  const authenticate = authenticator(login, oidc);
+  mount(router, routes, {
+    authenticate: monitor ? monitor.wrapAuth(authenticate) : authenticate,
+    idempotent: (req, caller, run) => idempotency.run(req, caller, run),
+  });
   app.use(router);
 
   app.use((req: Request) => {
@@ -196,6 +205,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
         e = new ApiError(500, 'internal error; see the gateway log');
       }
     }
+    monitor?.onProblem(req, e);
     if (res.headersSent) {
       res.end();
       return;

@@ -6,13 +6,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { applicationOrgs, loadTopology } from '../../network/topology.js';
 import { createApp } from './app.js';
 import { UserStore } from './auth/users.js';
 import { loadConfig } from './config.js';
 import { FabricLedger } from './fabric/fabric-ledger.js';
 import { IdentityService } from './fabric/identities.js';
+import { monitorFromEnv } from './monitor/index.js';
 import { listen } from './server.js';
 
 async function main(): Promise<void> {
@@ -21,7 +23,11 @@ async function main(): Promise<void> {
   const identities = new IdentityService(topology, config.storageKey, config.stateDir);
   const ledger = new FabricLedger(topology, identities, { mvccRetries: config.mvccRetries });
   const users = new UserStore(config.stateDir ? { path: join(config.stateDir, 'users.sealed.json'), key: config.storageKey } : undefined);
-  const gateway = createApp(config, { ledger, users });
+  const monitor = await monitorFromEnv(process.env, topology, identities, ledger, {
+    stateDir: config.stateDir,
+    rulesFile: join(dirname(fileURLToPath(import.meta.url)), '..', 'monitor-rules.json'),
+  });
+  const gateway = createApp(config, { ledger, users, ...(monitor ? { monitor } : {}) });
   const running = await listen(gateway.app, config);
 
   const lines = [`mvsec gateway listening on ${running.url} (API docs ${running.url}/docs, OpenAPI ${running.url}/openapi.json)`];
@@ -49,6 +55,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     await running.close();
+    await monitor?.stop();
     ledger.close();
     process.exit(0);
   };

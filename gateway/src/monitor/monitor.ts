@@ -1,0 +1,433 @@
+/**
+ * The real-time monitor (M2, X6). It follows the `mvsec.activity` chaincode events with
+ * fabric-gateway's durable file checkpointer, applies the rules of rules.ts, records each alert on
+ * the ledger with alert:RaiseAlert under its OWN Fabric identity (role `monitor`), pushes it to live
+ * subscribers (SSE) and counts everything in Prometheus metrics.
+ *
+ * Exactly once, per event, in this order:
+ *   1. skip it if the rule state already holds it (it was applied before a crash, not checkpointed);
+ *   2. apply the rules; raise each alert (deterministic id; CONFLICT "already exists" = done;
+ *      transient Fabric errors retried until it lands or the monitor stops);
+ *   3. save the rule state atomically (temp file + rename), naming the event's block and tx id;
+ *   4. checkpoint the event with the file checkpointer.
+ * A crash before 3 re-applies the event from the previous state (same alerts, same ids: nothing
+ * new on the ledger); a crash between 3 and 4 redelivers an event that step 1 skips.
+ */
+import { checkpointers, type ChaincodeEvent, type Checkpointer, type CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import client from 'prom-client';
+import type { Caller } from '../auth/principal.js';
+import type { Ledger } from '../fabric/ledger.js';
+import { ApiError } from '../http/problem.js';
+import {
+  emptyState,
+  RuleEngine,
+  type ActivityEvent,
+  type AlertDraft,
+  type EngineState,
+  type Lookup,
+  type Rule,
+  type ThingView,
+} from './rules.js';
+
+export const ACTIVITY_EVENT = 'mvsec.activity';
+
+/** Where events come from: the Fabric network (fabric-source.ts) or a test double. */
+export interface EventSource {
+  /** Events after the checkpoint's position (or from `startBlock` when it has none). */
+  events(checkpoint: Checkpointer, startBlock?: bigint): Promise<CloseableAsyncIterable<ChaincodeEvent>>;
+  /** Current block height of the channel (for the lag metric). */
+  height(): Promise<bigint>;
+  close(): void;
+}
+
+export interface RaisedAlert extends AlertDraft {
+  /** the transaction that recorded it; undefined when it already existed on the ledger */
+  txId?: string;
+  /** what the ledger answered (the Alert record), when it was recorded now */
+  record?: unknown;
+  /** it was already on the ledger (a replay) */
+  existing: boolean;
+  raisedAt: string;
+}
+
+export interface MonitorOptions {
+  rules: Rule[];
+  ledger: Ledger;
+  /** the monitor's own identity (role `monitor`) */
+  identity: Caller;
+  source: EventSource;
+  /** folder for checkpoint.json and state.json (created, mode 700) */
+  stateDir: string;
+  /** first block when there is no checkpoint yet; default: the current height (from now on) */
+  startBlock?: bigint;
+  registry?: client.Registry;
+  log?: (msg: string) => void;
+  now?: () => number;
+  /** test hooks: after the event was applied and the state saved, before its checkpoint; throwing simulates a crash there */
+  beforeCheckpoint?: (event: ChaincodeEvent) => void | Promise<void>;
+  /** called once per event applied (after its state was saved) */
+  onProcessed?: (event: ChaincodeEvent, payload: ActivityEvent | undefined) => void;
+  /** called for a redelivered event that was already applied */
+  onSkipped?: (event: ChaincodeEvent) => void;
+}
+
+interface SavedState {
+  version: 1;
+  /** last applied event position */
+  block?: string;
+  /** tx ids applied in that block */
+  txIds: string[];
+  processed: number;
+  engine: EngineState;
+  things: Record<string, ThingView>;
+}
+
+type Subscriber = (alert: RaisedAlert) => void;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Write a file so a crash leaves the old or the new content, never a torn one. */
+export function writeAtomic(path: string, data: string): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export class Monitor {
+  readonly engine: RuleEngine;
+  private readonly log: (msg: string) => void;
+  private readonly now: () => number;
+  private readonly statePath: string;
+  private readonly checkpointPath: string;
+  private saved: SavedState;
+  private stream?: CloseableAsyncIterable<ChaincodeEvent>;
+  private stopping = false;
+  private loop?: Promise<void>;
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly recent: RaisedAlert[] = [];
+  private denialQueue: Promise<void> = Promise.resolve();
+  private lastBlock?: bigint;
+  /** why the loop ended, when it ended by itself */
+  failure?: Error;
+  readonly metrics: {
+    events: client.Counter;
+    skipped: client.Counter;
+    alerts: client.Counter<'rule' | 'severity'>;
+    alertFailures: client.Counter<'rule'>;
+    denials: client.Counter;
+    lastBlock: client.Gauge;
+    lag: client.Gauge;
+  };
+
+  constructor(private readonly o: MonitorOptions) {
+    this.log = o.log ?? ((m) => console.error(m));
+    this.now = o.now ?? Date.now;
+    mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
+    this.statePath = join(o.stateDir, 'state.json');
+    this.checkpointPath = join(o.stateDir, 'checkpoint.json');
+    this.saved = existsSync(this.statePath)
+      ? (JSON.parse(readFileSync(this.statePath, 'utf8')) as SavedState)
+      : { version: 1, txIds: [], processed: 0, engine: emptyState(), things: {} };
+    this.engine = new RuleEngine(o.rules, this.saved.engine);
+    if (this.saved.block !== undefined) this.lastBlock = BigInt(this.saved.block);
+
+    const registers = o.registry ? [o.registry] : [];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    this.metrics = {
+      events: new client.Counter({
+        name: 'mvsec_monitor_events_total',
+        help: 'Chaincode activity events processed by the monitor',
+        registers,
+      }),
+      skipped: new client.Counter({
+        name: 'mvsec_monitor_events_redelivered_total',
+        help: 'Events redelivered after a restart that had already been applied (skipped)',
+        registers,
+      }),
+      alerts: new client.Counter({
+        name: 'mvsec_monitor_alerts_total',
+        help: 'Alerts raised, by rule and severity',
+        labelNames: ['rule', 'severity'],
+        registers,
+      }),
+      alertFailures: new client.Counter({
+        name: 'mvsec_monitor_alert_failures_total',
+        help: 'Alerts the ledger refused for a permanent reason (logged)',
+        labelNames: ['rule'],
+        registers,
+      }),
+      denials: new client.Counter({
+        name: 'mvsec_monitor_denials_total',
+        help: 'Gateway refusals (403) reported to the monitor',
+        registers,
+      }),
+      lastBlock: new client.Gauge({
+        name: 'mvsec_monitor_last_block',
+        help: 'Block number of the last event the monitor processed',
+        registers,
+        collect() {
+          if (self.lastBlock !== undefined) this.set(Number(self.lastBlock));
+        },
+      }),
+      lag: new client.Gauge({
+        name: 'mvsec_monitor_lag_blocks',
+        help: 'Blocks committed on the channel after the last processed event (height - 1 - last processed block)',
+        registers,
+        async collect() {
+          try {
+            const h = await self.o.source.height();
+            const last = self.lastBlock ?? h - 1n;
+            this.set(Math.max(0, Number(h - 1n - last)));
+          } catch {
+            /* the peer is unreachable: keep the previous value */
+          }
+        },
+      }),
+    };
+  }
+
+  /** Put the monitor's metrics in the gateway's registry (served at /metrics). */
+  registerMetrics(registry: client.Registry): void {
+    for (const m of Object.values(this.metrics)) {
+      if (!registry.getSingleMetric((m as unknown as { name: string }).name)) registry.registerMetric(m as client.Metric);
+    }
+  }
+
+  get identity(): Caller {
+    return this.o.identity;
+  }
+
+  get processed(): number {
+    return this.saved.processed;
+  }
+
+  /** Alerts this process raised or met again, newest last (bounded). */
+  recentAlerts(): RaisedAlert[] {
+    return [...this.recent];
+  }
+
+  subscribe(fn: Subscriber): () => void {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Start following events (returns once the stream is open). */
+  async start(): Promise<void> {
+    const checkpointer = await checkpointers.file(this.checkpointPath);
+    if (checkpointer.getBlockNumber() === undefined) {
+      // First start: pin the position now, so a crash before the first event loses nothing.
+      const first = this.o.startBlock ?? (await this.o.source.height());
+      if (first > 0n) await checkpointer.checkpointBlock(first - 1n);
+    }
+    this.stream = await this.o.source.events(checkpointer);
+    this.loop = this.run(checkpointer);
+  }
+
+  private async run(checkpointer: Checkpointer): Promise<void> {
+    let backoff = 200;
+    while (!this.stopping) {
+      try {
+        for await (const event of this.stream!) {
+          await this.handle(event, checkpointer);
+          backoff = 200;
+          if (this.stopping) break;
+        }
+        if (this.stopping) break;
+        throw new Error('event stream ended');
+      } catch (e) {
+        if (this.stopping) break;
+        if ((e as { crash?: boolean }).crash) {
+          this.failure = e as Error;
+          this.log(`monitor: stopped: ${(e as Error).message}`);
+          break;
+        }
+        this.log(`monitor: event stream interrupted (${(e as Error).message.split('\n')[0]}); resuming from the checkpoint`);
+        this.stream?.close();
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+        if (this.stopping) break;
+        try {
+          this.stream = await this.o.source.events(checkpointer);
+        } catch (e2) {
+          this.log(`monitor: cannot reopen the event stream: ${(e2 as Error).message.split('\n')[0]}`);
+        }
+      }
+    }
+  }
+
+  private already(event: ChaincodeEvent): boolean {
+    if (this.saved.block === undefined) return false;
+    const last = BigInt(this.saved.block);
+    return event.blockNumber < last || (event.blockNumber === last && this.saved.txIds.includes(event.transactionId));
+  }
+
+  private async handle(event: ChaincodeEvent, checkpointer: Checkpointer): Promise<void> {
+    if (this.already(event)) {
+      this.metrics.skipped.inc();
+      this.o.onSkipped?.(event);
+      await checkpointer.checkpointChaincodeEvent(event);
+      return;
+    }
+    let payload: ActivityEvent | undefined;
+    if (event.eventName === ACTIVITY_EVENT) {
+      try {
+        payload = JSON.parse(Buffer.from(event.payload).toString('utf8')) as ActivityEvent;
+      } catch (e) {
+        this.log(`monitor: unreadable event payload in tx ${event.transactionId}: ${(e as Error).message}`);
+      }
+    }
+    if (payload && Array.isArray(payload.changes)) {
+      this.trackPolicies(payload);
+      const drafts = await this.engine.onEvent(payload, this.lookup);
+      for (const d of drafts) await this.raise(d, true);
+    }
+    // Step 3: the applied state names this event.
+    const block = event.blockNumber.toString();
+    this.saved = {
+      ...this.saved,
+      txIds: this.saved.block === block ? [...this.saved.txIds, event.transactionId] : [event.transactionId],
+      block,
+      processed: this.saved.processed + 1,
+      engine: this.engine.state,
+    };
+    writeAtomic(this.statePath, JSON.stringify(this.saved));
+    this.lastBlock = event.blockNumber;
+    this.metrics.events.inc();
+    this.o.onProcessed?.(event, payload);
+    if (this.o.beforeCheckpoint) {
+      try {
+        await this.o.beforeCheckpoint(event);
+      } catch (e) {
+        throw Object.assign(new Error(`crash before checkpoint of ${event.transactionId}: ${(e as Error).message}`), { crash: true });
+      }
+    }
+    // Step 4.
+    await checkpointer.checkpointChaincodeEvent(event);
+  }
+
+  /** Keep the policies the events carry (policy-set), so replays judge with what the ledger said then. */
+  private trackPolicies(ev: ActivityEvent): void {
+    for (const c of ev.changes) {
+      if (c.subjectType === 'thing' && c.action === 'policy-set') {
+        try {
+          const d = JSON.parse(c.details) as { policy?: ThingView['policy'] };
+          this.saved.things[c.subjectId] = { thingId: c.subjectId, policy: d.policy };
+        } catch {
+          /* ignore */
+        }
+      }
+    }
+  }
+
+  private readonly lookup: Lookup = {
+    thing: async (thingId) => {
+      const hit = this.saved.things[thingId];
+      if (hit) return hit;
+      const t = await this.read<ThingView>('thing:GetThing', [thingId]);
+      if (t) this.saved.things[thingId] = { thingId, policy: t.policy };
+      return t;
+    },
+    thingOfData: async (dataId) => (await this.read<{ thingId?: string }>('data:GetData', [dataId]))?.thingId,
+  };
+
+  private async read<T>(fn: string, args: string[]): Promise<T | undefined> {
+    for (let wait = 200; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        return (await this.o.ledger.evaluate(this.o.identity, fn, args)) as T;
+      } catch (e) {
+        if (e instanceof ApiError && e.status < 500) {
+          this.log(`monitor: ${fn} ${args.join(' ')}: ${e.detail}`);
+          return undefined;
+        }
+        if (this.stopping) throw e;
+        await sleep(wait);
+      }
+    }
+  }
+
+  /** Record an alert on the ledger (idempotent by id), then tell subscribers. */
+  private async raise(d: AlertDraft, retryForever: boolean): Promise<RaisedAlert | undefined> {
+    let raised: RaisedAlert | undefined;
+    for (let wait = 200, tries = 0; ; wait = Math.min(wait * 2, 5000), tries++) {
+      try {
+        const r = await this.o.ledger.submit(this.o.identity, 'alert:RaiseAlert', [JSON.stringify(d)]);
+        const rec = r.result as { raisedAt?: string } | undefined;
+        raised = { ...d, txId: r.txId, record: r.result, existing: false, raisedAt: rec?.raisedAt ?? new Date(this.now()).toISOString() };
+        break;
+      } catch (e) {
+        const err = e instanceof ApiError ? e : undefined;
+        if (err && err.status === 409 && /already exists/.test(err.detail)) {
+          raised = { ...d, existing: true, raisedAt: new Date(this.now()).toISOString() };
+          break;
+        }
+        if (err && err.status < 500 && err.kind !== 'commit-invalidated') {
+          this.metrics.alertFailures.inc({ rule: d.rule });
+          this.log(`monitor: alert ${d.alertId} (${d.rule}) refused by the ledger: ${err.detail}`);
+          return undefined;
+        }
+        if (this.stopping || (!retryForever && tries >= 5)) throw e;
+        this.log(`monitor: alert ${d.alertId} not recorded yet (${(e as Error).message.split('\n')[0]}); retrying`);
+        await sleep(wait);
+      }
+    }
+    if (!raised.existing) this.metrics.alerts.inc({ rule: d.rule, severity: d.severity });
+    this.recent.push(raised);
+    if (this.recent.length > 500) this.recent.shift();
+    for (const s of this.subscribers) {
+      try {
+        s(raised);
+      } catch {
+        /* a subscriber's failure is its own */
+      }
+    }
+    return raised;
+  }
+
+  /**
+   * The gateway refused a request (403). Denials never reach the ledger, so the gateway's error
+   * path reports them here; alerts are raised in the background, one at a time.
+   */
+  recordDenial(principal: string, reason: string, path = ''): void {
+    this.metrics.denials.inc();
+    const drafts = this.engine.onDenial(principal, reason, this.now(), path);
+    for (const d of drafts) {
+      this.denialQueue = this.denialQueue
+        .then(() => this.raise(d, false))
+        .then(
+          () => undefined,
+          (e) => this.log(`monitor: alert ${d.alertId} for ${principal} not recorded: ${(e as Error).message}`),
+        );
+    }
+  }
+
+  /** Wait for pending denial alerts (tests, shutdown). */
+  async drain(): Promise<void> {
+    await this.denialQueue;
+  }
+
+  /** Stop after the event in progress has been processed and checkpointed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stream?.close();
+    await this.loop;
+    await this.denialQueue;
+  }
+
+  /** Resolves when the loop has ended (stop or crash). */
+  async done(): Promise<void> {
+    await this.loop;
+  }
+}

@@ -1,0 +1,419 @@
+/**
+ * The monitor's rules (M2, X6): a config file validated here, and a deterministic engine that
+ * turns chaincode activity events and gateway denials into alert drafts. The engine is pure
+ * (no I/O but the `lookup` it is given) and its state is plain JSON, so the monitor can persist it
+ * with its checkpoint and a replayed event gives the same alert id.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+// ---------------------------------------------------------------- wire format of the chaincode event
+
+export interface EventActor {
+  mspId: string;
+  principal: string;
+  role: string;
+}
+
+export interface ActivityRecord {
+  txId: string;
+  seq: number;
+  time: string;
+  fn: string;
+  actor: EventActor;
+  subjectType: string;
+  subjectId: string;
+  action: string;
+  /** sorted-key JSON string */
+  details: string;
+}
+
+/** Payload of the `mvsec.activity` chaincode event: one per transaction. */
+export interface ActivityEvent {
+  txId: string;
+  time: string;
+  fn: string;
+  actor: EventActor;
+  changes: ActivityRecord[];
+}
+
+// ---------------------------------------------------------------- config
+
+const Severity = z.enum(['INFO', 'WARNING', 'CRITICAL']);
+const RuleId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'rule ids: lower-case letters, digits and dashes (≤ 41)');
+const Hour = z.number().int().min(0).max(24);
+
+const base = { id: RuleId, severity: Severity, enabled: z.boolean().default(true), description: z.string().max(300).optional() };
+
+export const RateRule = z.strictObject({
+  ...base,
+  type: z.literal('rate'),
+  /** which subjects are counted (records of data/batches count for their thing) */
+  subjects: z
+    .array(z.enum(['thing', 'avatar']))
+    .min(1)
+    .default(['thing', 'avatar']),
+  /** alert when MORE than `max` records fall within `windowSeconds` (transaction time) */
+  max: z.number().int().min(1),
+  windowSeconds: z.number().int().min(1).max(86_400),
+  /** CRITICAL only: suspend the thing/avatar in the alert's transaction */
+  suspend: z.boolean().default(false),
+});
+
+export const HoursRule = z.strictObject({
+  ...base,
+  type: z.literal('hours'),
+  /** allowed UTC window by transaction time: fromHour ≤ h < toHour (wraps midnight when fromHour > toHour) */
+  fromHour: Hour,
+  toHour: Hour,
+  /** only these chaincode functions (`contract:Function`); empty = every function */
+  functions: z.array(z.string()).default([]),
+});
+
+export const PolicyRule = z.strictObject({
+  ...base,
+  type: z.literal('policy'),
+  /** CRITICAL only: suspend the thing whose data moved */
+  suspend: z.boolean().default(false),
+});
+
+export const BoundsRule = z.strictObject({
+  ...base,
+  type: z.literal('bounds'),
+  /** data category the bound applies to ('*' = any) */
+  category: z.string().default('*'),
+  /** numeric field inside the record's details (e.g. "value", "temperatureC") */
+  field: z.string().min(1),
+  min: z.number(),
+  max: z.number(),
+  suspend: z.boolean().default(false),
+});
+
+export const DenialRule = z.strictObject({
+  ...base,
+  type: z.literal('denials'),
+  /** alert when MORE than `max` refusals (HTTP 403) of one principal fall within `windowSeconds` (gateway clock) */
+  max: z.number().int().min(0),
+  windowSeconds: z.number().int().min(1).max(86_400),
+  /** count only refusals on paths matching this regular expression (default: every path) */
+  pathPattern: z.string().optional(),
+});
+
+export const Rule = z.discriminatedUnion('type', [RateRule, HoursRule, PolicyRule, BoundsRule, DenialRule]);
+export type Rule = z.infer<typeof Rule>;
+export type RateRule = z.infer<typeof RateRule>;
+export type HoursRule = z.infer<typeof HoursRule>;
+export type PolicyRule = z.infer<typeof PolicyRule>;
+export type BoundsRule = z.infer<typeof BoundsRule>;
+export type DenialRule = z.infer<typeof DenialRule>;
+
+export const RulesFile = z.strictObject({ version: z.literal(1), rules: z.array(Rule) }).superRefine((f, ctx) => {
+  const seen = new Set<string>();
+  f.rules.forEach((r, i) => {
+    if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'id'], message: `duplicate rule id ${r.id}` });
+    seen.add(r.id);
+    if ('suspend' in r && r.suspend && r.severity !== 'CRITICAL')
+      ctx.addIssue({ code: 'custom', path: ['rules', i, 'suspend'], message: 'only a CRITICAL rule may suspend' });
+    if (r.type === 'bounds' && r.min > r.max) ctx.addIssue({ code: 'custom', path: ['rules', i, 'min'], message: 'min > max' });
+    if (r.type === 'denials' && r.pathPattern !== undefined) {
+      try {
+        new RegExp(r.pathPattern);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'pathPattern'], message: (e as Error).message });
+      }
+    }
+  });
+});
+export type RulesFile = z.infer<typeof RulesFile>;
+
+/** Parse and validate a rules document; errors name the field. */
+export function parseRules(doc: unknown, where = 'rules'): Rule[] {
+  const r = RulesFile.safeParse(doc);
+  if (!r.success) throw new Error(`${where}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return r.data.rules.filter((x) => x.enabled);
+}
+
+export function loadRules(path: string): Rule[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`monitor rules ${path}: ${(e as Error).message}`);
+  }
+  return parseRules(doc, `monitor rules ${path}`);
+}
+
+// ---------------------------------------------------------------- alerts
+
+export type AlertSubjectType = 'THING' | 'AVATAR' | 'TRANSFER' | 'DATA' | 'PLATFORM' | 'JOB' | 'PRINCIPAL';
+
+/** What alert:RaiseAlert takes. */
+export interface AlertDraft {
+  alertId: string;
+  severity: 'INFO' | 'WARNING' | 'CRITICAL';
+  rule: string;
+  subjectType: AlertSubjectType;
+  subjectId: string;
+  description: string;
+  evidence: string[];
+  suspend?: true;
+}
+
+/** Deterministic alert id: the rule, the subject and the first transaction (or denial) that opened it. */
+export function alertIdOf(ruleId: string, subjectType: string, subjectId: string, first: string): string {
+  const h = createHash('sha256').update(`${ruleId}\u0000${subjectType}\u0000${subjectId}\u0000${first}`).digest('hex');
+  return `${ruleId}-${h.slice(0, 32)}`;
+}
+
+const MAX_EVIDENCE = 50;
+const shortText = (s: string) => (s.length > 900 ? `${s.slice(0, 897)}...` : s);
+
+// ---------------------------------------------------------------- engine
+
+/** The parts of a thing the policy rule needs. */
+export interface ThingView {
+  thingId: string;
+  status?: string;
+  policy?: { allowedMetaverses?: string[]; allowedDpmProviders?: string[] };
+}
+
+/** Ledger reads the policy rule needs (monitor identity; evaluate only). */
+export interface Lookup {
+  thing(thingId: string): Promise<ThingView | undefined>;
+  thingOfData(dataId: string): Promise<string | undefined>;
+  thingOfTransfer?(transferId: string): Promise<string | undefined>;
+}
+
+interface Hit {
+  t: number;
+  txId: string;
+}
+
+export interface EngineState {
+  /** rate windows: rule id → subject key → recent hits (at most max+1) and the end of the alert's quiet period */
+  rate: Record<string, Record<string, { hits: Hit[]; quietUntil?: number }>>;
+}
+
+export const emptyState = (): EngineState => ({ rate: {} });
+
+function parseDetails(s: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(s);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The things and avatars a change is about (data and batch records count for their thing). */
+export function subjectsOf(c: ActivityRecord): { type: 'thing' | 'avatar'; id: string }[] {
+  const out: { type: 'thing' | 'avatar'; id: string }[] = [];
+  if (c.subjectType === 'thing' || c.subjectType === 'avatar') out.push({ type: c.subjectType, id: c.subjectId });
+  const d = parseDetails(c.details);
+  if (c.subjectType !== 'thing' && typeof d.thingId === 'string' && ['data', 'batch'].includes(c.subjectType))
+    out.push({ type: 'thing', id: d.thingId });
+  if (c.subjectType !== 'avatar' && typeof d.avatarId === 'string' && c.subjectType === 'data')
+    out.push({ type: 'avatar', id: d.avatarId });
+  return out;
+}
+
+export function hourAllowed(hour: number, from: number, to: number): boolean {
+  if (from === to) return true;
+  return from < to ? hour >= from && hour < to : hour >= from || hour < to;
+}
+
+export class RuleEngine {
+  readonly ledgerRules: Rule[];
+  readonly denialRules: DenialRule[];
+  private readonly denials = new Map<string, { t: number; reason: string; path: string }[]>();
+  private readonly denialQuiet = new Map<string, number>();
+
+  constructor(
+    rules: Rule[],
+    public state: EngineState = emptyState(),
+  ) {
+    this.ledgerRules = rules.filter((r) => r.type !== 'denials');
+    this.denialRules = rules.filter((r): r is DenialRule => r.type === 'denials');
+  }
+
+  /** Apply every ledger rule to one transaction's event; returns the alerts to raise, in order. */
+  async onEvent(ev: ActivityEvent, lookup?: Lookup): Promise<AlertDraft[]> {
+    const out: AlertDraft[] = [];
+    const t = Date.parse(ev.time);
+    for (const rule of this.ledgerRules) {
+      if (rule.type === 'rate') out.push(...this.rate(rule, ev, t));
+      else if (rule.type === 'hours') out.push(...this.hours(rule, ev, t));
+      else if (rule.type === 'bounds') out.push(...this.bounds(rule, ev));
+      else if (rule.type === 'policy' && lookup) out.push(...(await this.policy(rule, ev, lookup)));
+    }
+    return out;
+  }
+
+  private rate(rule: RateRule, ev: ActivityEvent, t: number): AlertDraft[] {
+    const windowMs = rule.windowSeconds * 1000;
+    const perRule = (this.state.rate[rule.id] ??= {});
+    const out: AlertDraft[] = [];
+    const counted = new Set<string>();
+    for (const c of ev.changes) {
+      for (const s of subjectsOf(c)) {
+        if (!rule.subjects.includes(s.type)) continue;
+        const key = `${s.type}\u0000${s.id}`;
+        const w = (perRule[key] ??= { hits: [] });
+        w.hits.push({ t, txId: ev.txId });
+        counted.add(key);
+      }
+    }
+    for (const key of counted) {
+      const w = perRule[key];
+      w.hits = w.hits.filter((h) => h.t > t - windowMs);
+      if (w.hits.length > rule.max + 1) w.hits = w.hits.slice(-(rule.max + 1));
+      if (w.hits.length > rule.max && (w.quietUntil === undefined || t >= w.quietUntil)) {
+        const [type, id] = key.split('\u0000');
+        const subjectType = type === 'thing' ? 'THING' : 'AVATAR';
+        const first = w.hits[0].txId;
+        out.push({
+          alertId: alertIdOf(rule.id, subjectType, id, first),
+          severity: rule.severity,
+          rule: rule.id,
+          subjectType,
+          subjectId: id,
+          description: shortText(
+            `${rule.description ?? 'rate spike'}: more than ${rule.max} activity records for ${type} ${id} within ${rule.windowSeconds} s (transaction time ${new Date(w.hits[0].t).toISOString()} .. ${ev.time})`,
+          ),
+          evidence: [...new Set(w.hits.map((h) => h.txId))].slice(-MAX_EVIDENCE),
+          ...(rule.suspend ? { suspend: true as const } : {}),
+        });
+        w.quietUntil = t + windowMs;
+      }
+    }
+    // forget subjects whose window and quiet period are over
+    for (const [key, w] of Object.entries(perRule)) {
+      const last = w.hits.length ? w.hits[w.hits.length - 1].t : -Infinity;
+      if (last <= t - windowMs && (w.quietUntil === undefined || w.quietUntil <= t)) delete perRule[key];
+    }
+    return out;
+  }
+
+  private hours(rule: HoursRule, ev: ActivityEvent, t: number): AlertDraft[] {
+    if (rule.functions.length && !rule.functions.includes(ev.fn)) return [];
+    const hour = new Date(t).getUTCHours();
+    if (hourAllowed(hour, rule.fromHour, rule.toHour)) return [];
+    const subj = ev.changes.flatMap(subjectsOf)[0];
+    const subjectType: AlertSubjectType = subj ? (subj.type === 'thing' ? 'THING' : 'AVATAR') : 'PRINCIPAL';
+    const subjectId = subj ? subj.id : `${ev.actor.principal}@${ev.actor.mspId}`;
+    return [
+      {
+        alertId: alertIdOf(rule.id, subjectType, subjectId, ev.txId),
+        severity: rule.severity,
+        rule: rule.id,
+        subjectType,
+        subjectId,
+        description: shortText(
+          `${rule.description ?? 'activity at an unusual hour'}: ${ev.fn} by ${ev.actor.principal}@${ev.actor.mspId} at ${ev.time} (allowed ${rule.fromHour}:00-${rule.toHour}:00 UTC)`,
+        ),
+        evidence: [ev.txId],
+      },
+    ];
+  }
+
+  private bounds(rule: BoundsRule, ev: ActivityEvent): AlertDraft[] {
+    const out: AlertDraft[] = [];
+    for (const c of ev.changes) {
+      if (c.subjectType !== 'data' && c.subjectType !== 'batch') continue;
+      const d = parseDetails(c.details);
+      if (rule.category !== '*' && d.category !== rule.category) continue;
+      const v = d[rule.field];
+      if (typeof v !== 'number' || (v >= rule.min && v <= rule.max)) continue;
+      const thingId = typeof d.thingId === 'string' ? d.thingId : undefined;
+      const subjectType: AlertSubjectType = thingId ? 'THING' : c.subjectType === 'data' ? 'DATA' : 'PRINCIPAL';
+      const subjectId = thingId ?? (c.subjectType === 'data' ? c.subjectId : `${ev.actor.principal}@${ev.actor.mspId}`);
+      out.push({
+        alertId: alertIdOf(rule.id, subjectType, subjectId, `${ev.txId}/${c.seq}`),
+        severity: rule.severity,
+        rule: rule.id,
+        subjectType,
+        subjectId,
+        description: shortText(
+          `${rule.description ?? 'reading outside physical bounds'}: ${rule.field} = ${v} in ${c.subjectType} ${c.subjectId} (allowed ${rule.min}..${rule.max})`,
+        ),
+        evidence: [ev.txId],
+        ...(rule.suspend && subjectType === 'THING' ? { suspend: true as const } : {}),
+      });
+    }
+    return out;
+  }
+
+  /** Movement toward a metaverse or DPM provider the thing's current policy does not list. */
+  private async policy(rule: PolicyRule, ev: ActivityEvent, lookup: Lookup): Promise<AlertDraft[]> {
+    const out: AlertDraft[] = [];
+    for (const c of ev.changes) {
+      const d = parseDetails(c.details);
+      let thingId: string | undefined;
+      let target: string | undefined;
+      let kind: 'metaverse' | 'DPM provider' | undefined;
+      if (c.subjectType === 'avatar' && c.action === 'mapped' && typeof d.thingId === 'string' && typeof d.metaverseId === 'string') {
+        [thingId, target, kind] = [d.thingId, d.metaverseId, 'metaverse'];
+      } else if (c.subjectType === 'data' && (c.action === 'transfer-requested' || c.action === 'shared') && typeof d.to === 'string') {
+        [thingId, target, kind] = [await lookup.thingOfData(c.subjectId), d.to, 'metaverse'];
+      } else if (c.subjectType === 'data' && c.action === 'sent-to-dpm' && typeof d.providerId === 'string') {
+        [thingId, target, kind] = [await lookup.thingOfData(c.subjectId), d.providerId, 'DPM provider'];
+      }
+      if (!kind || !target || !thingId) continue;
+      const thing = await lookup.thing(thingId);
+      if (!thing) continue;
+      const allowed = (kind === 'metaverse' ? thing.policy?.allowedMetaverses : thing.policy?.allowedDpmProviders) ?? [];
+      if (allowed.includes(target)) continue;
+      out.push({
+        alertId: alertIdOf(rule.id, 'THING', thingId, `${ev.txId}/${c.seq}`),
+        severity: rule.severity,
+        rule: rule.id,
+        subjectType: 'THING',
+        subjectId: thingId,
+        description: shortText(
+          `${rule.description ?? 'movement against policy'}: ${c.subjectType} ${c.subjectId} ${c.action} toward ${kind} ${target}, which the policy of thing ${thingId} does not allow (allowed: ${allowed.join(', ') || 'none'}) — ${ev.fn} by ${ev.actor.principal}@${ev.actor.mspId}`,
+        ),
+        evidence: [ev.txId],
+        ...(rule.suspend ? { suspend: true as const } : {}),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A refusal the gateway answered (403): denied requests never reach the ledger, so the gateway
+   * reports them here. `atMs` is the gateway's clock.
+   */
+  onDenial(principal: string, reason: string, atMs: number, path = ''): AlertDraft[] {
+    const out: AlertDraft[] = [];
+    for (const rule of this.denialRules) {
+      if (rule.pathPattern !== undefined && !new RegExp(rule.pathPattern).test(path)) continue;
+      const key = `${rule.id}\u0000${principal}`;
+      const windowMs = rule.windowSeconds * 1000;
+      const list = (this.denials.get(key) ?? []).filter((d) => d.t > atMs - windowMs);
+      list.push({ t: atMs, reason, path });
+      if (list.length > rule.max + 1) list.splice(0, list.length - (rule.max + 1));
+      this.denials.set(key, list);
+      const quiet = this.denialQuiet.get(key);
+      if (list.length > rule.max && (quiet === undefined || atMs >= quiet)) {
+        this.denialQuiet.set(key, atMs + windowMs);
+        out.push({
+          alertId: alertIdOf(rule.id, 'PRINCIPAL', principal, `${list[0].t}:${list[0].path}`),
+          severity: rule.severity,
+          rule: rule.id,
+          subjectType: 'PRINCIPAL',
+          subjectId: principal.slice(0, 128),
+          description: shortText(
+            `${rule.description ?? 'repeated denials'}: ${list.length} refusal(s) of ${principal} within ${rule.windowSeconds} s; last ${path ? `on ${path}` : ''}: ${reason}`,
+          ),
+          evidence: [],
+        });
+      }
+    }
+    // bounded memory: drop principals whose window is over
+    if (this.denials.size > 10_000) {
+      for (const [k, l] of this.denials) if (!l.length || l[l.length - 1].t <= atMs - 86_400_000) this.denials.delete(k);
+    }
+    return out;
+  }
+}

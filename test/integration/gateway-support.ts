@@ -12,6 +12,7 @@ import { FabricLedger } from '../../gateway/src/fabric/fabric-ledger.js';
 import { IdentityService } from '../../gateway/src/fabric/identities.js';
 import { decodeCbor, encodeCbor } from '../../gateway/src/http/representation.js';
 import { listen } from '../../gateway/src/server.js';
+import type { ObjectStore } from '../../gateway/src/storage/store.js';
 import { topology } from './support/network.js';
 
 export interface Res {
@@ -39,6 +40,8 @@ export interface LiveGateway {
   url: string;
   stateDir: string;
   ledger: FabricLedger;
+  /** The storage agent's object store (R2), in `<stateDir>/storage`. */
+  storage: ObjectStore;
   run: string;
   as(mspId: string, role: RoleName, principal?: string): Promise<Client>;
   close(): Promise<void>;
@@ -81,6 +84,7 @@ export async function startLiveGateway(): Promise<LiveGateway> {
     url: running.url,
     stateDir,
     ledger,
+    storage: gw.storage!,
     run,
     async as(mspId, role, principal) {
       const username = `${role}-${run}-${++n}`;

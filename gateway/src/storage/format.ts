@@ -79,6 +79,7 @@ export class EncryptStream extends Transform {
   private readonly aad: Buffer;
   private readonly header: Buffer;
   private headerSent = false;
+  private pending: Buffer[] = [];
 
   constructor(
     private readonly key: Buffer,
@@ -106,14 +107,22 @@ export class EncryptStream extends Transform {
     this.out(this.header);
   }
 
-  private seal(final: boolean): void {
+  /** Encrypt one record (from the record buffer, or straight from the input when it holds a whole record). */
+  private seal(final: boolean, plain: Buffer = this.record.subarray(0, this.fill)): void {
     if (this.counter > 0xffffffff) throw new Error('object has too many records');
     const c = createCipheriv('aes-256-gcm', this.key, nonce(this.prefix, this.counter++, final), { authTagLength: TAG_LENGTH });
     c.setAAD(this.aad);
-    const ct = c.update(this.record.subarray(0, this.fill));
+    const ct = c.update(plain);
     c.final();
-    this.out(Buffer.concat([ct, c.getAuthTag()]));
-    this.fill = 0;
+    this.pending.push(ct, c.getAuthTag());
+    if (plain.buffer === this.record.buffer) this.fill = 0;
+  }
+
+  /** One push per input chunk: the records it completed, in one buffer. */
+  private flushPending(): void {
+    if (this.pending.length === 0) return;
+    this.out(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
+    this.pending = [];
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -122,14 +131,22 @@ export class EncryptStream extends Transform {
       this.size += chunk.length;
       if (this.opts.maxBytes !== undefined && this.size > this.opts.maxBytes) throw new TooLargeError(this.opts.maxBytes);
       this.plainHash.update(chunk);
+      const R = this.record.length;
       let off = 0;
       while (off < chunk.length) {
         // A full record is sealed only once more data arrives: the last record must carry the final flag.
-        if (this.fill === this.record.length) this.seal(false);
-        const n = chunk.copy(this.record, this.fill, off, Math.min(chunk.length, off + this.record.length - this.fill));
+        if (this.fill === R) this.seal(false);
+        if (this.fill === 0 && chunk.length - off > R) {
+          // a whole record with more data behind it: encrypt in place, no copy
+          this.seal(false, chunk.subarray(off, off + R));
+          off += R;
+          continue;
+        }
+        const n = chunk.copy(this.record, this.fill, off, Math.min(chunk.length, off + R - this.fill));
         this.fill += n;
         off += n;
       }
+      this.flushPending();
       cb();
     } catch (e) {
       cb(e as Error);
@@ -140,6 +157,7 @@ export class EncryptStream extends Transform {
     try {
       this.sendHeader();
       this.seal(true);
+      this.flushPending();
       this.sha256 = this.plainHash.digest('hex');
       this.address = this.outHash.digest('hex');
       cb();

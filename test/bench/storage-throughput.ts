@@ -1,0 +1,109 @@
+/**
+ * Benchmark (not a test): the storage agent's write path — stream a file in, hash it (SHA-256 of
+ * the plaintext, the ledger fingerprint), encrypt it (AES-256-GCM records under a fresh data key),
+ * hash the stored bytes (content address), write, fsync, rename into place, wrap and store the data
+ * key — against a plain streamed copy of the same file to the same disk with the same fsync, in one
+ * run. Rounds alternate ABBA (copy, store, store, copy) so machine drift hits both sides alike.
+ * Also samples the process RSS during each store and reports the peak growth over the RSS before it.
+ *
+ *   npx tsx test/bench/storage-throughput.ts            (256 MiB, 2 ABBA pairs)
+ *   BENCH_MIB=64 BENCH_PAIRS=1 BENCH_DIR=/some/disk npx tsx test/bench/storage-throughput.ts
+ *
+ * Goals (issue 5): store ≥ 0.5× the copy's throughput; peak RSS growth < 64 MiB. It also prints a
+ * JSON line (copyMiBs, storeMiBs, ratio, peakRssGrowthMiB, …) and exits 1 when a goal is missed.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { ObjectStore } from '../../gateway/src/storage/store.js';
+
+const MIB = 1024 * 1024;
+const SIZE_MIB = Number(process.env.BENCH_MIB ?? 256);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 2);
+const base = process.env.BENCH_DIR ?? join(process.cwd(), '.data-bench-storage');
+
+async function makeInput(path: string): Promise<void> {
+  const fh = await open(path, 'w');
+  const block = randomBytes(4 * MIB);
+  for (let i = 0; i < SIZE_MIB / 4; i++) {
+    block.writeUInt32BE(i, 0);
+    await fh.write(block);
+  }
+  await fh.sync();
+  await fh.close();
+}
+
+async function plainCopy(src: string, dst: string): Promise<number> {
+  const t = process.hrtime.bigint();
+  await pipeline(createReadStream(src, { highWaterMark: MIB }), createWriteStream(dst, { highWaterMark: MIB }));
+  const fh = await open(dst, 'r+');
+  await fh.sync();
+  await fh.close();
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  rmSync(dst);
+  return s;
+}
+
+async function store(src: string, dir: string): Promise<{ seconds: number; peakRss: number }> {
+  rmSync(dir, { recursive: true, force: true });
+  const s = new ObjectStore({ dir, storageKey: randomBytes(32) });
+  globalThis.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  let peak = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss - rss0);
+  }, 5);
+  const t = process.hrtime.bigint();
+  const o = await s.put(createReadStream(src, { highWaterMark: MIB }), { owner: 'IoTPlatformMSP|bench' });
+  const seconds = Number(process.hrtime.bigint() - t) / 1e9;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss - rss0);
+  if (o.size !== SIZE_MIB * MIB) throw new Error(`stored ${o.size} bytes`);
+  rmSync(dir, { recursive: true, force: true });
+  return { seconds, peakRss: peak };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(base.replace(/\/$/, '') + '-'));
+  try {
+    const input = join(dir, 'input.bin');
+    console.log(`input: ${SIZE_MIB} MiB of random data in ${dir}`);
+    await makeInput(input);
+    // warm-up (page cache, JIT), not counted
+    await plainCopy(input, join(dir, 'warm.bin'));
+    await store(input, join(dir, 'warm-store'));
+    const copies: number[] = [];
+    const stores: number[] = [];
+    let peakRss = 0;
+    for (let p = 0; p < PAIRS; p++) {
+      for (const kind of ['copy', 'store', 'store', 'copy'] as const) {
+        if (kind === 'copy') copies.push(await plainCopy(input, join(dir, 'copy.bin')));
+        else {
+          const r = await store(input, join(dir, 'store'));
+          stores.push(r.seconds);
+          peakRss = Math.max(peakRss, r.peakRss);
+        }
+      }
+    }
+    const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+    const copyMiBs = (SIZE_MIB * copies.length) / sum(copies);
+    const storeMiBs = (SIZE_MIB * stores.length) / sum(stores);
+    const ratio = storeMiBs / copyMiBs;
+    const peakRssGrowthMiB = peakRss / MIB;
+    console.log(`plain copy (stream + fsync):            ${copyMiBs.toFixed(0)} MiB/s  (${copies.map((s) => s.toFixed(2)).join(', ')} s)`);
+    console.log(`store (hash + encrypt + hash + fsync):  ${storeMiBs.toFixed(0)} MiB/s  (${stores.map((s) => s.toFixed(2)).join(', ')} s)`);
+    console.log(`ratio store / copy: ${ratio.toFixed(2)} (goal ≥ 0.5)`);
+    console.log(`peak RSS growth during a store: ${peakRssGrowthMiB.toFixed(1)} MiB (goal < 64 MiB)`);
+    console.log(JSON.stringify({ sizeMiB: SIZE_MIB, rounds: copies.length, copyMiBs, storeMiBs, ratio, peakRssGrowthMiB }));
+    if (ratio < 0.5 || peakRssGrowthMiB >= 64) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

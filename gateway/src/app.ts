@@ -22,7 +22,10 @@ import { openApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
 import { storageRoutes } from './routes/storage-routes.js';
+import { streamOpenApi, telemetryRoutes } from './routes/telemetry-routes.js';
 import { ObjectStore } from './storage/store.js';
+import { TelemetryService, type TelemetryOptions } from './telemetry/service.js';
+import { attachStream, type StreamServer } from './telemetry/stream.js';
 
 export interface Deps {
   ledger: Ledger;
@@ -33,6 +36,8 @@ export interface Deps {
   monitor?: Monitor;
   /** The storage agent's object store (R2); default from config.storageDir or <stateDir>/storage, else none. */
   storage?: ObjectStore;
+  /** R1 telemetry batching knobs (count, wait, cache TTL); state in <stateDir>/telemetry. */
+  telemetry?: Pick<TelemetryOptions, 'batchMaxReadings' | 'batchMaxWaitMs' | 'cacheTtlMs'>;
 }
 
 export interface App {
@@ -43,6 +48,10 @@ export interface App {
   openapi: Record<string, unknown>;
   registry: client.Registry;
   storage?: ObjectStore;
+  /** R1 telemetry: readings, batches, proofs, live-stream subscribers. */
+  telemetry: TelemetryService;
+  /** Attach the WebSocket live stream (/r1/avatars/{avatarId}/stream) to the listening server. */
+  attachStream(server: import('node:http').Server): StreamServer;
 }
 
 const VERSION = '0.1.0';
@@ -108,12 +117,14 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   const monitor = deps.monitor ? monitorHooks(deps.monitor, deps.ledger, registry) : undefined;
   const storageDir = config.storageDir ?? (config.stateDir ? join(config.stateDir, 'storage') : undefined);
   const storage = deps.storage ?? (storageDir ? new ObjectStore({ dir: storageDir, storageKey: config.storageKey }) : undefined);
+  const telemetry = TelemetryService.inStateDir(config.stateDir, { ledger: deps.ledger, now, log, ...deps.telemetry });
   const routes = [
     ...opsRoutes,
     ...authRoutes(login),
     ...ledgerRoutes(deps.ledger, now),
     ...storageRoutes(deps.ledger, storage, { maxObjectBytes: config.maxObjectBytes, log }),
     ...(monitor?.routes ?? []),
+    ...telemetryRoutes(telemetry),
   ];
   const openapi = openApiDocument(routes, { version: VERSION });
   (openapi.paths as Record<string, unknown>)['/openapi.json'] = {
@@ -124,6 +135,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
       responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': {} } } },
     },
   };
+  (openapi.paths as Record<string, unknown>)['/r1/avatars/{avatarId}/stream'] = streamOpenApi;
   (openapi.paths as Record<string, unknown>)['/metrics'] = {
     get: {
       tags: ['Operations'],
@@ -213,5 +225,16 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     sendProblem(req, res, e.toProblem(), e.extra.headers);
   });
 
-  return { app, login, users, routes, openapi, registry, ...(storage ? { storage } : {}) };
+  const streamAuth = monitor ? monitor.wrapAuth(authenticate) : authenticate;
+  return {
+    app,
+    login,
+    users,
+    routes,
+    openapi,
+    registry,
+    ...(storage ? { storage } : {}),
+    telemetry,
+    attachStream: (server) => attachStream(server, telemetry, streamAuth, log),
+  };
 }

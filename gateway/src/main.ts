@@ -27,8 +27,14 @@ async function main(): Promise<void> {
     stateDir: config.stateDir,
     rulesFile: join(dirname(fileURLToPath(import.meta.url)), '..', 'monitor-rules.json'),
   });
-  const gateway = createApp(config, { ledger, users, ...(monitor ? { monitor } : {}) });
+  const knob = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  const telemetry = {
+    batchMaxReadings: knob('MVSEC_GATEWAY_TELEMETRY_BATCH'),
+    batchMaxWaitMs: knob('MVSEC_GATEWAY_TELEMETRY_BATCH_MS'),
+  };
+  const gateway = createApp(config, { ledger, users, telemetry, ...(monitor ? { monitor } : {}) });
   const running = await listen(gateway.app, config);
+  const stream = gateway.attachStream(running.server);
 
   const lines = [`mvsec gateway listening on ${running.url} (API docs ${running.url}/docs, OpenAPI ${running.url}/openapi.json)`];
   if (!config.stateDir) lines.push('note: MVSEC_GATEWAY_STATE_DIR is not set: accounts and enrolled identities live in memory only');
@@ -54,6 +60,9 @@ async function main(): Promise<void> {
   }
 
   const stop = async () => {
+    stream.close();
+    await gateway.telemetry.flush();
+    gateway.telemetry.close();
     await running.close();
     await monitor?.stop();
     ledger.close();

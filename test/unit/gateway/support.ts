@@ -65,6 +65,8 @@ export interface TestGateway {
   ledger: FakeLedger;
   app: ReturnType<typeof createApp>;
   clock: { now: number };
+  /** The listening HTTP server (for WebSocket upgrades). */
+  server: import('node:http').Server;
   close(): Promise<void>;
   request(method: string, path: string, opts?: RequestOpts): Promise<Res>;
   /** A signed-in principal's bearer token (creates the account; MFA roles sign in with TOTP). */
@@ -141,5 +143,5 @@ export async function startTestGateway(over: Partial<GatewayConfig> = {}, deps: 
     await running.close();
     if (!over.storageDir) rmSync(storageDir, { recursive: true, force: true });
   };
-  return { url: running.url, ledger, app, clock, close, request, tokenFor };
+  return { url: running.url, ledger, app, clock, server: running.server, close, request, tokenFor };
 }

@@ -1,0 +1,50 @@
+/**
+ * The signed bytes of a reading (R1, C3): canonical JSON of {thingId, seq, time, sensor, value} —
+ * object keys sorted (by UTF-16 code units, JavaScript's default sort) at every depth, no
+ * whitespace, strings and numbers written as JSON.stringify writes them. The Merkle leaf of a
+ * reading is SHA-256 of exactly these bytes.
+ */
+import { createHash } from 'node:crypto';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+
+export interface ReadingFields {
+  thingId: string;
+  seq: number;
+  time: string;
+  sensor: string;
+  value: JsonValue;
+}
+
+export function canonicalJson(v: unknown): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(v)) throw new Error('canonical JSON has no representation for a non-finite number');
+      return JSON.stringify(v);
+    case 'string':
+      return JSON.stringify(v);
+    case 'object': {
+      if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o)
+        .filter((k) => o[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    }
+    default:
+      throw new Error(`canonical JSON has no representation for ${typeof v}`);
+  }
+}
+
+/** The bytes a thing (or its IoT gateway) signs for one reading. */
+export function readingBytes(r: ReadingFields): Buffer {
+  return Buffer.from(canonicalJson({ thingId: r.thingId, seq: r.seq, time: r.time, sensor: r.sensor, value: r.value }), 'utf8');
+}
+
+/** The reading's Merkle leaf: SHA-256 of its signed bytes, hex. */
+export function leafOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,63 @@
+/**
+ * Merkle trees of reading batches, with exactly the chaincode's convention
+ * (chaincode/src/data/merkle.ts, docs/chaincode.md "Merkle convention"): leaves are SHA-256 of each
+ * reading; a parent is SHA-256 of the 32-byte left child followed by the 32-byte right child; an
+ * odd node is paired with itself. A proof lists the siblings from the leaf up, each with the side
+ * it sits on, so `data:VerifyInclusion` accepts it.
+ */
+import { createHash } from 'node:crypto';
+
+export interface ProofStep {
+  position: 'L' | 'R';
+  sha256: string;
+}
+
+/** All levels of the tree, leaves first, root last (a single node). */
+export function merkleLevels(leavesHex: string[]): Buffer[][] {
+  if (leavesHex.length === 0) throw new Error('a Merkle tree needs at least one leaf');
+  const levels: Buffer[][] = [leavesHex.map((l) => Buffer.from(l, 'hex'))];
+  let level = levels[0];
+  while (level.length > 1) {
+    const next: Buffer[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const right = level[i + 1] ?? level[i];
+      next.push(createHash('sha256').update(level[i]).update(right).digest());
+    }
+    levels.push(next);
+    level = next;
+  }
+  return levels;
+}
+
+export const rootOfLevels = (levels: Buffer[][]): string => levels[levels.length - 1][0].toString('hex');
+
+export function merkleRoot(leavesHex: string[]): string {
+  return rootOfLevels(merkleLevels(leavesHex));
+}
+
+/** The inclusion proof of leaf `index`, from the leaf up. */
+export function merkleProof(levels: Buffer[][], index: number): ProofStep[] {
+  if (!Number.isInteger(index) || index < 0 || index >= levels[0].length) throw new Error(`no leaf ${index}`);
+  const proof: ProofStep[] = [];
+  let i = index;
+  for (let d = 0; d < levels.length - 1; d++) {
+    const level = levels[d];
+    if (i % 2 === 0) proof.push({ position: 'R', sha256: (level[i + 1] ?? level[i]).toString('hex') });
+    else proof.push({ position: 'L', sha256: level[i - 1].toString('hex') });
+    i = Math.floor(i / 2);
+  }
+  return proof;
+}
+
+/** The root a proof leads to (what VerifyInclusion compares with the anchored root). */
+export function rootFromProof(leafHex: string, proof: ProofStep[]): string {
+  let node = Buffer.from(leafHex, 'hex');
+  for (const s of proof) {
+    const sib = Buffer.from(s.sha256, 'hex');
+    node = createHash('sha256')
+      .update(s.position === 'L' ? sib : node)
+      .update(s.position === 'L' ? node : sib)
+      .digest();
+  }
+  return node.toString('hex');
+}

@@ -1,0 +1,551 @@
+/**
+ * R1 telemetry (F4, C2, C3): signed readings in, replay refused, batches anchored, proofs out,
+ * live delivery to the thing's avatars as its policy allows.
+ *
+ * Every ledger call is made as the caller's own Fabric identity: the thing record (GetThing, cached
+ * `cacheTtlMs`), the caller's write right on the thing (CheckAccess, cached likewise), and the
+ * anchoring itself (AnchorBatch, where the chaincode decides again — a thing suspended meanwhile
+ * makes the anchoring refused, which drops the cached record).
+ */
+import type { KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { callerKey, type Caller } from '../auth/principal.js';
+import type { Ledger } from '../fabric/ledger.js';
+import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
+import { BatchIndex, makeBatch, proofOf, type Batch, type StoredReading } from './batches.js';
+import { leafOf, readingBytes, type JsonValue } from './canonical.js';
+import type { ProofStep } from './merkle.js';
+import { SeqStore } from './seq-store.js';
+import { KeyFormatError, parsePublicKey, verifyReading } from './signature.js';
+
+export interface IncomingReading {
+  seq: number;
+  time: string;
+  sensor: string;
+  value: JsonValue;
+  signature: string;
+}
+
+export interface ThingRecord {
+  thingId: string;
+  status: string;
+  statusReason?: string;
+  accessMode: 'AUTONOMOUS' | 'GATEWAY';
+  gatewayId?: string;
+  publicKey: string;
+  policy?: { allowedMetaverses?: string[]; transmitWindow?: { fromHour: number; toHour: number } };
+}
+
+export interface AvatarRecord {
+  avatarId: string;
+  thingId: string;
+  metaverseId: string;
+  status: string;
+}
+
+export interface TelemetryOptions {
+  ledger: Ledger;
+  /** Where seq.json and batches.jsonl live; undefined: memory only. */
+  dir?: string;
+  /** Cut a batch at this many readings (default 1000). */
+  batchMaxReadings?: number;
+  /** …or when its first reading has waited this long (ms, default 1000). */
+  batchMaxWaitMs?: number;
+  /** TTL of cached thing records, access decisions and avatar records (ms, default 2000). */
+  cacheTtlMs?: number;
+  now?: () => number;
+  log?: (m: string) => void;
+}
+
+export interface ProofAnswer {
+  thingId: string;
+  seq: number;
+  batchId: string;
+  leaf: string;
+  proof: ProofStep[];
+  merkleRoot: string;
+  txId: string;
+  leafCount: number;
+  reading: Omit<StoredReading, 'leaf'>;
+}
+
+/** What a live-stream subscriber receives. */
+export type StreamMessage =
+  | { type: 'readings'; avatarId: string; thingId: string; readings: Omit<StoredReading, 'leaf'>[] }
+  | {
+      type: 'anchored';
+      avatarId: string;
+      thingId: string;
+      batchId: string;
+      merkleRoot: string;
+      txId: string;
+      firstSeq: number;
+      lastSeq: number;
+    }
+  | { type: 'closed'; avatarId: string; reason: string };
+
+export interface Subscriber {
+  caller: Caller;
+  avatar: AvatarRecord;
+  checkedAt: number;
+  send(m: StreamMessage): void;
+  close(code: number, reason: string): void;
+}
+
+interface Pending {
+  caller: Caller;
+  thingId: string;
+  readings: StoredReading[];
+  accepted: number[];
+  timer?: NodeJS.Timeout;
+}
+
+interface Cached<T> {
+  at: number;
+  value: T;
+}
+
+const ledgerError = (e: unknown): ApiError => {
+  if (e instanceof ApiError) return e;
+  const coded = parseChaincodeReason(String((e as Error)?.message ?? ''));
+  if (coded) return fromChaincode(coded.code, coded.reason);
+  return new ApiError(503, `the ledger did not answer: ${(e as Error)?.message ?? String(e)}`, 'ledger-unavailable');
+};
+
+/** The contract's reason for a thing that may not produce data (authorization.ts decideAccess step 1). */
+export const inactiveReason = (t: ThingRecord) => `thing ${t.thingId} is ${t.status}${t.statusReason ? ` (${t.statusReason})` : ''}`;
+
+/** Inside the policy's transmit window [fromHour, toHour) UTC (the chaincode's rule); no window = always. */
+export function inTransmitWindow(w: { fromHour: number; toHour: number } | undefined, nowMs: number): boolean {
+  if (!w) return true;
+  const hour = new Date(nowMs).getUTCHours();
+  return w.fromHour <= w.toHour ? hour >= w.fromHour && hour < w.toHour : hour >= w.fromHour || hour < w.toHour;
+}
+
+export class TelemetryService {
+  readonly seqs: SeqStore;
+  readonly batches: BatchIndex;
+  private readonly ledger: Ledger;
+  private readonly maxReadings: number;
+  private readonly maxWaitMs: number;
+  private readonly ttl: number;
+  private readonly now: () => number;
+  private readonly log: (m: string) => void;
+  private readonly things = new Map<string, Cached<ThingRecord>>();
+  private readonly keys = new Map<string, { text: string; key: KeyObject }>();
+  private readonly access = new Map<string, Cached<{ allowed: boolean; reason: string }>>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private readonly fanoutChain = new Map<string, Promise<void>>();
+  /** Counters for metrics and the benchmark. */
+  readonly stats = { accepted: 0, refused: 0, batchesAnchored: 0, batchesRefused: 0, anchorTxs: 0, timeToAnchorMs: [] as number[] };
+
+  constructor(o: TelemetryOptions) {
+    this.ledger = o.ledger;
+    this.maxReadings = o.batchMaxReadings ?? 1000;
+    this.maxWaitMs = o.batchMaxWaitMs ?? 1000;
+    this.ttl = o.cacheTtlMs ?? 2000;
+    this.now = o.now ?? Date.now;
+    this.log = o.log ?? ((m) => console.error(m));
+    this.seqs = new SeqStore(o.dir);
+    this.batches = new BatchIndex(o.dir);
+  }
+
+  static inStateDir(stateDir: string | undefined, o: Omit<TelemetryOptions, 'dir'>): TelemetryService {
+    return new TelemetryService({ ...o, ...(stateDir ? { dir: join(stateDir, 'telemetry') } : {}) });
+  }
+
+  // ---------------------------------------------------------------- ledger reads (cached)
+
+  async thing(caller: Caller, thingId: string, fresh = false): Promise<ThingRecord> {
+    const c = this.things.get(thingId);
+    if (!fresh && c && this.now() - c.at < this.ttl) return c.value;
+    let t: ThingRecord;
+    try {
+      t = (await this.ledger.evaluate(caller, 'thing:GetThing', [thingId])) as ThingRecord;
+    } catch (e) {
+      throw ledgerError(e);
+    }
+    this.things.set(thingId, { at: this.now(), value: t });
+    return t;
+  }
+
+  private async mayWrite(caller: Caller, thingId: string): Promise<{ allowed: boolean; reason: string }> {
+    const k = `${callerKey(caller)}\u0000${thingId}`;
+    const c = this.access.get(k);
+    if (c && this.now() - c.at < this.ttl) return c.value;
+    let d: { allowed?: boolean; reason?: string };
+    try {
+      d = (await this.ledger.evaluate(caller, 'access:CheckAccess', ['THING', thingId, 'write', '*'])) as typeof d;
+    } catch (e) {
+      throw ledgerError(e);
+    }
+    const value = { allowed: d?.allowed === true, reason: d?.reason ?? 'access denied' };
+    this.access.set(k, { at: this.now(), value });
+    return value;
+  }
+
+  /** The key that signs the thing's readings: its own (AUTONOMOUS) or its IoT gateway's (GATEWAY). */
+  private async signerKey(caller: Caller, thing: ThingRecord, fresh: boolean): Promise<{ key: KeyObject; signer: string }> {
+    let signer = thing;
+    if (thing.accessMode === 'GATEWAY') {
+      if (!thing.gatewayId) throw new ApiError(422, `thing ${thing.thingId} is in GATEWAY mode without a gatewayId`, 'no-signing-key');
+      signer = await this.thing(caller, thing.gatewayId, fresh);
+      if (signer.status !== 'ACTIVE') throw deniedByLedger(inactiveReason(signer));
+    }
+    const cached = this.keys.get(signer.thingId);
+    if (cached && cached.text === signer.publicKey) return { key: cached.key, signer: signer.thingId };
+    try {
+      const key = parsePublicKey(signer.publicKey);
+      this.keys.set(signer.thingId, { text: signer.publicKey, key });
+      return { key, signer: signer.thingId };
+    } catch (e) {
+      if (e instanceof KeyFormatError)
+        throw new ApiError(422, `the ledger's publicKey of ${signer.thingId} cannot verify readings: ${e.message}`, 'no-signing-key');
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- ingest
+
+  /** Verify, refuse replays, accept: all readings of the request or none. */
+  async ingest(
+    caller: Caller,
+    thingId: string,
+    readings: IncomingReading[],
+  ): Promise<{ thingId: string; accepted: number; firstSeq: number; lastSeq: number; signer: string }> {
+    try {
+      return await this.ingestAll(caller, thingId, readings);
+    } catch (e) {
+      this.stats.refused += readings.length;
+      throw e;
+    }
+  }
+
+  private async ingestAll(caller: Caller, thingId: string, readings: IncomingReading[]) {
+    let thing = await this.thing(caller, thingId);
+    if (thing.status !== 'ACTIVE') thing = await this.thing(caller, thingId, true);
+    if (thing.status !== 'ACTIVE') throw deniedByLedger(inactiveReason(thing));
+    const access = await this.mayWrite(caller, thingId);
+    if (!access.allowed) throw deniedByLedger(access.reason);
+
+    // Replay rule, before spending CPU on signatures: strictly increasing within the request and above the high-water mark.
+    this.checkSeqs(thingId, readings);
+
+    const bytes = readings.map((r) => readingBytes({ thingId, seq: r.seq, time: r.time, sensor: r.sensor, value: r.value }));
+    let { key, signer } = await this.signerKey(caller, thing, false);
+    let results = await Promise.all(readings.map((r, i) => verifyReading(key, bytes[i], r.signature)));
+    if (results.some((ok) => !ok)) {
+      // Refresh on miss: the key may have been rotated on the ledger since it was cached.
+      thing = await this.thing(caller, thingId, true);
+      if (thing.status !== 'ACTIVE') throw deniedByLedger(inactiveReason(thing));
+      const again = await this.signerKey(caller, thing, true);
+      if (again.key !== key) {
+        ({ key, signer } = again);
+        results = await Promise.all(readings.map((r, i) => verifyReading(key, bytes[i], r.signature)));
+      }
+    }
+    const bad = readings.filter((_, i) => !results[i]);
+    if (bad.length)
+      throw new ApiError(
+        422,
+        `${bad.length} of ${readings.length} readings have a signature that does not verify with the key of ${signer} (ECDSA P-256/SHA-256 over the canonical reading); nothing was accepted`,
+        'invalid-signature',
+        {
+          errors: readings.flatMap((r, i) =>
+            results[i] ? [] : [{ path: `body.readings.${i}.signature`, message: `seq ${r.seq}: signature does not verify` }],
+          ),
+        },
+      );
+
+    // Verification awaited: another request may have advanced the mark meanwhile.
+    this.checkSeqs(thingId, readings);
+    const at = this.now();
+    const stored: StoredReading[] = readings.map((r, i) => ({
+      seq: r.seq,
+      time: r.time,
+      sensor: r.sensor,
+      value: r.value,
+      signature: r.signature,
+      leaf: leafOf(bytes[i]),
+    }));
+    this.seqs.advance(thingId, readings[readings.length - 1].seq);
+    this.enqueue(caller, thingId, stored, at);
+    this.stats.accepted += readings.length;
+    this.fanout(thingId, { type: 'readings', thingId, readings: stored.map(({ leaf: _l, ...r }) => r) });
+    await this.seqs.flush();
+    return { thingId, accepted: readings.length, firstSeq: readings[0].seq, lastSeq: readings[readings.length - 1].seq, signer };
+  }
+
+  private checkSeqs(thingId: string, readings: IncomingReading[]): void {
+    const high = this.seqs.get(thingId);
+    const errors: { path: string; message: string }[] = [];
+    let prev = high;
+    readings.forEach((r, i) => {
+      if (r.seq <= prev)
+        errors.push({
+          path: `body.readings.${i}.seq`,
+          message:
+            r.seq <= high
+              ? `seq ${r.seq} is not above ${high}, the highest seq already accepted for ${thingId} (replay)`
+              : `seq ${r.seq} does not increase (previous ${prev})`,
+        });
+      prev = Math.max(prev, r.seq);
+    });
+    if (errors.length)
+      throw new ApiError(
+        409,
+        `replay refused: ${errors[0].message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}; nothing was accepted`,
+        'replay',
+        {
+          errors,
+          code: 'CONFLICT',
+          members: { highestSeq: high },
+        },
+      );
+  }
+
+  // ---------------------------------------------------------------- batching and anchoring
+
+  private enqueue(caller: Caller, thingId: string, readings: StoredReading[], at: number): void {
+    const k = `${thingId}\u0000${callerKey(caller)}`;
+    let i = 0;
+    while (i < readings.length) {
+      let p = this.pending.get(k);
+      if (!p) {
+        p = { caller, thingId, readings: [], accepted: [] };
+        this.pending.set(k, p);
+        const pp = p;
+        p.timer = setTimeout(() => this.cut(k, pp), this.maxWaitMs);
+        p.timer.unref();
+      }
+      const take = Math.min(this.maxReadings - p.readings.length, readings.length - i);
+      for (let j = 0; j < take; j++) {
+        p.readings.push(readings[i + j]);
+        p.accepted.push(at);
+      }
+      i += take;
+      if (p.readings.length >= this.maxReadings) this.cut(k, p);
+    }
+  }
+
+  private cut(k: string, p: Pending): void {
+    if (this.pending.get(k) !== p) return;
+    this.pending.delete(k);
+    clearTimeout(p.timer);
+    const batch = makeBatch(`tb-${randomUUID()}`, p.thingId, p.readings);
+    this.batches.add(batch);
+    const run = this.anchor(p.caller, batch, p.accepted).finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
+  }
+
+  private async anchor(caller: Caller, batch: Batch, accepted: number[]): Promise<void> {
+    const input = {
+      batchId: batch.batchId,
+      thingId: batch.thingId,
+      merkleRoot: batch.merkleRoot,
+      leafCount: batch.readings.length,
+      firstReadingAt: batch.firstReadingAt,
+      lastReadingAt: batch.lastReadingAt,
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.stats.anchorTxs++;
+        const { txId } = await this.ledger.submit(caller, 'data:AnchorBatch', [JSON.stringify(input)]);
+        batch.status = 'ANCHORED';
+        batch.txId = txId;
+        const done = this.now();
+        for (const a of accepted) this.stats.timeToAnchorMs.push(done - a);
+        this.stats.batchesAnchored++;
+        this.batches.settled(batch);
+        this.fanout(batch.thingId, {
+          type: 'anchored',
+          thingId: batch.thingId,
+          batchId: batch.batchId,
+          merkleRoot: batch.merkleRoot,
+          txId,
+          firstSeq: batch.readings[0].seq,
+          lastSeq: batch.readings[batch.readings.length - 1].seq,
+        });
+        return;
+      } catch (e) {
+        const coded = parseChaincodeReason(String((e as Error)?.message ?? ''));
+        if (coded?.code === 'CONFLICT' && attempt > 1 && /already exists/.test(coded.reason)) {
+          // an earlier attempt did commit (its answer was lost)
+          batch.status = 'ANCHORED';
+          batch.txId = batch.txId ?? 'unknown (committed by an earlier attempt)';
+          this.stats.batchesAnchored++;
+          this.batches.settled(batch);
+          return;
+        }
+        if (coded || attempt >= 5) {
+          batch.status = 'REFUSED';
+          batch.reason = coded ? `${coded.code}: ${coded.reason}` : String((e as Error)?.message ?? e);
+          this.stats.batchesRefused++;
+          this.things.delete(batch.thingId);
+          this.log(
+            `telemetry: batch ${batch.batchId} of ${batch.thingId} (${batch.readings.length} readings) not anchored: ${batch.reason}`,
+          );
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Cut every pending batch now and wait until every anchoring has settled. */
+  async flush(): Promise<void> {
+    for (const [k, p] of [...this.pending]) this.cut(k, p);
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  // ---------------------------------------------------------------- proofs
+
+  async proof(caller: Caller, thingId: string, seq: number): Promise<ProofAnswer> {
+    const d = await this.ledgerCheck(caller, 'THING', thingId, 'read');
+    if (!d.allowed) throw deniedByLedger(d.reason);
+    const found = this.batches.find(thingId, seq);
+    if (!found)
+      throw new ApiError(404, `no accepted reading ${seq} of thing ${thingId} on this gateway`, 'not-found', { code: 'NOT_FOUND' });
+    const { batch, index } = found;
+    if (batch.status === 'PENDING')
+      throw new ApiError(
+        409,
+        `reading ${seq} of ${thingId} is in batch ${batch.batchId}, which is not anchored yet; ask again shortly`,
+        'not-anchored-yet',
+        {
+          headers: { 'Retry-After': '1' },
+          members: { batchId: batch.batchId },
+        },
+      );
+    if (batch.status === 'REFUSED')
+      throw new ApiError(
+        409,
+        `batch ${batch.batchId} holding reading ${seq} of ${thingId} was not anchored: ${batch.reason}`,
+        'anchor-refused',
+        { members: { batchId: batch.batchId } },
+      );
+    const { leaf, ...reading } = batch.readings[index];
+    return {
+      thingId,
+      seq,
+      batchId: batch.batchId,
+      leaf,
+      proof: proofOf(batch, index),
+      merkleRoot: batch.merkleRoot,
+      txId: batch.txId!,
+      leafCount: batch.readings.length,
+      reading,
+    };
+  }
+
+  private async ledgerCheck(
+    caller: Caller,
+    type: 'THING' | 'AVATAR',
+    id: string,
+    action: string,
+  ): Promise<{ allowed: boolean; reason: string }> {
+    try {
+      const d = (await this.ledger.evaluate(caller, 'access:CheckAccess', [type, id, action, '*'])) as {
+        allowed?: boolean;
+        reason?: string;
+      };
+      return { allowed: d?.allowed === true, reason: d?.reason ?? 'access denied' };
+    } catch (e) {
+      throw ledgerError(e);
+    }
+  }
+
+  // ---------------------------------------------------------------- live stream
+
+  /**
+   * Admit a subscriber of `avatarId`: the avatar exists, the caller may read it (CheckAccess on the
+   * avatar: its controllers, agents or a read grant), and the thing's policy lists its metaverse.
+   */
+  async admit(caller: Caller, avatarId: string): Promise<AvatarRecord> {
+    let avatar: AvatarRecord;
+    try {
+      avatar = (await this.ledger.evaluate(caller, 'avatar:GetAvatar', [avatarId])) as AvatarRecord;
+    } catch (e) {
+      throw ledgerError(e);
+    }
+    const d = await this.ledgerCheck(caller, 'AVATAR', avatarId, 'read');
+    if (!d.allowed) throw deniedByLedger(d.reason);
+    const thing = await this.thing(caller, avatar.thingId, true);
+    const why = this.streamRefusal(thing, avatar);
+    if (why) throw deniedByLedger(why);
+    return avatar;
+  }
+
+  subscribe(s: Subscriber): () => void {
+    let set = this.subscribers.get(s.avatar.thingId);
+    if (!set) this.subscribers.set(s.avatar.thingId, (set = new Set()));
+    set.add(s);
+    return () => {
+      set.delete(s);
+      if (!set.size && this.subscribers.get(s.avatar.thingId) === set) this.subscribers.delete(s.avatar.thingId);
+    };
+  }
+
+  /** Why the avatar may receive nothing more (a final refusal), or undefined. */
+  private streamRefusal(thing: ThingRecord, avatar: AvatarRecord): string | undefined {
+    if (thing.status === 'REVOKED') return inactiveReason(thing);
+    if (avatar.status !== 'ACTIVE' && avatar.status !== 'SUSPENDED') return `avatar ${avatar.avatarId} is ${avatar.status}`;
+    if (!(thing.policy?.allowedMetaverses ?? []).includes(avatar.metaverseId))
+      return `thing ${thing.thingId}'s policy does not allow metaverse ${avatar.metaverseId}`;
+    return undefined;
+  }
+
+  private fanout(
+    thingId: string,
+    m:
+      | { type: 'readings'; thingId: string; readings: Omit<StoredReading, 'leaf'>[] }
+      | Omit<Extract<StreamMessage, { type: 'anchored' }>, 'avatarId'>,
+  ): void {
+    if (!this.subscribers.get(thingId)?.size) return;
+    const prev = this.fanoutChain.get(thingId) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.deliver(thingId, m))
+      .catch((e) => this.log(`telemetry: stream delivery for ${thingId} failed: ${(e as Error).message}`));
+    this.fanoutChain.set(thingId, next);
+    void next.finally(() => {
+      if (this.fanoutChain.get(thingId) === next) this.fanoutChain.delete(thingId);
+    });
+  }
+
+  private async deliver(thingId: string, m: Parameters<TelemetryService['fanout']>[1]): Promise<void> {
+    const subs = [...(this.subscribers.get(thingId) ?? [])];
+    if (!subs.length) return;
+    const thing = await this.thing(subs[0].caller, thingId);
+    const now = this.now();
+    for (const s of subs) {
+      if (now - s.checkedAt >= this.ttl) {
+        try {
+          s.avatar = (await this.ledger.evaluate(s.caller, 'avatar:GetAvatar', [s.avatar.avatarId])) as AvatarRecord;
+          s.checkedAt = now;
+        } catch (e) {
+          const coded = parseChaincodeReason(String((e as Error)?.message ?? ''));
+          if (coded?.code === 'NOT_FOUND') s.avatar = { ...s.avatar, status: 'UNMAPPED' };
+        }
+      }
+      const final = this.streamRefusal(thing, s.avatar);
+      if (final) {
+        s.send({ type: 'closed', avatarId: s.avatar.avatarId, reason: final });
+        s.close(4403, final.slice(0, 120));
+        this.subscribers.get(thingId)?.delete(s);
+        continue;
+      }
+      // Suspended thing or avatar, or outside the transmit window: nothing now, maybe later.
+      if (thing.status !== 'ACTIVE' || s.avatar.status !== 'ACTIVE' || !inTransmitWindow(thing.policy?.transmitWindow, now)) continue;
+      s.send({ ...m, avatarId: s.avatar.avatarId } as StreamMessage);
+    }
+  }
+
+  close(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    for (const set of this.subscribers.values()) for (const s of set) s.close(1001, 'gateway shutting down');
+    this.subscribers.clear();
+  }
+}

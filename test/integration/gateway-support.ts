@@ -13,6 +13,7 @@ import { IdentityService } from '../../gateway/src/fabric/identities.js';
 import { decodeCbor, encodeCbor } from '../../gateway/src/http/representation.js';
 import { listen } from '../../gateway/src/server.js';
 import type { ObjectStore } from '../../gateway/src/storage/store.js';
+import type { TelemetryOptions, TelemetryService } from '../../gateway/src/telemetry/service.js';
 import { topology } from './support/network.js';
 
 export interface Res {
@@ -42,18 +43,23 @@ export interface LiveGateway {
   ledger: FabricLedger;
   /** The storage agent's object store (R2), in `<stateDir>/storage`. */
   storage: ObjectStore;
+  /** R1 telemetry (readings, batches, proofs); its live stream is attached to the server. */
+  telemetry: TelemetryService;
   run: string;
   as(mspId: string, role: RoleName, principal?: string): Promise<Client>;
   close(): Promise<void>;
 }
 
-export async function startLiveGateway(): Promise<LiveGateway> {
+export async function startLiveGateway(
+  o: { telemetry?: Pick<TelemetryOptions, 'batchMaxReadings' | 'batchMaxWaitMs' | 'cacheTtlMs'> } = {},
+): Promise<LiveGateway> {
   const stateDir = mkdtempSync(join(tmpdir(), 'mvsec-gw-state-'));
   const config = testConfig({ stateDir });
   const identities = new IdentityService(topology, config.storageKey, stateDir);
   const ledger = new FabricLedger(topology, identities);
-  const gw = createApp(config, { ledger, log: (m) => console.error(m) });
+  const gw = createApp(config, { ledger, log: (m) => console.error(m), ...(o.telemetry ? { telemetry: o.telemetry } : {}) });
   const running = await listen(gw.app, { host: '127.0.0.1', port: 0 });
+  const stream = gw.attachStream(running.server);
   const run = randomUUID().slice(0, 8);
   const request = async (
     token: string | undefined,
@@ -85,6 +91,7 @@ export async function startLiveGateway(): Promise<LiveGateway> {
     stateDir,
     ledger,
     storage: gw.storage!,
+    telemetry: gw.telemetry,
     run,
     async as(mspId, role, principal) {
       const username = `${role}-${run}-${++n}`;
@@ -97,6 +104,8 @@ export async function startLiveGateway(): Promise<LiveGateway> {
       return { principal: principal ?? username, mspId, role, token, call: (m, p, b, o) => request(token, m, p, b, o) };
     },
     async close() {
+      stream.close();
+      gw.telemetry.close();
       await running.close();
       ledger.close();
       rmSync(stateDir, { recursive: true, force: true });

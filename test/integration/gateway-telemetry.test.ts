@@ -1,0 +1,221 @@
+/**
+ * R1 telemetry on the real network (F4, C2, C3, X1): 10,000 signed readings from several things
+ * (autonomous, and one constrained thing signed by its IoT gateway) are accepted and anchored in
+ * batches — far fewer AnchorBatch transactions than readings; a random reading's proof verifies
+ * against the anchored root with the chaincode's own data:VerifyInclusion; a forged signature, a
+ * replayed reading and a reading of a suspended thing are refused with problems; a WebSocket
+ * subscriber of an allowed avatar receives the readings.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomInt, type KeyObject } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import type { Caller } from '../../gateway/src/auth/principal.js';
+import { readingBytes } from '../../gateway/src/telemetry/canonical.js';
+import { signBytes } from '../../gateway/src/telemetry/signature.js';
+import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
+
+const IOT = 'IoTPlatformMSP';
+const MVA = 'MetaverseAMSP';
+const TOTAL = 10_000;
+const PER_REQUEST = 500;
+
+/** The ledger refuses control characters in publicKey: register the base64 DER SPKI. */
+const spki = (k: KeyObject) => k.export({ format: 'der', type: 'spki' }).toString('base64');
+const asCaller = (c: Client): Caller => ({ principal: c.principal, mspId: c.mspId, role: c.role, issuer: 'gateway', amr: ['pwd'] });
+
+function reading(priv: KeyObject, thingId: string, seq: number) {
+  const r = {
+    seq,
+    time: new Date(Date.UTC(2026, 0, 1) + seq * 10).toISOString(),
+    sensor: seq % 2 ? 'wrist' : 'ankle',
+    value: [seq % 97, (seq * 7) % 13, 0.5],
+  };
+  return { ...r, signature: signBytes(priv, readingBytes({ thingId, ...r })) };
+}
+
+async function eventually<T>(fn: () => Promise<T>, done: (v: T) => boolean, tries = 40): Promise<T> {
+  let v = await fn();
+  for (let i = 0; i < tries && !done(v); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    v = await fn();
+  }
+  return v;
+}
+
+describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
+  let gw: LiveGateway;
+  let iotAdmin: Client, mvaAdmin: Client, alice: Client;
+  let ids: { iot: string; mva: string; hub: string; things: string[]; avatar: string; lost: string };
+  const keys = new Map<string, KeyObject>();
+  const signerOf = (thingId: string) => keys.get(thingId === ids.things[3] ? ids.hub : thingId)!;
+
+  before(async () => {
+    gw = await startLiveGateway();
+    const r = gw.run;
+    ids = {
+      iot: `tl-iot-${r}`,
+      mva: `tl-mva-${r}`,
+      hub: `tl-hub-${r}`,
+      things: [0, 1, 2, 3].map((i) => `tl-watch${i}-${r}`),
+      avatar: `tl-av-${r}`,
+      lost: `tl-lost-${r}`,
+    };
+    [iotAdmin, mvaAdmin, alice] = await Promise.all([gw.as(IOT, 'admin'), gw.as(MVA, 'admin'), gw.as(IOT, 'creator')]);
+    const created = await Promise.all([
+      iotAdmin.call('POST', '/r5/platforms', { platformId: ids.iot, type: 'IOT', name: 'IoT', capabilityLevel: 3 }),
+      mvaAdmin.call('POST', '/r5/platforms', { platformId: ids.mva, type: 'METAVERSE', name: 'MVA', capabilityLevel: 3 }),
+    ]);
+    for (const c of created) assert.equal(c.status, 201, JSON.stringify(c.body));
+    const policy = { storage: 'ON_PLATFORM', allowedMetaverses: [ids.mva], purposes: ['analytics'], encryptionRequired: true };
+    const register = async (thingId: string, kind: string, accessMode: string, gatewayId?: string) => {
+      const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      keys.set(thingId, k.privateKey);
+      const t = await alice.call('POST', '/r1/things', {
+        thingId,
+        platformId: ids.iot,
+        kind,
+        accessMode,
+        ...(gatewayId ? { gatewayId } : {}),
+        publicKey: spki(k.publicKey),
+        classification: 'CONFIDENTIAL',
+        policy,
+      });
+      assert.equal(t.status, 201, JSON.stringify(t.body));
+    };
+    await register(ids.hub, 'GATEWAY', 'AUTONOMOUS');
+    await Promise.all([
+      register(ids.things[0], 'DEVICE', 'AUTONOMOUS'),
+      register(ids.things[1], 'DEVICE', 'AUTONOMOUS'),
+      register(ids.things[2], 'SENSOR', 'AUTONOMOUS'),
+      register(ids.things[3], 'SENSOR', 'GATEWAY', ids.hub),
+      register(ids.lost, 'DEVICE', 'AUTONOMOUS'),
+    ]);
+    const av = await mvaAdmin.call('POST', '/r1/avatars', {
+      avatarId: ids.avatar,
+      thingId: ids.things[0],
+      metaverseId: ids.mva,
+      mode: 'ACTIVE',
+      capabilityLevel: 3,
+    });
+    assert.equal(av.status, 201, JSON.stringify(av.body));
+  });
+
+  after(async () => {
+    await gw?.close();
+  });
+
+  it('10,000 signed readings from four things (one via its IoT gateway) → batches anchored with far fewer AnchorBatch transactions; the live stream delivers them', async () => {
+    // A subscriber of the thing's avatar in an allowed metaverse, as the metaverse's admin (token as subprotocol).
+    const wsUrl = `${gw.url.replace('http', 'ws')}/r1/avatars/${ids.avatar}/stream`;
+    const ws = await eventually(
+      () =>
+        new Promise<WebSocket | number>((resolve) => {
+          const s = new WebSocket(wsUrl, ['bearer', mvaAdmin.token]);
+          s.once('open', () => resolve(s));
+          s.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+          s.once('error', () => {});
+        }),
+      (v) => typeof v !== 'number',
+    );
+    assert.ok(ws instanceof WebSocket, `the stream opened (got ${String(ws)})`);
+    const streamed = new Set<number>();
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { type: string; readings?: { seq: number }[] };
+      if (m.type === 'readings') for (const x of m.readings!) streamed.add(x.seq);
+    });
+
+    const perThing = TOTAL / ids.things.length;
+    const before = { ...gw.telemetry.stats };
+    await Promise.all(
+      ids.things.map(async (thingId) => {
+        for (let start = 0; start < perThing; start += PER_REQUEST) {
+          const batch = Array.from({ length: PER_REQUEST }, (_, i) => reading(signerOf(thingId), thingId, start + i));
+          const res = await alice.call('POST', `/r1/things/${thingId}/readings`, { readings: batch }, { cbor: start % 1000 === 0 });
+          assert.equal(res.status, 202, JSON.stringify(res.body));
+          assert.equal(res.body.accepted, PER_REQUEST);
+          assert.equal(res.body.signer, thingId === ids.things[3] ? ids.hub : thingId);
+        }
+      }),
+    );
+    await gw.telemetry.flush();
+    const s = gw.telemetry.stats;
+    assert.equal(s.accepted - before.accepted, TOTAL);
+    const batches = s.batchesAnchored - before.batchesAnchored;
+    assert.equal(s.batchesRefused - before.batchesRefused, 0, 'no batch refused');
+    assert.ok(batches >= TOTAL / 1000 && batches <= TOTAL / 100, `${batches} AnchorBatch transactions for ${TOTAL} readings`);
+    assert.equal(s.anchorTxs - before.anchorTxs, batches, 'one transaction per batch');
+
+    // Every reading of the avatar's thing reached the subscriber.
+    for (let i = 0; i < 100 && streamed.size < perThing; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(streamed.size, perThing);
+    ws.close();
+  });
+
+  it("a random reading's proof verifies against the anchored root with the chaincode's VerifyInclusion", async () => {
+    for (let k = 0; k < 3; k++) {
+      const thingId = ids.things[randomInt(ids.things.length)];
+      const seq = randomInt(TOTAL / ids.things.length);
+      const p = await alice.call('GET', `/r1/things/${thingId}/readings/${seq}/proof`);
+      assert.equal(p.status, 200, JSON.stringify(p.body));
+      assert.equal(p.body.reading.seq, seq);
+      const batch = (await eventually(
+        () => gw.ledger.evaluate(asCaller(alice), 'data:GetBatch', [p.body.batchId]).catch(() => undefined),
+        (b) => !!b,
+      )) as { merkleRoot: string; leafCount: number; thingId: string };
+      assert.equal(batch.merkleRoot, p.body.merkleRoot);
+      assert.equal(batch.thingId, thingId);
+      assert.equal(batch.leafCount, p.body.leafCount);
+      const v = (await gw.ledger.evaluate(asCaller(alice), 'data:VerifyInclusion', [
+        p.body.batchId,
+        p.body.leaf,
+        JSON.stringify(p.body.proof),
+      ])) as {
+        valid: boolean;
+      };
+      assert.equal(v.valid, true, `reading ${seq} of ${thingId}`);
+      const flipped = p.body.proof.map((s: { position: string; sha256: string }, i: number) =>
+        i === 0 ? { ...s, sha256: s.sha256.replace(/^./, (c: string) => (c === '0' ? '1' : '0')) } : s,
+      );
+      const bad = (await gw.ledger.evaluate(asCaller(alice), 'data:VerifyInclusion', [
+        p.body.batchId,
+        p.body.leaf,
+        JSON.stringify(flipped),
+      ])) as { valid: boolean };
+      assert.equal(bad.valid, false, 'a tampered proof does not verify');
+    }
+  });
+
+  it('refuses a forged signature (422), a replayed reading (409) and a reading of a suspended thing (403 with the ledger reason)', async () => {
+    const thingId = ids.things[1];
+    const next = TOTAL / ids.things.length;
+    const forged = { ...reading(keys.get(thingId)!, thingId, next), value: [1, 2, 3] };
+    const f = await alice.call('POST', `/r1/things/${thingId}/readings`, { readings: [forged] });
+    assert.equal(f.status, 422, JSON.stringify(f.body));
+    assert.match(f.type, /problem\+json/);
+    const wrongKey = await alice.call('POST', `/r1/things/${ids.things[3]}/readings`, {
+      readings: [reading(keys.get(ids.things[3])!, ids.things[3], next)],
+    });
+    assert.equal(wrongKey.status, 422, 'a GATEWAY-mode thing signing with its own key is refused');
+
+    const replay = await alice.call('POST', `/r1/things/${thingId}/readings`, { readings: [reading(keys.get(thingId)!, thingId, 17)] });
+    assert.equal(replay.status, 409, JSON.stringify(replay.body));
+    assert.equal(replay.body.highestSeq, next - 1);
+
+    const first = await alice.call('POST', `/r1/things/${ids.lost}/readings`, { readings: [reading(keys.get(ids.lost)!, ids.lost, 0)] });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    const sus = await alice.call('POST', `/r1/things/${ids.lost}/suspend`, { reason: 'lost' });
+    assert.equal(sus.status, 200, JSON.stringify(sus.body));
+    // The gateway caches the thing's status for a short TTL (and another peer may lag a block): ask
+    // with fresh sequence numbers until the suspension is seen; readings accepted meanwhile are
+    // refused by AnchorBatch on the ledger.
+    let seq = 0;
+    const refused = await eventually(
+      () => alice.call('POST', `/r1/things/${ids.lost}/readings`, { readings: [reading(keys.get(ids.lost)!, ids.lost, ++seq)] }),
+      (x) => x.status !== 202,
+    );
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, 'DENIED');
+    assert.equal(refused.body.detail, `DENIED: thing ${ids.lost} is SUSPENDED (lost)`);
+  });
+});

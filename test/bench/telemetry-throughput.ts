@@ -1,0 +1,156 @@
+/**
+ * R1 telemetry throughput (issue 5, Performance): signed readings accepted and anchored per second
+ * through the real gateway (HTTP, ECDSA P-256 verification per reading, replay rule, batches of
+ * `BENCH_BATCH` readings or 1 s anchored with one data:AnchorBatch each), with the p95 time from a
+ * reading's acceptance to its batch's commit — against committed transactions per second of one
+ * reading per transaction (data:AnchorData of the reading's fingerprint) on the same network, same
+ * gateway, same identity. Signing happens before the clock starts (the things sign, not the gateway).
+ *
+ *   MVSEC_DATA_DIR=… MVSEC_PORT_OFFSET=… npx tsx test/bench/telemetry-throughput.ts
+ *
+ * Knobs: BENCH_READINGS (default 40000), BENCH_THINGS (8), BENCH_PER_REQUEST (500), BENCH_BATCH (1000),
+ * BENCH_TX (one-per-tx transactions, 400), BENCH_CONCURRENCY (in flight for the baseline, 32).
+ * The last line of the output is JSON.
+ */
+import '../../scripts/lib/test-env.js';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { Caller } from '../../gateway/src/auth/principal.js';
+import { readingBytes } from '../../gateway/src/telemetry/canonical.js';
+import { signBytes } from '../../gateway/src/telemetry/signature.js';
+import { startLiveGateway, type Client } from '../integration/gateway-support.js';
+
+const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
+const READINGS = env('BENCH_READINGS', 40_000);
+const THINGS = env('BENCH_THINGS', 8);
+const PER_REQUEST = env('BENCH_PER_REQUEST', 500);
+const BATCH = env('BENCH_BATCH', 1000);
+const TX = env('BENCH_TX', 400);
+const CONCURRENCY = env('BENCH_CONCURRENCY', 32);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const asCaller = (c: Client): Caller => ({ principal: c.principal, mspId: c.mspId, role: c.role, issuer: 'gateway', amr: ['pwd'] });
+
+const gw = await startLiveGateway({ telemetry: { batchMaxReadings: BATCH, batchMaxWaitMs: 1000 } });
+try {
+  const r = gw.run;
+  const [iotAdmin, alice] = await Promise.all([gw.as('IoTPlatformMSP', 'admin'), gw.as('IoTPlatformMSP', 'creator')]);
+  const iot = `bt-iot-${r}`;
+  const p = await iotAdmin.call('POST', '/r5/platforms', { platformId: iot, type: 'IOT', name: 'IoT', capabilityLevel: 3 });
+  if (p.status !== 201) throw new Error(JSON.stringify(p.body));
+  const things: { id: string; key: KeyObject }[] = [];
+  for (let i = 0; i < THINGS; i++) {
+    const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const id = `bt-thing${i}-${r}`;
+    const t = await alice.call('POST', '/r1/things', {
+      thingId: id,
+      platformId: iot,
+      kind: 'DEVICE',
+      accessMode: 'AUTONOMOUS',
+      publicKey: k.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+      classification: 'CONFIDENTIAL',
+      policy: { storage: 'ON_PLATFORM', purposes: ['analytics'], encryptionRequired: true },
+    });
+    if (t.status !== 201) throw new Error(JSON.stringify(t.body));
+    things.push({ id, key: k.privateKey });
+  }
+
+  // The things sign before the clock starts.
+  const perThing = Math.floor(READINGS / THINGS);
+  const bodies = things.map(({ id, key }) => {
+    const reqs: string[] = [];
+    for (let start = 0; start < perThing; start += PER_REQUEST) {
+      const readings = [];
+      for (let seq = start; seq < Math.min(perThing, start + PER_REQUEST); seq++) {
+        const x = { seq, time: new Date(Date.UTC(2026, 0, 1) + seq).toISOString(), sensor: 'wrist', value: [seq % 100, 0.25, -1] };
+        readings.push({ ...x, signature: signBytes(key, readingBytes({ thingId: id, ...x })) });
+      }
+      reqs.push(JSON.stringify({ readings }));
+    }
+    return { id, reqs };
+  });
+  const total = perThing * THINGS;
+  console.log(
+    `signed ${total} readings of ${THINGS} things; posting ${PER_REQUEST} per request, ${THINGS} requests in flight, batches of ${BATCH} or 1 s`,
+  );
+
+  const before = { ...gw.telemetry.stats, timeToAnchorMs: gw.telemetry.stats.timeToAnchorMs.length };
+  const t0 = performance.now();
+  await Promise.all(
+    bodies.map(async ({ id, reqs }) => {
+      for (const body of reqs) {
+        const res = await fetch(`${gw.url}/r1/things/${id}/readings`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json', accept: 'application/json' },
+          body,
+        });
+        if (res.status !== 202) throw new Error(`${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  const tAccepted = performance.now();
+  await gw.telemetry.flush();
+  const tAnchored = performance.now();
+  const s = gw.telemetry.stats;
+  const batches = s.batchesAnchored - before.batchesAnchored;
+  if (s.batchesRefused !== before.batchesRefused) throw new Error(`${s.batchesRefused - before.batchesRefused} batches refused`);
+  const latencies = s.timeToAnchorMs.slice(before.timeToAnchorMs);
+  const acceptedPerSec = total / ((tAccepted - t0) / 1000);
+  const anchoredPerSec = total / ((tAnchored - t0) / 1000);
+  const p50 = pct(latencies, 50);
+  const p95 = pct(latencies, 95);
+  console.log(
+    `telemetry: ${total} readings accepted in ${((tAccepted - t0) / 1000).toFixed(2)} s (${acceptedPerSec.toFixed(0)}/s), all anchored after ${((tAnchored - t0) / 1000).toFixed(2)} s (${anchoredPerSec.toFixed(0)}/s) in ${batches} AnchorBatch transactions; time to anchor p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`,
+  );
+
+  // Baseline: one reading per transaction (AnchorData of the reading's fingerprint), same gateway ledger, same identity.
+  const caller = asCaller(alice);
+  const oneTx = (i: number) =>
+    gw.ledger.submit(caller, 'data:AnchorData', [
+      JSON.stringify({
+        dataId: `bt-r-${r}-${i}`,
+        thingId: things[i % THINGS].id,
+        sha256: createHash('sha256').update(`reading ${i}`).digest('hex'),
+        size: 64,
+        category: 'reading',
+        classification: 'CONFIDENTIAL',
+        storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: `local://bt-r-${r}-${i}` },
+        keyId: 'k1',
+        encrypted: true,
+      }),
+    ]);
+  for (let i = 0; i < 16; i++) await oneTx(TX + i); // warm-up (ids after the measured ones)
+  let next = 0;
+  const b0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < TX) await oneTx(next++);
+    }),
+  );
+  const perTxPerSec = TX / ((performance.now() - b0) / 1000);
+  console.log(
+    `one reading per transaction (data:AnchorData): ${TX} committed in ${((performance.now() - b0) / 1000).toFixed(2)} s = ${perTxPerSec.toFixed(1)} readings/s`,
+  );
+  const ratio = anchoredPerSec / perTxPerSec;
+  console.log(`ratio (batched, accepted and anchored / one per transaction): ${ratio.toFixed(1)}×`);
+  console.log(
+    JSON.stringify({
+      readings: total,
+      things: THINGS,
+      perRequest: PER_REQUEST,
+      batch: BATCH,
+      acceptedPerSec: Math.round(acceptedPerSec),
+      anchoredPerSec: Math.round(anchoredPerSec),
+      anchorTxs: batches,
+      timeToAnchorP50Ms: Math.round(p50),
+      timeToAnchorP95Ms: Math.round(p95),
+      oneReadingPerTxPerSec: Number(perTxPerSec.toFixed(1)),
+      ratio: Number(ratio.toFixed(1)),
+    }),
+  );
+} finally {
+  await gw.close();
+}

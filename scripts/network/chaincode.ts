@@ -188,7 +188,6 @@ async function startChaincodeServer(org: Organization, packageId: string): Promi
   );
 }
 
-
 export async function stopChaincodeServers(t: Topology): Promise<void> {
   await Promise.all(peerOrgs(t).map((org) => stopDaemon(ccDaemon(org), CC_MARKER)));
 }

@@ -10,10 +10,22 @@ import { isoOf, txMillis, txTime } from '../common/time';
 import { assertEnum, assertId, assertOnlyFields, assertText, assertTimestamp, parseObject } from '../common/validation';
 import { decideWithGrants, loadAccessTarget } from './access-target';
 import { grantsOf, loadGrant, MAX_GRANTS_PER_RESOURCE, saveGrant } from './grant-store';
-import { ACCESS_ACTIONS, AccessDecision, ANY_PURPOSE, Grant, Grantee, GRANTEE_TYPES, RESOURCE_TYPES, type ResourceType } from './grant-types';
+import {
+  ACCESS_ACTIONS,
+  AccessDecision,
+  ANY_PURPOSE,
+  Grant,
+  Grantee,
+  GRANTEE_TYPES,
+  RESOURCE_TYPES,
+  type ResourceType,
+} from './grant-types';
 
 /** Grants and the access decision every data movement asks for first (A1, X5). */
-@Info({ title: 'AccessContract', description: 'Grants (principal, MSP or role; read/write/share/process/delete; purpose; expiry) and CheckAccess (A1, A2, X5)' })
+@Info({
+  title: 'AccessContract',
+  description: 'Grants (principal, MSP or role; read/write/share/process/delete; purpose; expiry) and CheckAccess (A1, A2, X5)',
+})
 export class AccessContract extends LedgerContract {
   constructor() {
     super('access');
@@ -40,7 +52,8 @@ export class AccessContract extends LedgerContract {
     const now = txMillis(ctx);
     const validFrom = body.validFrom === undefined ? isoOf(now) : assertTimestamp('validFrom', body.validFrom);
     const validUntil = assertTimestamp('validUntil', body.validUntil);
-    if (Date.parse(validUntil) <= Math.max(now, Date.parse(validFrom))) throw invalid('validUntil must be after validFrom and after the transaction time');
+    if (Date.parse(validUntil) <= Math.max(now, Date.parse(validFrom)))
+      throw invalid('validUntil must be after validFrom and after the transaction time');
     if (Date.parse(validUntil) - now > LIMITS.grantLifetimeMs) throw invalid('validUntil is more than 366 days ahead');
 
     const target = await loadAccessTarget(ctx, resourceType, resourceId);
@@ -66,7 +79,12 @@ export class AccessContract extends LedgerContract {
       updatedAt: isoOf(now),
     };
     await saveGrant(ctx, grant);
-    ctx.journal.record({ subjectType: 'grant', subjectId: grantId, action: 'created', details: { resourceType, resourceId, grantee: { ...grantee }, actions, purpose, validUntil } });
+    ctx.journal.record({
+      subjectType: 'grant',
+      subjectId: grantId,
+      action: 'created',
+      details: { resourceType, resourceId, grantee: { ...grantee }, actions, purpose, validUntil },
+    });
     ctx.journal.record({ subjectType: resourceType.toLowerCase(), subjectId: resourceId, action: 'grant-created', details: { grantId } });
     return grant;
   }
@@ -79,10 +97,21 @@ export class AccessContract extends LedgerContract {
     const target = await loadAccessTarget(ctx, grant.resourceType, grant.resourceId);
     enforce(authorize(caller, 'grant.manage', { target, grant }));
     if (grant.status !== 'ACTIVE') throw conflict(`grant ${grantId} is already ${grant.status}`);
-    const updated: Grant = { ...grant, status: 'REVOKED', revokedBy: actorOf(caller), statusReason: assertText('reason', reason), updatedAt: txTime(ctx) };
+    const updated: Grant = {
+      ...grant,
+      status: 'REVOKED',
+      revokedBy: actorOf(caller),
+      statusReason: assertText('reason', reason),
+      updatedAt: txTime(ctx),
+    };
     await saveGrant(ctx, updated);
     ctx.journal.record({ subjectType: 'grant', subjectId: grantId, action: 'revoked', details: { reason: updated.statusReason } });
-    ctx.journal.record({ subjectType: grant.resourceType.toLowerCase(), subjectId: grant.resourceId, action: 'grant-revoked', details: { grantId } });
+    ctx.journal.record({
+      subjectType: grant.resourceType.toLowerCase(),
+      subjectId: grant.resourceId,
+      action: 'grant-revoked',
+      details: { grantId },
+    });
     return updated;
   }
 
@@ -114,7 +143,13 @@ export class AccessContract extends LedgerContract {
   @Param('action', 'string', 'read | write | share | process | delete')
   @Param('purpose', 'string', "purpose of use, or '*'")
   @Returns('AccessDecision')
-  public async CheckAccess(ctx: LedgerContext, resourceType: string, resourceId: string, action: string, purpose: string): Promise<AccessDecision> {
+  public async CheckAccess(
+    ctx: LedgerContext,
+    resourceType: string,
+    resourceId: string,
+    action: string,
+    purpose: string,
+  ): Promise<AccessDecision> {
     const caller = callerOf(ctx);
     const type = assertEnum('resourceType', resourceType, RESOURCE_TYPES) as ResourceType;
     const accessAction = assertEnum('action', action, ACCESS_ACTIONS);

@@ -40,7 +40,12 @@ async function loadGrants(ctx: Context, target: AccessTarget): Promise<AccessTar
  * agency does not already decide, so owners pay no range read; the decision itself is always
  * the authorization module's.
  */
-export async function decideWithGrants(ctx: Context, caller: Caller, action: Action, facts: Facts & { target: AccessTarget }): Promise<Decision> {
+export async function decideWithGrants(
+  ctx: Context,
+  caller: Caller,
+  action: Action,
+  facts: Facts & { target: AccessTarget },
+): Promise<Decision> {
   const first = authorize(caller, action, facts);
   if (first.allowed) return first;
   const target = await loadGrants(ctx, facts.target);

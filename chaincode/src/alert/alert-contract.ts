@@ -7,7 +7,17 @@ import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
 import { isoOf, txMillis } from '../common/time';
-import { assertBookmark, assertBool, assertEnum, assertId, assertIdList, assertOnlyFields, assertPageSize, assertText, parseObject } from '../common/validation';
+import {
+  assertBookmark,
+  assertBool,
+  assertEnum,
+  assertId,
+  assertIdList,
+  assertOnlyFields,
+  assertPageSize,
+  assertText,
+  parseObject,
+} from '../common/validation';
 import { loadThing, saveThing } from '../thing/thing-store';
 import { Alert, ALERT_SEVERITIES, ALERT_SUBJECTS, AlertPage } from './alert-types';
 
@@ -19,7 +29,11 @@ export class AlertContract extends LedgerContract {
   }
 
   @Transaction()
-  @Param('input', 'string', 'JSON {alertId, severity: INFO|WARNING|CRITICAL, rule, subjectType: THING|AVATAR|TRANSFER|DATA|PLATFORM|JOB|PRINCIPAL, subjectId, description, evidence?: [txId], suspend?: boolean (CRITICAL on THING or AVATAR only)}')
+  @Param(
+    'input',
+    'string',
+    'JSON {alertId, severity: INFO|WARNING|CRITICAL, rule, subjectType: THING|AVATAR|TRANSFER|DATA|PLATFORM|JOB|PRINCIPAL, subjectId, description, evidence?: [txId], suspend?: boolean (CRITICAL on THING or AVATAR only)}',
+  )
   @Returns('Alert')
   public async RaiseAlert(ctx: LedgerContext, input: string): Promise<Alert> {
     const caller = callerOf(ctx);
@@ -57,7 +71,12 @@ export class AlertContract extends LedgerContract {
     await putRecord(ctx, key, alert);
     await putIndex(ctx, keys.alertOpen(ctx.stub, alertId));
     await putIndex(ctx, keys.alertBySubject(ctx.stub, subjectType, subjectId, alertId));
-    ctx.journal.record({ subjectType: 'alert', subjectId: alertId, action: 'raised', details: { severity, rule: alert.rule, subjectType, subjectId, suspended: alert.suspended } });
+    ctx.journal.record({
+      subjectType: 'alert',
+      subjectId: alertId,
+      action: 'raised',
+      details: { severity, rule: alert.rule, subjectType, subjectId, suspended: alert.suspended },
+    });
     return alert;
   }
 
@@ -75,7 +94,14 @@ export class AlertContract extends LedgerContract {
     if (resume && !alert.suspended) throw conflict(`alert ${alertId} did not suspend its subject`);
     const at = isoOf(txMillis(ctx));
     const resumed = resume ? await this.resumeSubject(ctx, alert, at) : false;
-    const updated: Alert = { ...alert, status: 'RESOLVED', resolvedBy: actorOf(caller), resolvedAt: at, resolution: assertText('resolution', body.resolution ?? ''), resumed };
+    const updated: Alert = {
+      ...alert,
+      status: 'RESOLVED',
+      resolvedBy: actorOf(caller),
+      resolvedAt: at,
+      resolution: assertText('resolution', body.resolution ?? ''),
+      resumed,
+    };
     await putRecord(ctx, keys.alert(ctx.stub, alertId), updated);
     await ctx.stub.deleteState(keys.alertOpen(ctx.stub, alertId));
     ctx.journal.record({ subjectType: 'alert', subjectId: alertId, action: 'resolved', details: { resumed } });
@@ -94,16 +120,36 @@ export class AlertContract extends LedgerContract {
   public async ListOpenAlerts(ctx: LedgerContext, pageSize: string, bookmark: string): Promise<AlertPage> {
     enforce(authorize(callerOf(ctx), 'alert.read'));
     const page = await pageByPartialKey<unknown>(ctx, KeyType.alertOpen, [], assertPageSize(pageSize), assertBookmark(bookmark));
-    return this.resolvePage(ctx, page.items.map((i) => ctx.stub.splitCompositeKey(i.key).attributes[0]), page.bookmark);
+    return this.resolvePage(
+      ctx,
+      page.items.map((i) => ctx.stub.splitCompositeKey(i.key).attributes[0]),
+      page.bookmark,
+    );
   }
 
   @Transaction(false)
   @Returns('AlertPage')
-  public async ListAlertsBySubject(ctx: LedgerContext, subjectType: string, subjectId: string, pageSize: string, bookmark: string): Promise<AlertPage> {
+  public async ListAlertsBySubject(
+    ctx: LedgerContext,
+    subjectType: string,
+    subjectId: string,
+    pageSize: string,
+    bookmark: string,
+  ): Promise<AlertPage> {
     enforce(authorize(callerOf(ctx), 'alert.read'));
     const type = assertEnum('subjectType', subjectType, ALERT_SUBJECTS);
-    const page = await pageByPartialKey<unknown>(ctx, KeyType.alertBySubject, [type, assertId('subjectId', subjectId)], assertPageSize(pageSize), assertBookmark(bookmark));
-    return this.resolvePage(ctx, page.items.map((i) => ctx.stub.splitCompositeKey(i.key).attributes[2]), page.bookmark);
+    const page = await pageByPartialKey<unknown>(
+      ctx,
+      KeyType.alertBySubject,
+      [type, assertId('subjectId', subjectId)],
+      assertPageSize(pageSize),
+      assertBookmark(bookmark),
+    );
+    return this.resolvePage(
+      ctx,
+      page.items.map((i) => ctx.stub.splitCompositeKey(i.key).attributes[2]),
+      page.bookmark,
+    );
   }
 
   private async resolvePage(ctx: LedgerContext, ids: string[], bookmark: string): Promise<AlertPage> {
@@ -124,7 +170,12 @@ export class AlertContract extends LedgerContract {
       if (avatar.status !== 'ACTIVE') return false;
       await saveAvatar(ctx, { ...avatar, status: 'SUSPENDED', statusReason: reason, suspendedByAlert: alert.alertId, updatedAt: at });
     }
-    ctx.journal.record({ subjectType: alert.subjectType.toLowerCase(), subjectId: alert.subjectId, action: 'suspended', details: { alertId: alert.alertId } });
+    ctx.journal.record({
+      subjectType: alert.subjectType.toLowerCase(),
+      subjectId: alert.subjectId,
+      action: 'suspended',
+      details: { alertId: alert.alertId },
+    });
     return true;
   }
 
@@ -139,7 +190,12 @@ export class AlertContract extends LedgerContract {
       if (avatar.status !== 'SUSPENDED' || avatar.suspendedByAlert !== alert.alertId) return false;
       await saveAvatar(ctx, { ...avatar, status: 'ACTIVE', statusReason: undefined, suspendedByAlert: undefined, updatedAt: at });
     }
-    ctx.journal.record({ subjectType: alert.subjectType.toLowerCase(), subjectId: alert.subjectId, action: 'resumed', details: { alertId: alert.alertId } });
+    ctx.journal.record({
+      subjectType: alert.subjectType.toLowerCase(),
+      subjectId: alert.subjectId,
+      action: 'resumed',
+      details: { alertId: alert.alertId },
+    });
     return true;
   }
 }

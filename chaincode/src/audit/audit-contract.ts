@@ -27,10 +27,22 @@ export class AuditContract extends LedgerContract {
   @Param('pageSize', 'string', '1..200')
   @Param('bookmark', 'string', "'' for the first page, then the bookmark of the previous page")
   @Returns('ActivityPage')
-  public async QueryActivityBySubject(ctx: LedgerContext, subjectType: string, subjectId: string, pageSize: string, bookmark: string): Promise<ActivityPage> {
+  public async QueryActivityBySubject(
+    ctx: LedgerContext,
+    subjectType: string,
+    subjectId: string,
+    pageSize: string,
+    bookmark: string,
+  ): Promise<ActivityPage> {
     enforce(authorize(callerOf(ctx), 'audit.query'));
     const attrs = [assertId('subjectType', subjectType), assertId('subjectId', subjectId)];
-    const page = await pageByPartialKey<ActivityRecord>(ctx, KeyType.activityBySubject, attrs, assertPageSize(pageSize), assertBookmark(bookmark));
+    const page = await pageByPartialKey<ActivityRecord>(
+      ctx,
+      KeyType.activityBySubject,
+      attrs,
+      assertPageSize(pageSize),
+      assertBookmark(bookmark),
+    );
     return { items: page.items.map((i) => i.value), bookmark: page.bookmark };
   }
 
@@ -43,7 +55,13 @@ export class AuditContract extends LedgerContract {
     const match = PERIOD.exec(period ?? '');
     if (!match) throw invalid('period must be YYYY-MM-DD or YYYY-MM-DDTHH');
     const attrs = match[2] ? [match[1], match[2]] : [match[1]];
-    const page = await pageByPartialKey<ActivityRecord>(ctx, KeyType.activityByTime, attrs, assertPageSize(pageSize), assertBookmark(bookmark));
+    const page = await pageByPartialKey<ActivityRecord>(
+      ctx,
+      KeyType.activityByTime,
+      attrs,
+      assertPageSize(pageSize),
+      assertBookmark(bookmark),
+    );
     return { items: page.items.map((i) => i.value), bookmark: page.bookmark };
   }
 

@@ -145,7 +145,8 @@ export function thingControl(caller: Caller, thing: Thing): Decision {
 /** Thing owner, listed avatar agent, or admin of the avatar's metaverse MSP. */
 export function avatarControl(caller: Caller, avatar: Avatar, thing: Thing): Decision {
   if (isAdminOf(caller, avatar.mspId)) return allow(`caller is an admin of ${avatar.mspId}, which hosts avatar ${avatar.avatarId}`);
-  if (isPrincipal(caller, thing.mspId, thing.owner) && hasLevel(caller, 'user')) return allow(`caller owns thing ${thing.thingId} of avatar ${avatar.avatarId}`);
+  if (isPrincipal(caller, thing.mspId, thing.owner) && hasLevel(caller, 'user'))
+    return allow(`caller owns thing ${thing.thingId} of avatar ${avatar.avatarId}`);
   if (caller.role === 'avatar-agent' && caller.mspId === avatar.mspId && caller.principal && avatar.agents.includes(caller.principal)) {
     return allow(`caller is an agent of avatar ${avatar.avatarId}`);
   }
@@ -197,8 +198,10 @@ export function decideAccess(caller: Caller, target: AccessTarget, action: Acces
   }
   // F4: an autonomous thing signs for itself; a constrained thing's IoT gateway signs for it.
   if ((action === 'write' || action === 'read') && target.type !== 'AVATAR' && caller.mspId === thing.mspId) {
-    if (thing.accessMode === 'AUTONOMOUS' && caller.principal === thing.thingId) return allow(`caller is thing ${thing.thingId} itself (autonomous access)`);
-    if (thing.accessMode === 'GATEWAY' && caller.principal === thing.gatewayId) return allow(`caller is gateway ${thing.gatewayId} of thing ${thing.thingId}`);
+    if (thing.accessMode === 'AUTONOMOUS' && caller.principal === thing.thingId)
+      return allow(`caller is thing ${thing.thingId} itself (autonomous access)`);
+    if (thing.accessMode === 'GATEWAY' && caller.principal === thing.gatewayId)
+      return allow(`caller is gateway ${thing.gatewayId} of thing ${thing.thingId}`);
   }
 
   const misses: string[] = [];
@@ -215,7 +218,10 @@ export function decideAccess(caller: Caller, target: AccessTarget, action: Acces
     } else if (Date.parse(grant.validUntil) <= now) {
       misses.push(`grant ${grant.grantId} expired at ${grant.validUntil}`);
     } else {
-      return allow(`grant ${grant.grantId} gives '${action}' on ${grant.resourceType} ${grant.resourceId} for '${grant.purpose}'`, grant.grantId);
+      return allow(
+        `grant ${grant.grantId} gives '${action}' on ${grant.resourceType} ${grant.resourceId} for '${grant.purpose}'`,
+        grant.grantId,
+      );
     }
   }
   const base = `no grant gives ${describe(caller)} '${action}' on ${target.type} ${target.id} for purpose '${purpose}' at ${isoOf(now)}`;
@@ -240,29 +246,38 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       const platform = need(facts.platform, 'the platform');
       return isAdminOf(caller, platform.mspId)
         ? allow(`admin of ${platform.mspId}, which registered ${platform.platformId}`)
-        : deny(`platform ${platform.platformId} belongs to ${platform.mspId}; only its admins may change it, caller is ${describe(caller)}`);
+        : deny(
+            `platform ${platform.platformId} belongs to ${platform.mspId}; only its admins may change it, caller is ${describe(caller)}`,
+          );
     }
     case 'federation.propose':
     case 'federation.accept': {
       const platform = need(facts.platform, 'the caller-side platform');
       if (!isAdminOf(caller, platform.mspId)) {
-        return deny(`${action === 'federation.propose' ? 'proposing' : 'accepting'} federation for ${platform.platformId} needs an admin of ${platform.mspId}; caller is ${describe(caller)}`);
+        return deny(
+          `${action === 'federation.propose' ? 'proposing' : 'accepting'} federation for ${platform.platformId} needs an admin of ${platform.mspId}; caller is ${describe(caller)}`,
+        );
       }
       return allow(`admin of ${platform.mspId}`);
     }
     case 'federation.revoke': {
       const fed = need(facts.federation, 'the federation');
       if (isAdminOf(caller, fed.proposerMspId) || isAdminOf(caller, fed.accepterMspId)) return allow(`admin of a federated platform's MSP`);
-      return deny(`revoking federation ${fed.federationId} needs an admin of ${fed.proposerMspId} or ${fed.accepterMspId}; caller is ${describe(caller)}`);
+      return deny(
+        `revoking federation ${fed.federationId} needs an admin of ${fed.proposerMspId} or ${fed.accepterMspId}; caller is ${describe(caller)}`,
+      );
     }
     case 'registry.read':
       return allow('platforms, things and avatars are readable by every member with a role');
     case 'thing.register': {
       const platform = need(facts.platform, 'the IoT platform');
       const owner = need(facts.owner, 'the owner');
-      if (caller.mspId !== platform.mspId) return deny(`IoT platform ${platform.platformId} belongs to ${platform.mspId}, caller is of ${caller.mspId}`);
-      if (!isRole(caller, 'admin', 'creator', 'thing-agent')) return deny(`registering a thing needs role admin, creator or thing-agent; caller is ${describe(caller)}`);
-      if (caller.role === 'creator' && caller.principal !== owner) return deny(`a creator registers only things it owns; owner ${owner} is not caller ${describe(caller)}`);
+      if (caller.mspId !== platform.mspId)
+        return deny(`IoT platform ${platform.platformId} belongs to ${platform.mspId}, caller is of ${caller.mspId}`);
+      if (!isRole(caller, 'admin', 'creator', 'thing-agent'))
+        return deny(`registering a thing needs role admin, creator or thing-agent; caller is ${describe(caller)}`);
+      if (caller.role === 'creator' && caller.principal !== owner)
+        return deny(`a creator registers only things it owns; owner ${owner} is not caller ${describe(caller)}`);
       return allow(`${caller.role} of ${platform.mspId}`);
     }
     case 'thing.manage':
@@ -282,8 +297,10 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
     case 'avatar.map': {
       const metaverse = need(facts.metaverse, 'the metaverse');
       const thing = need(facts.thing, 'the thing');
-      if (caller.mspId !== metaverse.mspId) return deny(`metaverse ${metaverse.platformId} belongs to ${metaverse.mspId}, caller is of ${caller.mspId}`);
-      if (!isRole(caller, 'admin', 'creator', 'avatar-agent')) return deny(`mapping an avatar needs role admin, creator or avatar-agent; caller is ${describe(caller)}`);
+      if (caller.mspId !== metaverse.mspId)
+        return deny(`metaverse ${metaverse.platformId} belongs to ${metaverse.mspId}, caller is of ${caller.mspId}`);
+      if (!isRole(caller, 'admin', 'creator', 'avatar-agent'))
+        return deny(`mapping an avatar needs role admin, creator or avatar-agent; caller is ${describe(caller)}`);
       const unusable = thingUsable(thing);
       if (unusable) return unusable;
       if (!thing.policy.allowedMetaverses.includes(metaverse.platformId)) {
@@ -319,7 +336,9 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       // X2 security capability assessment: the target must be cleared for the data's classification.
       const needed = classificationLevel(data.classification as Classification);
       if (target.capabilityLevel < needed) {
-        return deny(`target avatar ${target.avatarId} has capability level ${target.capabilityLevel}, data ${data.dataId} is ${data.classification} (needs ${needed})`);
+        return deny(
+          `target avatar ${target.avatarId} has capability level ${target.capabilityLevel}, data ${data.dataId} is ${data.classification} (needs ${needed})`,
+        );
       }
       return allow(`${control.reason}; target ${target.avatarId} is cleared for ${data.classification}`);
     }
@@ -329,7 +348,8 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
     }
     case 'grant.manage': {
       const target = need(facts.target, 'the resource');
-      if (facts.grant && isPrincipal(caller, facts.grant.grantedBy.mspId, facts.grant.grantedBy.principal)) return allow('caller issued the grant');
+      if (facts.grant && isPrincipal(caller, facts.grant.grantedBy.mspId, facts.grant.grantedBy.principal))
+        return allow('caller issued the grant');
       if (!hasLevel(caller, 'creator') && !isRole(caller, 'thing-agent', 'avatar-agent')) {
         return deny(`managing grants needs role creator, admin or an agent role; caller is ${describe(caller)}`);
       }
@@ -339,18 +359,26 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
         const viaAvatar = avatarControl(caller, target.avatar, target.thing);
         if (viaAvatar.allowed) return viaAvatar;
       }
-      if (target.data && isPrincipal(caller, target.data.ownerMspId, target.data.owner)) return allow(`caller owns data ${target.data.dataId}`);
+      if (target.data && isPrincipal(caller, target.data.ownerMspId, target.data.owner))
+        return allow(`caller owns data ${target.data.dataId}`);
       return deny(`${describe(caller)} does not control ${target.type} ${target.id}`);
     }
     case 'grant.read': {
       const grant = need(facts.grant, 'the grant');
       if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);
-      if (isPrincipal(caller, grant.grantedBy.mspId, grant.grantedBy.principal) || grantMatchesCaller(grant, caller)) return allow('grantor or grantee');
+      if (isPrincipal(caller, grant.grantedBy.mspId, grant.grantedBy.principal) || grantMatchesCaller(grant, caller))
+        return allow('grantor or grantee');
       if (facts.target && thingControl(caller, facts.target.thing).allowed) return allow('controller of the resource');
       return deny(`${describe(caller)} is neither grantor, grantee nor controller of grant ${grant.grantId}`);
     }
     case 'resource.access':
-      return decideAccess(caller, need(facts.target, 'the resource'), need(facts.accessAction, 'the action'), facts.purpose ?? ANY_PURPOSE, need(facts.now, 'the time'));
+      return decideAccess(
+        caller,
+        need(facts.target, 'the resource'),
+        need(facts.accessAction, 'the action'),
+        facts.purpose ?? ANY_PURPOSE,
+        need(facts.now, 'the time'),
+      );
     case 'data.read': {
       if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role} reads anchors for audit`);
       return decideAccess(caller, need(facts.target, 'the data'), 'read', facts.purpose ?? ANY_PURPOSE, need(facts.now, 'the time'));
@@ -359,33 +387,43 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       const target = need(facts.target, 'the data');
       const data = need(target.data, 'the data anchor');
       if (!data.piiCollection) return deny(`data ${data.dataId} has no PII`);
-      if (data.piiCollection !== piiCollectionFor(caller.mspId)) return deny(`PII of ${data.dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
+      if (data.piiCollection !== piiCollectionFor(caller.mspId))
+        return deny(`PII of ${data.dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
       return decideAccess(caller, target, 'read', facts.purpose ?? ANY_PURPOSE, need(facts.now, 'the time'));
     }
     case 'pii.write':
-      return isPeerOrg(caller.mspId) ? allow(`PII goes to ${piiCollectionFor(caller.mspId)}`) : deny(`${caller.mspId} has no peer and therefore no PII collection`);
+      return isPeerOrg(caller.mspId)
+        ? allow(`PII goes to ${piiCollectionFor(caller.mspId)}`)
+        : deny(`${caller.mspId} has no peer and therefore no PII collection`);
     case 'pii.purge': {
       const data = need(facts.data, 'the data');
       if (!data.piiCollection) return deny(`data ${data.dataId} has no PII`);
-      if (data.piiCollection !== piiCollectionFor(caller.mspId)) return deny(`PII of ${data.dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
-      return isAdminOf(caller, caller.mspId) ? allow(`admin of ${caller.mspId}`) : deny(`purging PII needs an admin of ${caller.mspId}; caller is ${describe(caller)}`);
+      if (data.piiCollection !== piiCollectionFor(caller.mspId))
+        return deny(`PII of ${data.dataId} is held in ${data.piiCollection}; ${caller.mspId} is not a member`);
+      return isAdminOf(caller, caller.mspId)
+        ? allow(`admin of ${caller.mspId}`)
+        : deny(`purging PII needs an admin of ${caller.mspId}; caller is ${describe(caller)}`);
     }
     case 'data.placement': {
       // X5: storage placement and protection follow the thing's policy.
       const thing = need(facts.thing, 'the thing');
       const storage = need(facts.storage, 'the storage location');
       const policy = thing.policy;
-      if (policy.storage !== 'ANY' && policy.storage !== storage.placement) return deny(`thing ${thing.thingId}'s policy stores data ${policy.storage}, not ${storage.placement}`);
+      if (policy.storage !== 'ANY' && policy.storage !== storage.placement)
+        return deny(`thing ${thing.thingId}'s policy stores data ${policy.storage}, not ${storage.placement}`);
       if (storage.placement === 'EXTERNAL' && policy.storageIds.length > 0 && !policy.storageIds.includes(storage.storeId)) {
         return deny(`thing ${thing.thingId}'s policy does not allow store ${storage.storeId}`);
       }
-      if (policy.encryptionRequired && (!facts.encrypted || !facts.keyId)) return deny(`thing ${thing.thingId}'s policy requires encrypted data with a keyId`);
+      if (policy.encryptionRequired && (!facts.encrypted || !facts.keyId))
+        return deny(`thing ${thing.thingId}'s policy requires encrypted data with a keyId`);
       return allow(`placement ${storage.placement} follows thing ${thing.thingId}'s policy`);
     }
     case 'transfer.request': {
       const fed = facts.federation;
       if (!fed || fed.status !== 'ACTIVE') {
-        return deny(`metaverses are not federated${fed ? ` (federation ${fed.federationId} is ${fed.status})` : ''}; both platforms must authorize each other first (X3)`);
+        return deny(
+          `metaverses are not federated${fed ? ` (federation ${fed.federationId} is ${fed.status})` : ''}; both platforms must authorize each other first (X3)`,
+        );
       }
       const target = need(facts.target, 'the data');
       const metaverse = need(facts.metaverse, 'the target metaverse');
@@ -412,30 +450,41 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       const t = need(facts.transfer, 'the transfer');
       const thing = need(facts.thing, 'the thing');
       if (!isRole(caller, 'admin', 'avatar-agent') || (caller.mspId !== t.sourceMspId && caller.mspId !== t.targetMspId)) {
-        return deny(`executing transfer ${t.transferId} needs an admin or avatar-agent of ${t.sourceMspId} or ${t.targetMspId}; caller is ${describe(caller)}`);
+        return deny(
+          `executing transfer ${t.transferId} needs an admin or avatar-agent of ${t.sourceMspId} or ${t.targetMspId}; caller is ${describe(caller)}`,
+        );
       }
       const unusable = thingUsable(thing);
       if (unusable) return unusable;
       const window = thing.policy.transmitWindow;
       if (window) {
         const hour = new Date(need(facts.now, 'the time')).getUTCHours();
-        const inside = window.fromHour <= window.toHour ? hour >= window.fromHour && hour < window.toHour : hour >= window.fromHour || hour < window.toHour;
+        const inside =
+          window.fromHour <= window.toHour
+            ? hour >= window.fromHour && hour < window.toHour
+            : hour >= window.fromHour || hour < window.toHour;
         if (!inside) return deny(`thing ${thing.thingId} allows transmission only from ${window.fromHour}:00 to ${window.toHour}:00 UTC`);
       }
       return allow(`${caller.role} of ${caller.mspId}`);
     }
     case 'transfer.reject': {
       const t = need(facts.transfer, 'the transfer');
-      if (isAdminOf(caller, t.sourceMspId) || isAdminOf(caller, t.targetMspId) || isPrincipal(caller, t.ownerMspId, t.owner)) return allow('a party to the transfer');
-      return deny(`rejecting transfer ${t.transferId} needs an admin of ${t.sourceMspId} or ${t.targetMspId} or the owner; caller is ${describe(caller)}`);
+      if (isAdminOf(caller, t.sourceMspId) || isAdminOf(caller, t.targetMspId) || isPrincipal(caller, t.ownerMspId, t.owner))
+        return allow('a party to the transfer');
+      return deny(
+        `rejecting transfer ${t.transferId} needs an admin of ${t.sourceMspId} or ${t.targetMspId} or the owner; caller is ${describe(caller)}`,
+      );
     }
     case 'transfer.revoke': {
       const t = need(facts.transfer, 'the transfer');
-      if (isPrincipal(caller, t.requestedBy.mspId, t.requestedBy.principal) || isPrincipal(caller, t.ownerMspId, t.owner)) return allow('requester or owner');
+      if (isPrincipal(caller, t.requestedBy.mspId, t.requestedBy.principal) || isPrincipal(caller, t.ownerMspId, t.owner))
+        return allow('requester or owner');
       return deny(`revoking transfer ${t.transferId} needs its requester or the owner; caller is ${describe(caller)}`);
     }
     case 'transfer.expire':
-      return isRole(caller, 'admin', 'monitor') ? allow(`role ${caller.role}`) : deny(`marking a transfer expired needs role admin or monitor; caller is ${describe(caller)}`);
+      return isRole(caller, 'admin', 'monitor')
+        ? allow(`role ${caller.role}`)
+        : deny(`marking a transfer expired needs role admin or monitor; caller is ${describe(caller)}`);
     case 'transfer.read': {
       const t = need(facts.transfer, 'the transfer');
       if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);
@@ -446,44 +495,58 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       const metaverse = need(facts.metaverse, 'the requesting metaverse');
       const provider = need(facts.provider, 'the provider');
       const purpose = need(facts.purpose, 'the purpose');
-      if (caller.mspId !== metaverse.mspId) return deny(`metaverse ${metaverse.platformId} belongs to ${metaverse.mspId}, caller is of ${caller.mspId}`);
-      if (!isRole(caller, 'admin', 'creator', 'avatar-agent')) return deny(`submitting a DPM job needs role admin, creator or avatar-agent; caller is ${describe(caller)}`);
+      if (caller.mspId !== metaverse.mspId)
+        return deny(`metaverse ${metaverse.platformId} belongs to ${metaverse.mspId}, caller is of ${caller.mspId}`);
+      if (!isRole(caller, 'admin', 'creator', 'avatar-agent'))
+        return deny(`submitting a DPM job needs role admin, creator or avatar-agent; caller is ${describe(caller)}`);
       for (const { data, thing } of need(facts.inputs, 'the inputs')) {
         const unusable = thingUsable(thing);
         if (unusable) return deny(`input ${data.dataId}: ${unusable.reason}`);
         if (data.stage === 'DELETED') return deny(`input ${data.dataId} is deleted`);
         const p = thing.policy;
-        if (!p.allowedMetaverses.includes(metaverse.platformId)) return deny(`input ${data.dataId}: thing ${thing.thingId}'s policy does not allow metaverse ${metaverse.platformId}`);
-        if (!p.allowedDpmProviders.includes(provider.platformId)) return deny(`input ${data.dataId}: thing ${thing.thingId}'s policy does not allow DPM provider ${provider.platformId}`);
-        if (!p.purposes.includes(purpose)) return deny(`input ${data.dataId}: thing ${thing.thingId}'s policy does not allow purpose '${purpose}'`);
+        if (!p.allowedMetaverses.includes(metaverse.platformId))
+          return deny(`input ${data.dataId}: thing ${thing.thingId}'s policy does not allow metaverse ${metaverse.platformId}`);
+        if (!p.allowedDpmProviders.includes(provider.platformId))
+          return deny(`input ${data.dataId}: thing ${thing.thingId}'s policy does not allow DPM provider ${provider.platformId}`);
+        if (!p.purposes.includes(purpose))
+          return deny(`input ${data.dataId}: thing ${thing.thingId}'s policy does not allow purpose '${purpose}'`);
       }
       return allow(`every input's policy allows provider ${provider.platformId} and purpose '${purpose}'`);
     }
     case 'dpm.provider': {
       const job = need(facts.job, 'the job');
-      if (caller.mspId !== job.providerMspId) return deny(`job ${job.jobId} is for provider ${job.providerId} of ${job.providerMspId}; caller is of ${caller.mspId}`);
+      if (caller.mspId !== job.providerMspId)
+        return deny(`job ${job.jobId} is for provider ${job.providerId} of ${job.providerMspId}; caller is of ${caller.mspId}`);
       if (caller.role !== 'dpm') return deny(`acting for DPM provider ${job.providerId} needs role dpm; caller is ${describe(caller)}`);
-      if (caller.principal !== job.providerId) return deny(`caller principal ${caller.principal ?? '<none>'} is not provider ${job.providerId}`);
+      if (caller.principal !== job.providerId)
+        return deny(`caller principal ${caller.principal ?? '<none>'} is not provider ${job.providerId}`);
       return allow(`caller is provider ${job.providerId}`);
     }
     case 'dpm.read': {
       const job = need(facts.job, 'the job');
       if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);
-      if (caller.mspId === job.requesterMspId || caller.mspId === job.providerMspId) return allow('member of the requester or the provider');
+      if (caller.mspId === job.requesterMspId || caller.mspId === job.providerMspId)
+        return allow('member of the requester or the provider');
       return deny(`${describe(caller)} is neither requester nor provider of job ${job.jobId}`);
     }
     case 'dpm.list': {
       const provider = need(facts.provider, 'the provider');
       if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);
       if (caller.mspId === provider.mspId) return allow(`member of provider ${provider.platformId}'s MSP`);
-      return deny(`listing jobs of ${provider.platformId} needs its MSP ${provider.mspId}, an auditor or a monitor; caller is ${describe(caller)}`);
+      return deny(
+        `listing jobs of ${provider.platformId} needs its MSP ${provider.mspId}, an auditor or a monitor; caller is ${describe(caller)}`,
+      );
     }
     case 'alert.raise':
     case 'alert.resolve':
-      return caller.role === 'monitor' ? allow('role monitor') : deny(`${action === 'alert.raise' ? 'raising' : 'resolving'} alerts needs role monitor; caller is ${describe(caller)}`);
+      return caller.role === 'monitor'
+        ? allow('role monitor')
+        : deny(`${action === 'alert.raise' ? 'raising' : 'resolving'} alerts needs role monitor; caller is ${describe(caller)}`);
     case 'alert.read':
     case 'audit.query':
-      return isRole(caller, 'auditor', 'monitor', 'admin') ? allow(`role ${caller.role}`) : deny(`reading the audit trail needs role auditor, monitor or admin; caller is ${describe(caller)}`);
+      return isRole(caller, 'auditor', 'monitor', 'admin')
+        ? allow(`role ${caller.role}`)
+        : deny(`reading the audit trail needs role auditor, monitor or admin; caller is ${describe(caller)}`);
     case 'bench.put':
       return caller.role === 'admin' ? allow('role admin') : deny(`the benchmark function needs role admin; caller is ${describe(caller)}`);
     default:

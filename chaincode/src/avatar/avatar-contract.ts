@@ -6,7 +6,17 @@ import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, listByPartialKey, mustGet, putIndex, putRecord } from '../common/state';
 import { txTime } from '../common/time';
-import { assertEnum, assertId, assertIdList, assertInt, assertOnlyFields, assertSha256, assertText, parseArray, parseObject } from '../common/validation';
+import {
+  assertEnum,
+  assertId,
+  assertIdList,
+  assertInt,
+  assertOnlyFields,
+  assertSha256,
+  assertText,
+  parseArray,
+  parseObject,
+} from '../common/validation';
 import { loadData } from '../data/data-store';
 import { loadActivePlatform } from '../platform/platform-store';
 import { MAX_CAPABILITY_LEVEL } from '../platform/platform-types';
@@ -23,7 +33,11 @@ export class AvatarContract extends LedgerContract {
 
   /** The metaverse side maps a thing whose policy allows that metaverse (both sides authenticate, X1). */
   @Transaction()
-  @Param('input', 'string', 'JSON {avatarId, thingId, metaverseId, mode: ACTIVE|PASSIVE, capabilityLevel: 0..3 (≤ metaverse level), agents?: [principal]}')
+  @Param(
+    'input',
+    'string',
+    'JSON {avatarId, thingId, metaverseId, mode: ACTIVE|PASSIVE, capabilityLevel: 0..3 (≤ metaverse level), agents?: [principal]}',
+  )
   @Returns('Avatar')
   public async MapAvatar(ctx: LedgerContext, input: string): Promise<Avatar> {
     const caller = callerOf(ctx);
@@ -38,7 +52,8 @@ export class AvatarContract extends LedgerContract {
     const metaverse = await loadActivePlatform(ctx, metaverseId, 'METAVERSE');
     const thing = await loadThing(ctx, thingId);
     enforce(authorize(caller, 'avatar.map', { metaverse, thing }));
-    if (capabilityLevel > metaverse.capabilityLevel) throw conflict(`capabilityLevel ${capabilityLevel} exceeds metaverse ${metaverseId}'s level ${metaverse.capabilityLevel}`);
+    if (capabilityLevel > metaverse.capabilityLevel)
+      throw conflict(`capabilityLevel ${capabilityLevel} exceeds metaverse ${metaverseId}'s level ${metaverse.capabilityLevel}`);
     if (await keyExists(ctx, keys.avatar(ctx.stub, avatarId))) throw conflict(`avatar ${avatarId} already exists`);
     if (caller.role === 'avatar-agent' && caller.principal && !agents.includes(caller.principal)) agents.push(caller.principal);
     const now = txTime(ctx);
@@ -154,7 +169,8 @@ export class AvatarContract extends LedgerContract {
     const thing = await loadThing(ctx, source.thingId);
     if (source.avatarId === target.avatarId) throw conflict('source and target avatar are the same');
     if (target.thingId !== source.thingId) throw conflict(`avatars ${source.avatarId} and ${target.avatarId} belong to different things`);
-    if (target.metaverseId !== source.metaverseId) throw conflict('migration stays within one metaverse; use a transfer across metaverses (X3)');
+    if (target.metaverseId !== source.metaverseId)
+      throw conflict('migration stays within one metaverse; use a transfer across metaverses (X3)');
     const data = await loadData(ctx, assertId('dataId', body.dataId));
     if (data.thingId !== source.thingId) throw conflict(`data ${data.dataId} is not data of thing ${source.thingId}`);
     if (data.stage === 'DELETED') throw conflict(`data ${data.dataId} is deleted`);
@@ -181,7 +197,12 @@ export class AvatarContract extends LedgerContract {
     };
     if (!migration.backupRef) throw conflict('backupRef is required: a migration needs a backup to recover from');
     await putRecord(ctx, key, migration);
-    ctx.journal.record({ subjectType: 'migration', subjectId: migrationId, action: 'started', details: { source: source.avatarId, target: target.avatarId, dataId: data.dataId } });
+    ctx.journal.record({
+      subjectType: 'migration',
+      subjectId: migrationId,
+      action: 'started',
+      details: { source: source.avatarId, target: target.avatarId, dataId: data.dataId },
+    });
     ctx.journal.record({ subjectType: 'data', subjectId: data.dataId, action: 'migration-started', details: { migrationId } });
     return migration;
   }
@@ -192,7 +213,8 @@ export class AvatarContract extends LedgerContract {
   public async CompleteMigration(ctx: LedgerContext, migrationId: string, resultSha256: string): Promise<Migration> {
     const migration = await this.loadOpenMigration(ctx, migrationId);
     const hash = assertSha256('resultSha256', resultSha256);
-    if (hash !== migration.dataSha256) throw conflict(`resultSha256 does not match the migrated data's fingerprint; roll back from ${migration.backupRef}`);
+    if (hash !== migration.dataSha256)
+      throw conflict(`resultSha256 does not match the migrated data's fingerprint; roll back from ${migration.backupRef}`);
     return this.finish(ctx, migration, { status: 'COMPLETED', resultSha256: hash });
   }
 
@@ -211,7 +233,11 @@ export class AvatarContract extends LedgerContract {
   }
 
   private async loadOpenMigration(ctx: LedgerContext, migrationId: string): Promise<Migration> {
-    const migration = await mustGet<Migration>(ctx, keys.migration(ctx.stub, assertId('migrationId', migrationId)), `migration ${migrationId}`);
+    const migration = await mustGet<Migration>(
+      ctx,
+      keys.migration(ctx.stub, assertId('migrationId', migrationId)),
+      `migration ${migrationId}`,
+    );
     const source = await loadAvatar(ctx, migration.sourceAvatarId);
     const thing = await loadThing(ctx, migration.thingId);
     // A suspended thing may still roll back, so only identity is checked here.
@@ -223,8 +249,18 @@ export class AvatarContract extends LedgerContract {
   private async finish(ctx: LedgerContext, migration: Migration, change: Partial<Migration>): Promise<Migration> {
     const updated: Migration = { ...migration, ...change, updatedAt: txTime(ctx) };
     await putRecord(ctx, keys.migration(ctx.stub, migration.migrationId), updated);
-    ctx.journal.record({ subjectType: 'migration', subjectId: migration.migrationId, action: updated.status.toLowerCase(), details: { backupRef: migration.backupRef } });
-    ctx.journal.record({ subjectType: 'data', subjectId: migration.dataId, action: `migration-${updated.status.toLowerCase()}`, details: { migrationId: migration.migrationId } });
+    ctx.journal.record({
+      subjectType: 'migration',
+      subjectId: migration.migrationId,
+      action: updated.status.toLowerCase(),
+      details: { backupRef: migration.backupRef },
+    });
+    ctx.journal.record({
+      subjectType: 'data',
+      subjectId: migration.dataId,
+      action: `migration-${updated.status.toLowerCase()}`,
+      details: { migrationId: migration.migrationId },
+    });
     return updated;
   }
 
@@ -233,7 +269,12 @@ export class AvatarContract extends LedgerContract {
     if (avatar.status === status) throw conflict(`avatar ${avatar.avatarId} is already ${status}`);
     const updated: Avatar = { ...avatar, status, statusReason: reason, suspendedByAlert: undefined, updatedAt: txTime(ctx) };
     await saveAvatar(ctx, updated);
-    ctx.journal.record({ subjectType: 'avatar', subjectId: avatar.avatarId, action: status === 'ACTIVE' ? 'resumed' : 'suspended', details: reason ? { reason } : {} });
+    ctx.journal.record({
+      subjectType: 'avatar',
+      subjectId: avatar.avatarId,
+      action: status === 'ACTIVE' ? 'resumed' : 'suspended',
+      details: reason ? { reason } : {},
+    });
     return updated;
   }
 }

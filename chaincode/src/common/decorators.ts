@@ -28,4 +28,5 @@ export const DataType = (opts?: object) => dual(api.Object(opts) as Legacy) as C
 export const Property = (name?: string, type?: string) => dual(api.Property(name, type) as Legacy) as PropertyDecorator;
 export const Transaction = (commit?: boolean) => dual(api.Transaction(commit) as Legacy) as MethodDecorator;
 export const Returns = (returnType?: string) => dual(api.Returns(returnType) as Legacy) as MethodDecorator;
-export const Param = (paramName: string, paramType: string, description?: string) => dual(api.Param(paramName, paramType, description) as Legacy) as MethodDecorator;
+export const Param = (paramName: string, paramType: string, description?: string) =>
+  dual(api.Param(paramName, paramType, description) as Legacy) as MethodDecorator;

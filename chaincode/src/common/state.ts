@@ -32,7 +32,12 @@ export async function keyExists(ctx: Context, key: string): Promise<boolean> {
 }
 
 /** Collect all values under a partial composite key (non-paged; only for bounded small sets). */
-export async function listByPartialKey<T>(ctx: Context, objectType: string, attributes: string[], max: number): Promise<{ key: string; value: T }[]> {
+export async function listByPartialKey<T>(
+  ctx: Context,
+  objectType: string,
+  attributes: string[],
+  max: number,
+): Promise<{ key: string; value: T }[]> {
   const out: { key: string; value: T }[] = [];
   const iterator = await ctx.stub.getStateByPartialCompositeKey(objectType, attributes);
   try {

@@ -37,7 +37,10 @@ export const PII_TRANSIENT_KEY = 'pii';
  * batch anchors, lifecycle and deletion; PII only in the caller organisation's private collection
  * (F2, S1, X5, X7, C3, M1).
  */
-@Info({ title: 'DataContract', description: 'Data fingerprints, batch Merkle roots, lifecycle, PII in private collections (F2, S1, X5, X7, C3, M1)' })
+@Info({
+  title: 'DataContract',
+  description: 'Data fingerprints, batch Merkle roots, lifecycle, PII in private collections (F2, S1, X5, X7, C3, M1)',
+})
 export class DataContract extends LedgerContract {
   constructor() {
     super('data');
@@ -53,7 +56,19 @@ export class DataContract extends LedgerContract {
   public async AnchorData(ctx: LedgerContext, input: string): Promise<DataAnchor> {
     const caller = callerOf(ctx);
     const body = parseObject('input', input);
-    assertOnlyFields('input', body, ['dataId', 'thingId', 'avatarId', 'sha256', 'size', 'category', 'classification', 'storage', 'keyId', 'encrypted', 'stage']);
+    assertOnlyFields('input', body, [
+      'dataId',
+      'thingId',
+      'avatarId',
+      'sha256',
+      'size',
+      'category',
+      'classification',
+      'storage',
+      'keyId',
+      'encrypted',
+      'stage',
+    ]);
     const dataId = assertId('dataId', body.dataId);
     const thingId = assertId('thingId', body.thingId);
     const avatarId = optionalId('avatarId', body.avatarId);
@@ -68,7 +83,8 @@ export class DataContract extends LedgerContract {
     enforce(await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction: 'write', purpose: '*', now }));
     enforce(authorize(caller, 'data.placement', { thing: target.thing, storage, encrypted, keyId }));
     const key = keys.data(ctx.stub, dataId);
-    if (await keyExists(ctx, key)) throw conflict(`data ${dataId} already exists; anchors are immutable, anchor a new version under a new id`);
+    if (await keyExists(ctx, key))
+      throw conflict(`data ${dataId} already exists; anchors are immutable, anchor a new version under a new id`);
 
     const at = isoOf(now);
     const anchor: DataAnchor = {
@@ -105,14 +121,23 @@ export class DataContract extends LedgerContract {
       subjectType: 'data',
       subjectId: dataId,
       action: 'anchored',
-      details: { thingId, sha256: anchor.sha256, stage, ...(anchor.piiHash ? { piiHash: anchor.piiHash, piiCollection: anchor.piiCollection } : {}) },
+      details: {
+        thingId,
+        sha256: anchor.sha256,
+        stage,
+        ...(anchor.piiHash ? { piiHash: anchor.piiHash, piiCollection: anchor.piiCollection } : {}),
+      },
     });
     return anchor;
   }
 
   /** Anchor the Merkle root of a batch of readings (each reading then has an inclusion proof). */
   @Transaction()
-  @Param('input', 'string', 'JSON {batchId, thingId, merkleRoot, leafCount, firstReadingAt, lastReadingAt, storage?: {placement, storeId, uri}}')
+  @Param(
+    'input',
+    'string',
+    'JSON {batchId, thingId, merkleRoot, leafCount, firstReadingAt, lastReadingAt, storage?: {placement, storeId, uri}}',
+  )
   @Returns('BatchAnchor')
   public async AnchorBatch(ctx: LedgerContext, input: string): Promise<BatchAnchor> {
     const caller = callerOf(ctx);
@@ -143,7 +168,12 @@ export class DataContract extends LedgerContract {
       createdAt: isoOf(now),
     };
     await putRecord(ctx, key, batch);
-    ctx.journal.record({ subjectType: 'batch', subjectId: batchId, action: 'anchored', details: { thingId, merkleRoot: batch.merkleRoot, leafCount: batch.leafCount } });
+    ctx.journal.record({
+      subjectType: 'batch',
+      subjectId: batchId,
+      action: 'anchored',
+      details: { thingId, merkleRoot: batch.merkleRoot, leafCount: batch.leafCount },
+    });
     ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'batch-anchored', details: { batchId } });
     return batch;
   }
@@ -158,7 +188,14 @@ export class DataContract extends LedgerContract {
     const why = purpose === '*' ? '*' : assertId('purpose', purpose);
     const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
     const now = txMillis(ctx);
-    enforce(await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction: next === 'SHARED' ? 'share' : 'write', purpose: why, now }));
+    enforce(
+      await decideWithGrants(ctx, caller, 'resource.access', {
+        target,
+        accessAction: next === 'SHARED' ? 'share' : 'write',
+        purpose: why,
+        now,
+      }),
+    );
     const data = target.data!;
     const at = isoOf(now);
     const updated: DataAnchor = {
@@ -198,7 +235,12 @@ export class DataContract extends LedgerContract {
       piiPurged = true;
     }
     await saveData(ctx, updated);
-    ctx.journal.record({ subjectType: 'data', subjectId: data.dataId, action: 'deleted', details: { reason: updated.lifecycle[updated.lifecycle.length - 1].note, piiPurged } });
+    ctx.journal.record({
+      subjectType: 'data',
+      subjectId: data.dataId,
+      action: 'deleted',
+      details: { reason: updated.lifecycle[updated.lifecycle.length - 1].note, piiPurged },
+    });
     return updated;
   }
 
@@ -231,7 +273,9 @@ export class DataContract extends LedgerContract {
     const data = await loadData(ctx, assertId('dataId', dataId));
     const hash = assertSha256('sha256', sha256);
     if (data.stage === 'DELETED') return { valid: false, reason: `data ${dataId} is deleted` };
-    return data.sha256 === hash ? { valid: true, reason: 'fingerprint matches' } : { valid: false, reason: 'fingerprint differs from the anchor' };
+    return data.sha256 === hash
+      ? { valid: true, reason: 'fingerprint matches' }
+      : { valid: false, reason: 'fingerprint differs from the anchor' };
   }
 
   /** PII of a data object: only on a peer of the holding organisation, for a caller of that organisation with read access. */
@@ -249,7 +293,8 @@ export class DataContract extends LedgerContract {
       // ("private data matching public hash version is not available") instead of returning nothing.
       throw notFound(`PII of ${dataId} is not on this peer (the peer is not a member of ${data.piiCollection}, or has not received it)`);
     }
-    if (!bytes || bytes.length === 0) throw notFound(`PII of ${dataId} is not on this peer (purged, or the peer is not a member of ${data.piiCollection})`);
+    if (!bytes || bytes.length === 0)
+      throw notFound(`PII of ${dataId} is not on this peer (purged, or the peer is not a member of ${data.piiCollection})`);
     return fromBytes<PiiRecord>(bytes);
   }
 
@@ -272,7 +317,10 @@ export class DataContract extends LedgerContract {
     if (steps.length > 64) throw invalid('proof is longer than 64 steps');
     const path: ProofStep[] = steps.map((s, i) => {
       const step = s as Record<string, unknown>;
-      return { position: assertEnum(`proof[${i}].position`, step?.position, ['L', 'R'] as const), sha256: assertSha256(`proof[${i}].sha256`, step?.sha256) };
+      return {
+        position: assertEnum(`proof[${i}].position`, step?.position, ['L', 'R'] as const),
+        sha256: assertSha256(`proof[${i}].sha256`, step?.sha256),
+      };
     });
     return rootFromProof(leaf, path) === batch.merkleRoot
       ? { valid: true, reason: `reading is included in batch ${batchId}` }

@@ -34,7 +34,11 @@ export function merkleRoot(leaves: string[]): string {
     const next: Buffer[] = [];
     for (let i = 0; i < level.length; i += 2) {
       const right = level[i + 1] ?? level[i];
-      next.push(createHash('sha256').update(Buffer.concat([level[i], right])).digest());
+      next.push(
+        createHash('sha256')
+          .update(Buffer.concat([level[i], right]))
+          .digest(),
+      );
     }
     level = next;
   }

@@ -7,7 +7,18 @@ import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
 import { isoOf, txMillis } from '../common/time';
-import { assertBookmark, assertId, assertIdList, assertOnlyFields, assertPageSize, assertSha256, assertText, assertTimestamp, optionalId, parseObject } from '../common/validation';
+import {
+  assertBookmark,
+  assertId,
+  assertIdList,
+  assertOnlyFields,
+  assertPageSize,
+  assertSha256,
+  assertText,
+  assertTimestamp,
+  optionalId,
+  parseObject,
+} from '../common/validation';
 import { loadData } from '../data/data-store';
 import { sha256Hex } from '../data/merkle';
 import type { DataAnchor } from '../data/data-types';
@@ -33,7 +44,11 @@ export class DpmContract extends LedgerContract {
   }
 
   @Transaction()
-  @Param('input', 'string', 'JSON {jobId, metaverseId (requesting metaverse of the caller MSP), providerId (DPM platform), inputs: [dataId], purpose, envelopeSha256 (hash of the encrypted, encapsulated input package)}')
+  @Param(
+    'input',
+    'string',
+    'JSON {jobId, metaverseId (requesting metaverse of the caller MSP), providerId (DPM platform), inputs: [dataId], purpose, envelopeSha256 (hash of the encrypted, encapsulated input package)}',
+  )
   @Returns('DpmJob')
   public async SubmitJob(ctx: LedgerContext, input: string): Promise<DpmJob> {
     const caller = callerOf(ctx);
@@ -80,8 +95,19 @@ export class DpmContract extends LedgerContract {
     };
     await putRecord(ctx, key, job);
     await putIndex(ctx, keys.jobByProvider(ctx.stub, provider.platformId, jobId));
-    ctx.journal.record({ subjectType: 'job', subjectId: jobId, action: 'submitted', details: { providerId: provider.platformId, purpose, inputs: inputIds } });
-    for (const dataId of inputIds) ctx.journal.record({ subjectType: 'data', subjectId: dataId, action: 'sent-to-dpm', details: { jobId, providerId: provider.platformId } });
+    ctx.journal.record({
+      subjectType: 'job',
+      subjectId: jobId,
+      action: 'submitted',
+      details: { providerId: provider.platformId, purpose, inputs: inputIds },
+    });
+    for (const dataId of inputIds)
+      ctx.journal.record({
+        subjectType: 'data',
+        subjectId: dataId,
+        action: 'sent-to-dpm',
+        details: { jobId, providerId: provider.platformId },
+      });
     return job;
   }
 
@@ -93,7 +119,11 @@ export class DpmContract extends LedgerContract {
   }
 
   @Transaction()
-  @Param('receipt', 'string', 'JSON {outputSha256, startedAt (ISO), endedAt (ISO), summary (what was done), outputLocation?, inputsDigest? (must equal the job\'s)}')
+  @Param(
+    'receipt',
+    'string',
+    "JSON {outputSha256, startedAt (ISO), endedAt (ISO), summary (what was done), outputLocation?, inputsDigest? (must equal the job's)}",
+  )
   @Returns('DpmJob')
   public async RecordReceipt(ctx: LedgerContext, jobId: string, receipt: string): Promise<DpmJob> {
     const job = await this.forProvider(ctx, jobId, ['ACCEPTED']);
@@ -147,7 +177,13 @@ export class DpmContract extends LedgerContract {
     const caller = callerOf(ctx);
     const provider = await loadPlatform(ctx, assertId('providerId', providerId));
     enforce(authorize(caller, 'dpm.list', { provider }));
-    const page = await pageByPartialKey<unknown>(ctx, KeyType.jobByProvider, [providerId], assertPageSize(pageSize), assertBookmark(bookmark));
+    const page = await pageByPartialKey<unknown>(
+      ctx,
+      KeyType.jobByProvider,
+      [providerId],
+      assertPageSize(pageSize),
+      assertBookmark(bookmark),
+    );
     const items: DpmJob[] = [];
     for (const { key } of page.items) {
       items.push(await mustGet<DpmJob>(ctx, keys.job(ctx.stub, ctx.stub.splitCompositeKey(key).attributes[1]), 'job'));

@@ -46,7 +46,12 @@ export class PlatformContract extends LedgerContract {
     const key = keys.platform(ctx.stub, platform.platformId);
     if (await keyExists(ctx, key)) throw conflict(`platform ${platform.platformId} already exists`);
     await putRecord(ctx, key, platform);
-    ctx.journal.record({ subjectType: 'platform', subjectId: platform.platformId, action: 'registered', details: { type: platform.type, mspId: platform.mspId } });
+    ctx.journal.record({
+      subjectType: 'platform',
+      subjectId: platform.platformId,
+      action: 'registered',
+      details: { type: platform.type, mspId: platform.mspId },
+    });
     return platform;
   }
 
@@ -62,12 +67,20 @@ export class PlatformContract extends LedgerContract {
     const updated: Platform = {
       ...platform,
       name: body.name === undefined ? platform.name : assertText('name', body.name, 128),
-      capabilityLevel: body.capabilityLevel === undefined ? platform.capabilityLevel : assertInt('capabilityLevel', body.capabilityLevel, 0, MAX_CAPABILITY_LEVEL),
+      capabilityLevel:
+        body.capabilityLevel === undefined
+          ? platform.capabilityLevel
+          : assertInt('capabilityLevel', body.capabilityLevel, 0, MAX_CAPABILITY_LEVEL),
       endpoint: body.endpoint === undefined ? platform.endpoint : assertText('endpoint', body.endpoint, 512),
       updatedAt: txTime(ctx),
     };
     await putRecord(ctx, keys.platform(ctx.stub, platformId), updated);
-    ctx.journal.record({ subjectType: 'platform', subjectId: platformId, action: 'updated', details: { capabilityLevel: updated.capabilityLevel } });
+    ctx.journal.record({
+      subjectType: 'platform',
+      subjectId: platformId,
+      action: 'updated',
+      details: { capabilityLevel: updated.capabilityLevel },
+    });
     return updated;
   }
 
@@ -138,8 +151,10 @@ export class PlatformContract extends LedgerContract {
     await loadActivePlatform(ctx, peerPlatformId, 'METAVERSE');
     const key = keys.federation(ctx.stub, platformId, peerPlatformId);
     const federation = await getRecord<Federation>(ctx, key);
-    if (!federation || federation.status !== 'PROPOSED') throw conflict(`no proposed federation between ${platformId} and ${peerPlatformId}`);
-    if (federation.accepterPlatformId !== platformId) throw conflict(`federation ${federation.federationId} must be accepted by ${federation.accepterPlatformId}, not by its proposer`);
+    if (!federation || federation.status !== 'PROPOSED')
+      throw conflict(`no proposed federation between ${platformId} and ${peerPlatformId}`);
+    if (federation.accepterPlatformId !== platformId)
+      throw conflict(`federation ${federation.federationId} must be accepted by ${federation.accepterPlatformId}, not by its proposer`);
     const updated: Federation = { ...federation, status: 'ACTIVE', acceptedBy: actorOf(caller), updatedAt: txTime(ctx) };
     await putRecord(ctx, key, updated);
     ctx.journal.record({ subjectType: 'federation', subjectId: federation.federationId, action: 'accepted', details: { by: platformId } });
@@ -154,11 +169,23 @@ export class PlatformContract extends LedgerContract {
     assertId('peerPlatformId', peerPlatformId);
     const key = keys.federation(ctx.stub, platformId, peerPlatformId);
     const federation = await getRecord<Federation>(ctx, key);
-    if (!federation || federation.status === 'REVOKED') throw conflict(`no federation to revoke between ${platformId} and ${peerPlatformId}`);
+    if (!federation || federation.status === 'REVOKED')
+      throw conflict(`no federation to revoke between ${platformId} and ${peerPlatformId}`);
     enforce(authorize(caller, 'federation.revoke', { federation }));
-    const updated: Federation = { ...federation, status: 'REVOKED', revokedBy: actorOf(caller), statusReason: assertText('reason', reason), updatedAt: txTime(ctx) };
+    const updated: Federation = {
+      ...federation,
+      status: 'REVOKED',
+      revokedBy: actorOf(caller),
+      statusReason: assertText('reason', reason),
+      updatedAt: txTime(ctx),
+    };
     await putRecord(ctx, key, updated);
-    ctx.journal.record({ subjectType: 'federation', subjectId: federation.federationId, action: 'revoked', details: { reason: updated.statusReason } });
+    ctx.journal.record({
+      subjectType: 'federation',
+      subjectId: federation.federationId,
+      action: 'revoked',
+      details: { reason: updated.statusReason },
+    });
     return updated;
   }
 
@@ -172,14 +199,24 @@ export class PlatformContract extends LedgerContract {
     return federation;
   }
 
-  private async setStatus(ctx: LedgerContext, platformId: string, status: Platform['status'], reason: string | undefined): Promise<Platform> {
+  private async setStatus(
+    ctx: LedgerContext,
+    platformId: string,
+    status: Platform['status'],
+    reason: string | undefined,
+  ): Promise<Platform> {
     const caller = callerOf(ctx);
     const platform = await loadPlatform(ctx, assertId('platformId', platformId));
     enforce(authorize(caller, 'platform.manage', { platform }));
     if (platform.status === status) throw conflict(`platform ${platformId} is already ${status}`);
     const updated: Platform = { ...platform, status, statusReason: reason, updatedAt: txTime(ctx) };
     await putRecord(ctx, keys.platform(ctx.stub, platformId), updated);
-    ctx.journal.record({ subjectType: 'platform', subjectId: platformId, action: status === 'ACTIVE' ? 'resumed' : 'suspended', details: reason ? { reason } : {} });
+    ctx.journal.record({
+      subjectType: 'platform',
+      subjectId: platformId,
+      action: status === 'ACTIVE' ? 'resumed' : 'suspended',
+      details: reason ? { reason } : {},
+    });
     return updated;
   }
 }

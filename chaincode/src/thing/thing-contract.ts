@@ -6,7 +6,16 @@ import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists } from '../common/state';
 import { txTime } from '../common/time';
-import { assertEnum, assertId, assertIdList, assertOnlyFields, assertText, optionalId, parseArray, parseObject } from '../common/validation';
+import {
+  assertEnum,
+  assertId,
+  assertIdList,
+  assertOnlyFields,
+  assertText,
+  optionalId,
+  parseArray,
+  parseObject,
+} from '../common/validation';
 import { loadActivePlatform } from '../platform/platform-store';
 import { loadThing, parsePolicy, saveThing } from './thing-store';
 import { ACCESS_MODES, CLASSIFICATIONS, Thing, THING_KINDS, ThingStatus } from './thing-types';
@@ -28,7 +37,19 @@ export class ThingContract extends LedgerContract {
   public async RegisterThing(ctx: LedgerContext, input: string): Promise<Thing> {
     const caller = callerOf(ctx);
     const body = parseObject('input', input);
-    assertOnlyFields('input', body, ['thingId', 'platformId', 'name', 'kind', 'accessMode', 'gatewayId', 'publicKey', 'owner', 'classification', 'agents', 'policy']);
+    assertOnlyFields('input', body, [
+      'thingId',
+      'platformId',
+      'name',
+      'kind',
+      'accessMode',
+      'gatewayId',
+      'publicKey',
+      'owner',
+      'classification',
+      'agents',
+      'policy',
+    ]);
     const thingId = assertId('thingId', body.thingId);
     const platformId = assertId('platformId', body.platformId);
     const owner = optionalId('owner', body.owner) ?? caller.principal;
@@ -76,7 +97,11 @@ export class ThingContract extends LedgerContract {
   }
 
   @Transaction()
-  @Param('policy', 'string', 'JSON DataFlowPolicy {storage: ON_PLATFORM|EXTERNAL|ANY, storageIds, allowedMetaverses, allowedDpmProviders, purposes, retentionDays, encryptionRequired, transmitWindow?: {fromHour, toHour}}')
+  @Param(
+    'policy',
+    'string',
+    'JSON DataFlowPolicy {storage: ON_PLATFORM|EXTERNAL|ANY, storageIds, allowedMetaverses, allowedDpmProviders, purposes, retentionDays, encryptionRequired, transmitWindow?: {fromHour, toHour}}',
+  )
   @Returns('Thing')
   public async SetThingPolicy(ctx: LedgerContext, thingId: string, policy: string): Promise<Thing> {
     const caller = callerOf(ctx);

@@ -29,13 +29,25 @@ export function parsePolicy(value: unknown): DataFlowPolicy {
   if (value === undefined) return { ...CLOSED_POLICY };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('policy must be an object');
   const p = value as Record<string, unknown>;
-  assertOnlyFields('policy', p, ['storage', 'storageIds', 'allowedMetaverses', 'allowedDpmProviders', 'purposes', 'retentionDays', 'encryptionRequired', 'transmitWindow']);
+  assertOnlyFields('policy', p, [
+    'storage',
+    'storageIds',
+    'allowedMetaverses',
+    'allowedDpmProviders',
+    'purposes',
+    'retentionDays',
+    'encryptionRequired',
+    'transmitWindow',
+  ]);
   let transmitWindow: TransmitWindow | undefined;
   if (p.transmitWindow !== undefined && p.transmitWindow !== null) {
     const w = p.transmitWindow as Record<string, unknown>;
     if (typeof w !== 'object') throw invalid('policy.transmitWindow must be {fromHour, toHour}');
     assertOnlyFields('policy.transmitWindow', w, ['fromHour', 'toHour']);
-    transmitWindow = { fromHour: assertInt('policy.transmitWindow.fromHour', w.fromHour, 0, 23), toHour: assertInt('policy.transmitWindow.toHour', w.toHour, 0, 24) };
+    transmitWindow = {
+      fromHour: assertInt('policy.transmitWindow.fromHour', w.fromHour, 0, 23),
+      toHour: assertInt('policy.transmitWindow.toHour', w.toHour, 0, 24),
+    };
     if (transmitWindow.fromHour === transmitWindow.toHour) throw invalid('policy.transmitWindow is empty (fromHour equals toHour)');
   }
   const purposes = assertIdList('policy.purposes', p.purposes);
@@ -46,7 +58,8 @@ export function parsePolicy(value: unknown): DataFlowPolicy {
     allowedMetaverses: assertIdList('policy.allowedMetaverses', p.allowedMetaverses),
     allowedDpmProviders: assertIdList('policy.allowedDpmProviders', p.allowedDpmProviders),
     purposes,
-    retentionDays: p.retentionDays === undefined ? CLOSED_POLICY.retentionDays : assertInt('policy.retentionDays', p.retentionDays, 1, 36500),
+    retentionDays:
+      p.retentionDays === undefined ? CLOSED_POLICY.retentionDays : assertInt('policy.retentionDays', p.retentionDays, 1, 36500),
     encryptionRequired: assertBool('policy.encryptionRequired', p.encryptionRequired, true),
     transmitWindow,
   };

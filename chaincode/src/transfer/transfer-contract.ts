@@ -10,7 +10,17 @@ import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { getRecord, keyExists, mustGet, putRecord } from '../common/state';
 import { isoOf, txMillis } from '../common/time';
-import { assertEnum, assertId, assertIdList, assertOnlyFields, assertSha256, assertText, assertTimestamp, optionalId, parseObject } from '../common/validation';
+import {
+  assertEnum,
+  assertId,
+  assertIdList,
+  assertOnlyFields,
+  assertSha256,
+  assertText,
+  assertTimestamp,
+  optionalId,
+  parseObject,
+} from '../common/validation';
 import { saveData } from '../data/data-store';
 import { loadActivePlatform } from '../platform/platform-store';
 import type { Federation } from '../platform/platform-types';
@@ -23,7 +33,10 @@ import { Transfer, TRANSFER_KINDS } from './transfer-types';
  * and the owner consents; the transfer key carries a key-level endorsement policy naming both
  * metaverse organisations, so no single operator can move a transfer forward on its own.
  */
-@Info({ title: 'TransferContract', description: 'Cross-metaverse transfer state machine with key-level endorsement of both metaverses (X3, R3, C2)' })
+@Info({
+  title: 'TransferContract',
+  description: 'Cross-metaverse transfer state machine with key-level endorsement of both metaverses (X3, R3, C2)',
+})
 export class TransferContract extends LedgerContract {
   constructor() {
     super('transfer');
@@ -39,7 +52,18 @@ export class TransferContract extends LedgerContract {
   public async RequestTransfer(ctx: LedgerContext, input: string): Promise<Transfer> {
     const caller = callerOf(ctx);
     const body = parseObject('input', input);
-    assertOnlyFields('input', body, ['transferId', 'kind', 'sourceAvatarId', 'targetMetaverseId', 'targetAvatarId', 'dataId', 'dataSha256', 'items', 'purpose', 'expiresAt']);
+    assertOnlyFields('input', body, [
+      'transferId',
+      'kind',
+      'sourceAvatarId',
+      'targetMetaverseId',
+      'targetAvatarId',
+      'dataId',
+      'dataSha256',
+      'items',
+      'purpose',
+      'expiresAt',
+    ]);
     const transferId = assertId('transferId', body.transferId);
     const kind = assertEnum('kind', body.kind, TRANSFER_KINDS);
     const sourceAvatarId = assertId('sourceAvatarId', body.sourceAvatarId);
@@ -109,8 +133,18 @@ export class TransferContract extends LedgerContract {
     };
     transfer.endorsingMsps = await requirePeersOf(ctx, key, [sourceMetaverse.mspId, targetMetaverse.mspId]);
     await putRecord(ctx, key, transfer);
-    ctx.journal.record({ subjectType: 'transfer', subjectId: transferId, action: 'requested', details: { from: transfer.sourceMetaverseId, to: targetMetaverseId, dataId, kind } });
-    ctx.journal.record({ subjectType: 'data', subjectId: dataId, action: 'transfer-requested', details: { transferId, to: targetMetaverseId } });
+    ctx.journal.record({
+      subjectType: 'transfer',
+      subjectId: transferId,
+      action: 'requested',
+      details: { from: transfer.sourceMetaverseId, to: targetMetaverseId, dataId, kind },
+    });
+    ctx.journal.record({
+      subjectType: 'data',
+      subjectId: dataId,
+      action: 'transfer-requested',
+      details: { transferId, to: targetMetaverseId },
+    });
     return transfer;
   }
 
@@ -162,10 +196,18 @@ export class TransferContract extends LedgerContract {
     await saveData(ctx, {
       ...data,
       stage: 'SHARED',
-      lifecycle: [...data.lifecycle, { stage: 'SHARED', at, by: actorOf(callerOf(ctx)), note: `transfer ${transfer.transferId} to ${transfer.targetMetaverseId}` }],
+      lifecycle: [
+        ...data.lifecycle,
+        { stage: 'SHARED', at, by: actorOf(callerOf(ctx)), note: `transfer ${transfer.transferId} to ${transfer.targetMetaverseId}` },
+      ],
       updatedAt: at,
     });
-    ctx.journal.record({ subjectType: 'data', subjectId: data.dataId, action: 'shared', details: { transferId: transfer.transferId, to: transfer.targetMetaverseId } });
+    ctx.journal.record({
+      subjectType: 'data',
+      subjectId: data.dataId,
+      action: 'shared',
+      details: { transferId: transfer.transferId, to: transfer.targetMetaverseId },
+    });
     return updated;
   }
 
@@ -228,7 +270,12 @@ export class TransferContract extends LedgerContract {
       updatedAt: at,
     };
     await putRecord(ctx, keys.transfer(ctx.stub, transfer.transferId), updated);
-    ctx.journal.record({ subjectType: 'transfer', subjectId: transfer.transferId, action: next.to.toLowerCase(), details: reason ? { reason } : {} });
+    ctx.journal.record({
+      subjectType: 'transfer',
+      subjectId: transfer.transferId,
+      action: next.to.toLowerCase(),
+      details: reason ? { reason } : {},
+    });
     return updated;
   }
 }

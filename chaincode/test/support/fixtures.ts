@@ -12,7 +12,6 @@ import { ThingContract } from '../../src/thing/thing-contract';
 import { TransferContract } from '../../src/transfer/transfer-contract';
 import { type Identity, TestChain } from './harness';
 
-
 export const id = {
   iotAdmin: { mspId: 'IoTPlatformMSP', role: 'admin', principal: 'iot-admin' },
   alice: { mspId: 'IoTPlatformMSP', role: 'creator', principal: 'alice' },
@@ -54,11 +53,21 @@ export class World {
 
   async platforms(): Promise<void> {
     const c = this.chain;
-    await c.submit(this.platform, 'RegisterPlatform', id.iotAdmin, [{ platformId: 'iot-1', type: 'IOT', name: 'IoT platform', capabilityLevel: 3 }]);
-    await c.submit(this.platform, 'RegisterPlatform', id.aAdmin, [{ platformId: 'mv-a', type: 'METAVERSE', name: 'Game A', capabilityLevel: 3 }]);
-    await c.submit(this.platform, 'RegisterPlatform', id.bAdmin, [{ platformId: 'mv-b', type: 'METAVERSE', name: 'Game B', capabilityLevel: 2 }]);
-    await c.submit(this.platform, 'RegisterPlatform', id.dpmAdmin, [{ platformId: 'dpm-1', type: 'DPM', name: 'DPM one', capabilityLevel: 3 }]);
-    await c.submit(this.platform, 'RegisterPlatform', id.dpmAdmin, [{ platformId: 'dpm-2', type: 'DPM', name: 'DPM two', capabilityLevel: 3 }]);
+    await c.submit(this.platform, 'RegisterPlatform', id.iotAdmin, [
+      { platformId: 'iot-1', type: 'IOT', name: 'IoT platform', capabilityLevel: 3 },
+    ]);
+    await c.submit(this.platform, 'RegisterPlatform', id.aAdmin, [
+      { platformId: 'mv-a', type: 'METAVERSE', name: 'Game A', capabilityLevel: 3 },
+    ]);
+    await c.submit(this.platform, 'RegisterPlatform', id.bAdmin, [
+      { platformId: 'mv-b', type: 'METAVERSE', name: 'Game B', capabilityLevel: 2 },
+    ]);
+    await c.submit(this.platform, 'RegisterPlatform', id.dpmAdmin, [
+      { platformId: 'dpm-1', type: 'DPM', name: 'DPM one', capabilityLevel: 3 },
+    ]);
+    await c.submit(this.platform, 'RegisterPlatform', id.dpmAdmin, [
+      { platformId: 'dpm-2', type: 'DPM', name: 'DPM two', capabilityLevel: 3 },
+    ]);
   }
 
   async federate(): Promise<void> {
@@ -92,9 +101,15 @@ export class World {
   }
 
   async avatars(): Promise<void> {
-    await this.chain.submit(this.avatar, 'MapAvatar', id.aAdmin, [{ avatarId: 'av-a1', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'ACTIVE', capabilityLevel: 3, agents: ['a-agent'] }]);
-    await this.chain.submit(this.avatar, 'MapAvatar', id.aAdmin, [{ avatarId: 'av-a2', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'PASSIVE', capabilityLevel: 1 }]);
-    await this.chain.submit(this.avatar, 'MapAvatar', id.bAdmin, [{ avatarId: 'av-b1', thingId: 'watch-1', metaverseId: 'mv-b', mode: 'ACTIVE', capabilityLevel: 2, agents: ['b-agent'] }]);
+    await this.chain.submit(this.avatar, 'MapAvatar', id.aAdmin, [
+      { avatarId: 'av-a1', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'ACTIVE', capabilityLevel: 3, agents: ['a-agent'] },
+    ]);
+    await this.chain.submit(this.avatar, 'MapAvatar', id.aAdmin, [
+      { avatarId: 'av-a2', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'PASSIVE', capabilityLevel: 1 },
+    ]);
+    await this.chain.submit(this.avatar, 'MapAvatar', id.bAdmin, [
+      { avatarId: 'av-b1', thingId: 'watch-1', metaverseId: 'mv-b', mode: 'ACTIVE', capabilityLevel: 2, agents: ['b-agent'] },
+    ]);
   }
 
   async anchor(dataId = 'd-1', sha256 = SHA_A, extra: Record<string, unknown> = {}, who: Identity = id.alice): Promise<void> {

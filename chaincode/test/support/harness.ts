@@ -35,7 +35,14 @@ export class TestChain {
   /** the transaction clock; each transaction advances it by one second unless `at` is given */
   now = Date.parse('2025-03-01T10:00:00.000Z');
 
-  private async run<T>(contract: Contract, fn: string, who: Identity, args: string[], opts: CallOptions, commit: boolean): Promise<TxResult<T>> {
+  private async run<T>(
+    contract: Contract,
+    fn: string,
+    who: Identity,
+    args: string[],
+    opts: CallOptions,
+    commit: boolean,
+  ): Promise<TxResult<T>> {
     this.txCounter += 1;
     const txId = `tx${String(this.txCounter).padStart(6, '0')}`;
     const timestampMs = opts.at ?? (this.now += 1000);
@@ -67,7 +74,13 @@ export class TestChain {
     return (await this.submitTx<T>(contract, fn, who, args, opts)).result;
   }
 
-  async submitTx<T = unknown>(contract: Contract, fn: string, who: Identity, args: unknown[] = [], opts: CallOptions = {}): Promise<TxResult<T>> {
+  async submitTx<T = unknown>(
+    contract: Contract,
+    fn: string,
+    who: Identity,
+    args: unknown[] = [],
+    opts: CallOptions = {},
+  ): Promise<TxResult<T>> {
     return this.run<T>(contract, fn, who, args.map(asArg), opts, true);
   }
 

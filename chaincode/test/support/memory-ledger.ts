@@ -195,12 +195,14 @@ export class MemoryStub {
   }
 
   getStateByRange(startKey: string, endKey: string) {
-    if (startKey.startsWith(NS) || endKey.startsWith(NS)) throw new Error('first character of the key contains a null character which is not allowed');
+    if (startKey.startsWith(NS) || endKey.startsWith(NS))
+      throw new Error('first character of the key contains a null character which is not allowed');
     const items = this.range(startKey || '\u0001', endKey);
     return iterable(new ArrayIterator(items), items);
   }
   getStateByRangeWithPagination(startKey: string, endKey: string, pageSize: number, bookmark?: string) {
-    if (startKey.startsWith(NS) || endKey.startsWith(NS)) throw new Error('first character of the key contains a null character which is not allowed');
+    if (startKey.startsWith(NS) || endKey.startsWith(NS))
+      throw new Error('first character of the key contains a null character which is not allowed');
     const res = this.page(startKey || '\u0001', endKey, pageSize, bookmark);
     return iterable(res, []);
   }
@@ -277,7 +279,8 @@ export class MemoryStub {
       if (!param) continue;
       const required = new KeyEndorsementPolicy(param).listOrgs();
       const missing = required.filter((org) => !endorsingOrgs.includes(org));
-      if (missing.length) throw new Error(`ENDORSEMENT_POLICY_FAILURE: key-level policy of ${JSON.stringify(key)} needs ${missing.join(', ')}`);
+      if (missing.length)
+        throw new Error(`ENDORSEMENT_POLICY_FAILURE: key-level policy of ${JSON.stringify(key)} needs ${missing.join(', ')}`);
     }
     if (!hasWrites && !this.event) return;
     const ts = this.getTxTimestamp();

@@ -35,19 +35,51 @@ describe('access contract', () => {
 
   it('A1/X5: a principal grant allows exactly the action, purpose and principal it names', async () => {
     await w.chain.submit(w.access, 'CreateGrant', id.alice, [
-      { grantId: 'g1', resourceType: 'DATA', resourceId: 'd-1', grantee: { type: 'PRINCIPAL', id: 'b-user', mspId: 'MetaverseBMSP' }, actions: ['read'], purpose: 'analytics', validUntil: until() },
+      {
+        grantId: 'g1',
+        resourceType: 'DATA',
+        resourceId: 'd-1',
+        grantee: { type: 'PRINCIPAL', id: 'b-user', mspId: 'MetaverseBMSP' },
+        actions: ['read'],
+        purpose: 'analytics',
+        validUntil: until(),
+      },
     ]);
     const ok = await check(id.bUser, 'DATA', 'd-1', 'read');
     assert.deepEqual(ok, { allowed: true, reason: "grant g1 gives 'read' on DATA d-1 for 'analytics'", grantId: 'g1' });
     assert.match((await check(id.bUser, 'DATA', 'd-1', 'share')).reason, /does not include 'share'/);
     assert.match((await check(id.bUser, 'DATA', 'd-1', 'read', 'marketing')).reason, /is for purpose 'analytics'/);
     assert.equal((await check(id.bAgent, 'DATA', 'd-1', 'read')).allowed, false, 'wrong principal');
-    assert.equal((await check({ mspId: 'MetaverseAMSP', role: 'user', principal: 'b-user' }, 'DATA', 'd-1', 'read')).allowed, false, 'wrong MSP');
+    assert.equal(
+      (await check({ mspId: 'MetaverseAMSP', role: 'user', principal: 'b-user' }, 'DATA', 'd-1', 'read')).allowed,
+      false,
+      'wrong MSP',
+    );
   });
 
   it('A1: MSP and role grants; a thing grant covers its data', async () => {
-    await w.chain.submit(w.access, 'CreateGrant', id.alice, [{ grantId: 'g-msp', resourceType: 'THING', resourceId: 'watch-1', grantee: { type: 'MSP', id: 'MetaverseAMSP' }, actions: ['read'], purpose: '*', validUntil: until() }]);
-    await w.chain.submit(w.access, 'CreateGrant', id.alice, [{ grantId: 'g-role', resourceType: 'DATA', resourceId: 'd-1', grantee: { type: 'ROLE', id: 'auditor' }, actions: ['read'], purpose: 'audit', validUntil: until() }]);
+    await w.chain.submit(w.access, 'CreateGrant', id.alice, [
+      {
+        grantId: 'g-msp',
+        resourceType: 'THING',
+        resourceId: 'watch-1',
+        grantee: { type: 'MSP', id: 'MetaverseAMSP' },
+        actions: ['read'],
+        purpose: '*',
+        validUntil: until(),
+      },
+    ]);
+    await w.chain.submit(w.access, 'CreateGrant', id.alice, [
+      {
+        grantId: 'g-role',
+        resourceType: 'DATA',
+        resourceId: 'd-1',
+        grantee: { type: 'ROLE', id: 'auditor' },
+        actions: ['read'],
+        purpose: 'audit',
+        validUntil: until(),
+      },
+    ]);
     assert.equal((await check(id.aUser, 'DATA', 'd-1', 'read', 'anything')).grantId, 'g-msp');
     assert.equal((await check(id.auditor, 'DATA', 'd-1', 'read', 'audit')).grantId, 'g-role');
     assert.equal((await check(id.bUser, 'DATA', 'd-1', 'read')).allowed, false);
@@ -55,13 +87,29 @@ describe('access contract', () => {
 
   it('A1: an expired grant is refused with its expiry; a revoked one with its status', async () => {
     await w.chain.submit(w.access, 'CreateGrant', id.alice, [
-      { grantId: 'g1', resourceType: 'THING', resourceId: 'watch-1', grantee: { type: 'PRINCIPAL', id: 'b-user', mspId: 'MetaverseBMSP' }, actions: ['read'], purpose: '*', validUntil: new Date(w.chain.now + 60_000).toISOString() },
+      {
+        grantId: 'g1',
+        resourceType: 'THING',
+        resourceId: 'watch-1',
+        grantee: { type: 'PRINCIPAL', id: 'b-user', mspId: 'MetaverseBMSP' },
+        actions: ['read'],
+        purpose: '*',
+        validUntil: new Date(w.chain.now + 60_000).toISOString(),
+      },
     ]);
     assert.equal((await check(id.bUser, 'THING', 'watch-1', 'read')).allowed, true);
     w.chain.now += 120_000;
     assert.match((await check(id.bUser, 'THING', 'watch-1', 'read')).reason, /grant g1 expired at/);
     await w.chain.submit(w.access, 'CreateGrant', id.alice, [
-      { grantId: 'g2', resourceType: 'THING', resourceId: 'watch-1', grantee: { type: 'PRINCIPAL', id: 'b-user', mspId: 'MetaverseBMSP' }, actions: ['read'], purpose: '*', validUntil: until() },
+      {
+        grantId: 'g2',
+        resourceType: 'THING',
+        resourceId: 'watch-1',
+        grantee: { type: 'PRINCIPAL', id: 'b-user', mspId: 'MetaverseBMSP' },
+        actions: ['read'],
+        purpose: '*',
+        validUntil: until(),
+      },
     ]);
     await rejects(w.chain.submit(w.access, 'RevokeGrant', id.bUser, ['g2', 'x']), 'DENIED');
     const revoked = await w.chain.submit<Grant>(w.access, 'RevokeGrant', id.alice, ['g2', 'no longer needed']);
@@ -77,22 +125,64 @@ describe('access contract', () => {
   });
 
   it('A2: a user-level owner may use but not grant; a non-controller creator may not grant', async () => {
-    const g = { grantId: 'g1', resourceType: 'THING', resourceId: 'watch-1', grantee: { type: 'MSP', id: 'MetaverseBMSP' }, actions: ['read'], purpose: '*', validUntil: until() };
+    const g = {
+      grantId: 'g1',
+      resourceType: 'THING',
+      resourceId: 'watch-1',
+      grantee: { type: 'MSP', id: 'MetaverseBMSP' },
+      actions: ['read'],
+      purpose: '*',
+      validUntil: until(),
+    };
     await rejects(w.chain.submit(w.access, 'CreateGrant', id.aliceAsUser, [g]), 'DENIED', 'needs role creator, admin or an agent role');
     await rejects(w.chain.submit(w.access, 'CreateGrant', id.carol, [g]), 'DENIED', 'does not control THING watch-1');
     assert.equal((await check(id.aliceAsUser, 'THING', 'watch-1', 'read')).allowed, true);
   });
 
   it('grants are validated: expiry in the future and bounded, principal grants name an MSP', async () => {
-    const g = { grantId: 'g1', resourceType: 'THING', resourceId: 'watch-1', grantee: { type: 'PRINCIPAL', id: 'b-user' }, actions: ['read'], purpose: '*', validUntil: until() };
+    const g = {
+      grantId: 'g1',
+      resourceType: 'THING',
+      resourceId: 'watch-1',
+      grantee: { type: 'PRINCIPAL', id: 'b-user' },
+      actions: ['read'],
+      purpose: '*',
+      validUntil: until(),
+    };
     await rejects(w.chain.submit(w.access, 'CreateGrant', id.alice, [g]), 'INVALID', 'grantee.mspId is required');
-    await rejects(w.chain.submit(w.access, 'CreateGrant', id.alice, [{ ...g, grantee: { type: 'MSP', id: 'X' }, validUntil: new Date(w.chain.now - 1000).toISOString() }]), 'INVALID', 'validUntil must be after');
-    await rejects(w.chain.submit(w.access, 'CreateGrant', id.alice, [{ ...g, grantee: { type: 'MSP', id: 'X' }, validUntil: new Date(w.chain.now + 400 * DAY).toISOString() }]), 'INVALID', '366 days');
-    await rejects(w.chain.submit(w.access, 'CreateGrant', id.alice, [{ ...g, grantee: { type: 'MSP', id: 'X' }, actions: ['steal'] }]), 'INVALID', 'actions[0]');
+    await rejects(
+      w.chain.submit(w.access, 'CreateGrant', id.alice, [
+        { ...g, grantee: { type: 'MSP', id: 'X' }, validUntil: new Date(w.chain.now - 1000).toISOString() },
+      ]),
+      'INVALID',
+      'validUntil must be after',
+    );
+    await rejects(
+      w.chain.submit(w.access, 'CreateGrant', id.alice, [
+        { ...g, grantee: { type: 'MSP', id: 'X' }, validUntil: new Date(w.chain.now + 400 * DAY).toISOString() },
+      ]),
+      'INVALID',
+      '366 days',
+    );
+    await rejects(
+      w.chain.submit(w.access, 'CreateGrant', id.alice, [{ ...g, grantee: { type: 'MSP', id: 'X' }, actions: ['steal'] }]),
+      'INVALID',
+      'actions[0]',
+    );
   });
 
   it('grants are readable by grantor, grantee and auditors, listable by controllers', async () => {
-    await w.chain.submit(w.access, 'CreateGrant', id.alice, [{ grantId: 'g1', resourceType: 'THING', resourceId: 'watch-1', grantee: { type: 'PRINCIPAL', id: 'b-user', mspId: 'MetaverseBMSP' }, actions: ['read'], purpose: '*', validUntil: until() }]);
+    await w.chain.submit(w.access, 'CreateGrant', id.alice, [
+      {
+        grantId: 'g1',
+        resourceType: 'THING',
+        resourceId: 'watch-1',
+        grantee: { type: 'PRINCIPAL', id: 'b-user', mspId: 'MetaverseBMSP' },
+        actions: ['read'],
+        purpose: '*',
+        validUntil: until(),
+      },
+    ]);
     await w.chain.evaluate(w.access, 'GetGrant', id.bUser, ['g1']);
     await w.chain.evaluate(w.access, 'GetGrant', id.auditor, ['g1']);
     await rejects(w.chain.evaluate(w.access, 'GetGrant', id.aUser, ['g1']), 'DENIED');
@@ -103,7 +193,17 @@ describe('access contract', () => {
 
   it('A1: write functions enforce the same rule — a grantee with write anchors data, without it is refused', async () => {
     await rejects(w.anchor('d-2', SHA_A, {}, id.bAgent), 'DENIED', "'write' on THING watch-1");
-    await w.chain.submit(w.access, 'CreateGrant', id.alice, [{ grantId: 'gw', resourceType: 'THING', resourceId: 'watch-1', grantee: { type: 'PRINCIPAL', id: 'b-agent', mspId: 'MetaverseBMSP' }, actions: ['write'], purpose: '*', validUntil: until() }]);
+    await w.chain.submit(w.access, 'CreateGrant', id.alice, [
+      {
+        grantId: 'gw',
+        resourceType: 'THING',
+        resourceId: 'watch-1',
+        grantee: { type: 'PRINCIPAL', id: 'b-agent', mspId: 'MetaverseBMSP' },
+        actions: ['write'],
+        purpose: '*',
+        validUntil: until(),
+      },
+    ]);
     await w.anchor('d-2', SHA_A, {}, id.bAgent);
   });
 });

@@ -15,7 +15,18 @@ describe('alert contract', () => {
   });
 
   const raise = (overrides: Record<string, unknown> = {}, who = id.monitor) =>
-    w.chain.submit<Alert>(w.alert, 'RaiseAlert', who, [{ alertId: 'al-1', severity: 'CRITICAL', rule: 'unauthorised-metaverse', subjectType: 'THING', subjectId: 'watch-1', description: 'data moving to mv-z', suspend: true, ...overrides }]);
+    w.chain.submit<Alert>(w.alert, 'RaiseAlert', who, [
+      {
+        alertId: 'al-1',
+        severity: 'CRITICAL',
+        rule: 'unauthorised-metaverse',
+        subjectType: 'THING',
+        subjectId: 'watch-1',
+        description: 'data moving to mv-z',
+        suspend: true,
+        ...overrides,
+      },
+    ]);
 
   it('M2: only a monitor raises and resolves alerts', async () => {
     await rejects(raise({}, id.aAdmin), 'DENIED', 'needs role monitor');
@@ -39,20 +50,33 @@ describe('alert contract', () => {
   it('M2: a critical alert may suspend an avatar; a non-critical one may not suspend', async () => {
     await rejects(raise({ severity: 'WARNING' }), 'INVALID', 'only a CRITICAL alert');
     await raise({ alertId: 'al-2', subjectType: 'AVATAR', subjectId: 'av-b1' });
-    const access = await w.chain.evaluate<{ allowed: boolean; reason: string }>(w.access, 'CheckAccess', id.bAgent, ['AVATAR', 'av-b1', 'read', '*']);
+    const access = await w.chain.evaluate<{ allowed: boolean; reason: string }>(w.access, 'CheckAccess', id.bAgent, [
+      'AVATAR',
+      'av-b1',
+      'read',
+      '*',
+    ]);
     assert.equal(access.allowed, false);
     assert.match(access.reason, /avatar av-b1 is SUSPENDED/);
     const open = await w.chain.evaluate<AlertPage>(w.alert, 'ListOpenAlerts', id.auditor, ['10', '']);
-    assert.deepEqual(open.items.map((x) => x.alertId), ['al-2']);
+    assert.deepEqual(
+      open.items.map((x) => x.alertId),
+      ['al-2'],
+    );
     const bySubject = await w.chain.evaluate<AlertPage>(w.alert, 'ListAlertsBySubject', id.monitor, ['AVATAR', 'av-b1', '10', '']);
     assert.equal(bySubject.items.length, 1);
   });
 
   it('M2: the alert and the suspension it causes are one transaction with one event', async () => {
-    const { txId, stub } = await w.chain.submitTx(w.alert, 'RaiseAlert', id.monitor, [{ alertId: 'al-3', severity: 'CRITICAL', rule: 'r', subjectType: 'THING', subjectId: 'watch-1', description: '', suspend: true }]);
+    const { txId, stub } = await w.chain.submitTx(w.alert, 'RaiseAlert', id.monitor, [
+      { alertId: 'al-3', severity: 'CRITICAL', rule: 'r', subjectType: 'THING', subjectId: 'watch-1', description: '', suspend: true },
+    ]);
     assert.equal(stub.eventCount, 1);
     const payload = JSON.parse(Buffer.from(w.chain.eventsOf(txId)[0].payload).toString());
-    assert.deepEqual(payload.changes.map((c: { subjectType: string; action: string }) => `${c.subjectType}:${c.action}`), ['thing:suspended', 'alert:raised']);
+    assert.deepEqual(
+      payload.changes.map((c: { subjectType: string; action: string }) => `${c.subjectType}:${c.action}`),
+      ['thing:suspended', 'alert:raised'],
+    );
   });
 });
 
@@ -82,7 +106,10 @@ describe('audit contract', () => {
   it('M1: activity by day and by hour, in time order, with actor and function', async () => {
     const day = await w.chain.evaluate<ActivityPage>(w.audit, 'QueryActivityByTime', id.auditor, ['2025-03-01', '100', '']);
     assert.equal(day.items.length, 6); // 5 platforms + 1 thing
-    assert.deepEqual(day.items.map((r) => r.time), [...day.items.map((r) => r.time)].sort());
+    assert.deepEqual(
+      day.items.map((r) => r.time),
+      [...day.items.map((r) => r.time)].sort(),
+    );
     assert.equal(day.items[5].fn, 'thing:RegisterThing');
     assert.equal(day.items[5].actor.principal, 'alice');
     const hour = await w.chain.evaluate<ActivityPage>(w.audit, 'QueryActivityByTime', id.auditor, ['2025-03-01T10', '100', '']);
@@ -96,16 +123,22 @@ describe('audit contract', () => {
     await w.chain.submit(w.thing, 'SuspendThing', id.alice, ['watch-1', 'x']);
     await w.chain.submit(w.thing, 'ResumeThing', id.iotAdmin, ['watch-1']);
     const h = await w.chain.evaluate<HistoryEntry[]>(w.audit, 'GetHistory', id.auditor, ['thing', 'watch-1']);
-    assert.deepEqual(h.map((e) => JSON.parse(e.value).status), ['ACTIVE', 'SUSPENDED', 'ACTIVE']);
+    assert.deepEqual(
+      h.map((e) => JSON.parse(e.value).status),
+      ['ACTIVE', 'SUSPENDED', 'ACTIVE'],
+    );
     assert.ok(h[0].time > h[2].time);
   });
 
   it('A2: only auditors, monitors and admins read the audit trail', async () => {
-    await rejects(w.chain.evaluate(w.audit, 'QueryActivityBySubject', id.alice, ['thing', 'watch-1', '10', '']), 'DENIED', 'needs role auditor, monitor or admin');
+    await rejects(
+      w.chain.evaluate(w.audit, 'QueryActivityBySubject', id.alice, ['thing', 'watch-1', '10', '']),
+      'DENIED',
+      'needs role auditor, monitor or admin',
+    );
     await rejects(w.chain.evaluate(w.audit, 'GetHistory', id.bUser, ['thing', 'watch-1']), 'DENIED');
     await rejects(w.chain.evaluate(w.audit, 'GetHistory', id.auditor, ['secret', 'x']), 'INVALID');
   });
-
 });
 
 describe('bench contract', () => {

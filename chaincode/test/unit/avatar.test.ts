@@ -29,9 +29,21 @@ describe('avatar contract', () => {
   });
 
   it('X1: a suspended thing cannot be mapped; capability cannot exceed the metaverse level', async () => {
-    await rejects(w.chain.submit(w.avatar, 'MapAvatar', id.bAdmin, [{ avatarId: 'av-x', thingId: 'watch-1', metaverseId: 'mv-b', mode: 'ACTIVE', capabilityLevel: 3 }]), 'CONFLICT', 'exceeds');
+    await rejects(
+      w.chain.submit(w.avatar, 'MapAvatar', id.bAdmin, [
+        { avatarId: 'av-x', thingId: 'watch-1', metaverseId: 'mv-b', mode: 'ACTIVE', capabilityLevel: 3 },
+      ]),
+      'CONFLICT',
+      'exceeds',
+    );
     await w.chain.submit(w.thing, 'SuspendThing', id.alice, ['watch-1', 'lost']);
-    await rejects(w.chain.submit(w.avatar, 'MapAvatar', id.bAdmin, [{ avatarId: 'av-x', thingId: 'watch-1', metaverseId: 'mv-b', mode: 'ACTIVE', capabilityLevel: 1 }]), 'DENIED', 'is SUSPENDED');
+    await rejects(
+      w.chain.submit(w.avatar, 'MapAvatar', id.bAdmin, [
+        { avatarId: 'av-x', thingId: 'watch-1', metaverseId: 'mv-b', mode: 'ACTIVE', capabilityLevel: 1 },
+      ]),
+      'DENIED',
+      'is SUSPENDED',
+    );
   });
 
   it('unmap by the owner, the avatar agent or the metaverse admin; not by an agent of another avatar', async () => {
@@ -39,7 +51,10 @@ describe('avatar contract', () => {
     const a = await w.chain.submit<Avatar>(w.avatar, 'UnmapAvatar', id.aAgent, ['av-a1', 'moved']);
     assert.equal(a.status, 'UNMAPPED');
     const inA = await w.chain.evaluate<Avatar[]>(w.avatar, 'ListAvatarsOfThing', id.bob, ['watch-1', 'mv-a']);
-    assert.deepEqual(inA.map((x) => x.avatarId), ['av-a2']);
+    assert.deepEqual(
+      inA.map((x) => x.avatarId),
+      ['av-a2'],
+    );
     await rejects(w.chain.submit(w.avatar, 'UnmapAvatar', id.alice, ['av-a1', 'x']), 'CONFLICT', 'already UNMAPPED');
   });
 
@@ -56,15 +71,21 @@ describe('avatar contract', () => {
 
     it('X2: target capability below the data classification is refused', async () => {
       await rejects(
-        w.chain.submit(w.avatar, 'StartMigration', id.aAgent, [{ migrationId: 'm1', sourceAvatarId: 'av-a1', targetAvatarId: 'av-a2', dataId: 'd-1', backupRef: 'bk-1' }]),
+        w.chain.submit(w.avatar, 'StartMigration', id.aAgent, [
+          { migrationId: 'm1', sourceAvatarId: 'av-a1', targetAvatarId: 'av-a2', dataId: 'd-1', backupRef: 'bk-1' },
+        ]),
         'DENIED',
         'capability level 1',
       );
     });
 
     it('X2: capable target, backup recorded, completion bound to the data hash; rollback after completion refused', async () => {
-      await w.chain.submit(w.avatar, 'MapAvatar', id.aAdmin, [{ avatarId: 'av-a3', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'PASSIVE', capabilityLevel: 2 }]);
-      const m = await w.chain.submit<Migration>(w.avatar, 'StartMigration', id.aAgent, [{ migrationId: 'm1', sourceAvatarId: 'av-a1', targetAvatarId: 'av-a3', dataId: 'd-1', backupRef: 'bk-1' }]);
+      await w.chain.submit(w.avatar, 'MapAvatar', id.aAdmin, [
+        { avatarId: 'av-a3', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'PASSIVE', capabilityLevel: 2 },
+      ]);
+      const m = await w.chain.submit<Migration>(w.avatar, 'StartMigration', id.aAgent, [
+        { migrationId: 'm1', sourceAvatarId: 'av-a1', targetAvatarId: 'av-a3', dataId: 'd-1', backupRef: 'bk-1' },
+      ]);
       assert.equal(m.status, 'IN_PROGRESS');
       await rejects(w.chain.submit(w.avatar, 'CompleteMigration', id.aAgent, ['m1', 'c'.repeat(64)]), 'CONFLICT', 'does not match');
       const done = await w.chain.submit<Migration>(w.avatar, 'CompleteMigration', id.aAgent, ['m1', SHA_A]);
@@ -73,10 +94,25 @@ describe('avatar contract', () => {
     });
 
     it('X2: rollback records recovery; migration across metaverses is refused; outsiders are refused', async () => {
-      await w.chain.submit(w.avatar, 'MapAvatar', id.aAdmin, [{ avatarId: 'av-a3', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'PASSIVE', capabilityLevel: 3 }]);
-      await rejects(w.chain.submit(w.avatar, 'StartMigration', id.aAgent, [{ migrationId: 'm2', sourceAvatarId: 'av-a1', targetAvatarId: 'av-b1', dataId: 'd-1', backupRef: 'bk' }]), 'CONFLICT', 'within one metaverse');
-      await rejects(w.chain.submit(w.avatar, 'StartMigration', id.bAgent, [{ migrationId: 'm2', sourceAvatarId: 'av-a1', targetAvatarId: 'av-a3', dataId: 'd-1', backupRef: 'bk' }]), 'DENIED');
-      await w.chain.submit(w.avatar, 'StartMigration', id.alice, [{ migrationId: 'm2', sourceAvatarId: 'av-a1', targetAvatarId: 'av-a3', dataId: 'd-1', backupRef: 'bk-2' }]);
+      await w.chain.submit(w.avatar, 'MapAvatar', id.aAdmin, [
+        { avatarId: 'av-a3', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'PASSIVE', capabilityLevel: 3 },
+      ]);
+      await rejects(
+        w.chain.submit(w.avatar, 'StartMigration', id.aAgent, [
+          { migrationId: 'm2', sourceAvatarId: 'av-a1', targetAvatarId: 'av-b1', dataId: 'd-1', backupRef: 'bk' },
+        ]),
+        'CONFLICT',
+        'within one metaverse',
+      );
+      await rejects(
+        w.chain.submit(w.avatar, 'StartMigration', id.bAgent, [
+          { migrationId: 'm2', sourceAvatarId: 'av-a1', targetAvatarId: 'av-a3', dataId: 'd-1', backupRef: 'bk' },
+        ]),
+        'DENIED',
+      );
+      await w.chain.submit(w.avatar, 'StartMigration', id.alice, [
+        { migrationId: 'm2', sourceAvatarId: 'av-a1', targetAvatarId: 'av-a3', dataId: 'd-1', backupRef: 'bk-2' },
+      ]);
       const rb = await w.chain.submit<Migration>(w.avatar, 'RollbackMigration', id.alice, ['m2', 'connection lost']);
       assert.equal(rb.status, 'ROLLED_BACK');
       assert.equal(rb.backupRef, 'bk-2');

@@ -9,7 +9,10 @@ import { MemoryLedger, MemoryStub } from '../support/memory-ledger';
 
 describe('deterministic serialization', () => {
   it('sorts keys at every depth and drops undefined members', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: null }], c: 'é' } }), '{"a":{"c":"é","d":[3,{"x":null,"z":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: null }], c: 'é' } }),
+      '{"a":{"c":"é","d":[3,{"x":null,"z":1}]},"b":1}',
+    );
   });
   it('refuses values JSON cannot hold deterministically', () => {
     assert.throws(() => canonicalJson({ n: Number.NaN }), /non-finite/);
@@ -76,7 +79,13 @@ describe('Merkle proofs', () => {
     const l3 = Buffer.from(leaves[2], 'hex');
     const pair = sha256Hex(Buffer.concat([l3, l3]));
     const left = sha256Hex(Buffer.concat([Buffer.from(leaves[0], 'hex'), Buffer.from(leaves[1], 'hex')]));
-    assert.equal(rootFromProof(leaves[2], [{ position: 'R', sha256: leaves[2] }, { position: 'L', sha256: left }]), root);
+    assert.equal(
+      rootFromProof(leaves[2], [
+        { position: 'R', sha256: leaves[2] },
+        { position: 'L', sha256: left },
+      ]),
+      root,
+    );
     assert.equal(sha256Hex(Buffer.concat([Buffer.from(left, 'hex'), Buffer.from(pair, 'hex')])), root);
   });
 });

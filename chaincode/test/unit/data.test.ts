@@ -31,7 +31,17 @@ describe('data contract', () => {
 
   it('keys per AnchorData by the owner: 2 point reads, 4 writes, no range read', async () => {
     const { stub } = await w.chain.submitTx(w.data, 'AnchorData', id.alice, [
-      { dataId: 'd-k', thingId: 'watch-1', sha256: SHA_A, size: 1, category: 'c', classification: 'PUBLIC', storage: { placement: 'ON_PLATFORM', storeId: 'l', uri: '' }, keyId: 'k', encrypted: true },
+      {
+        dataId: 'd-k',
+        thingId: 'watch-1',
+        sha256: SHA_A,
+        size: 1,
+        category: 'c',
+        classification: 'PUBLIC',
+        storage: { placement: 'ON_PLATFORM', storeId: 'l', uri: '' },
+        keyId: 'k',
+        encrypted: true,
+      },
     ]);
     assert.equal(stub.readKeys.size, 2);
     assert.equal(stub.writes.size, 4);
@@ -41,22 +51,53 @@ describe('data contract', () => {
   it('F4: the autonomous thing anchors its own data; an avatar anchor must belong to the thing', async () => {
     await w.anchor('d-self', SHA_A, {}, id.watch);
     await w.anchor('d-av', SHA_A, { avatarId: 'av-a1' }, id.aAgent);
-    await w.chain.submit(w.thing, 'RegisterThing', id.alice, [{ thingId: 'other', platformId: 'iot-1', kind: 'SENSOR', accessMode: 'AUTONOMOUS', publicKey: 'pk', classification: 'PUBLIC' }]);
+    await w.chain.submit(w.thing, 'RegisterThing', id.alice, [
+      { thingId: 'other', platformId: 'iot-1', kind: 'SENSOR', accessMode: 'AUTONOMOUS', publicKey: 'pk', classification: 'PUBLIC' },
+    ]);
     await rejects(w.anchor('d-x', SHA_A, { thingId: 'other', avatarId: 'av-a1' }), 'CONFLICT', 'not an avatar of thing other');
   });
 
   it('X5: placement and encryption follow the thing policy', async () => {
-    await w.chain.submit(w.thing, 'SetThingPolicy', id.alice, ['watch-1', { storage: 'EXTERNAL', storageIds: ['s3-eu'], encryptionRequired: true }]);
+    await w.chain.submit(w.thing, 'SetThingPolicy', id.alice, [
+      'watch-1',
+      { storage: 'EXTERNAL', storageIds: ['s3-eu'], encryptionRequired: true },
+    ]);
     await rejects(w.anchor('d-1', SHA_A), 'DENIED', 'stores data EXTERNAL, not ON_PLATFORM');
-    await rejects(w.anchor('d-1', SHA_A, { storage: { placement: 'EXTERNAL', storeId: 's3-us', uri: 's3://x' } }), 'DENIED', 'does not allow store s3-us');
-    await rejects(w.anchor('d-1', SHA_A, { storage: { placement: 'EXTERNAL', storeId: 's3-eu', uri: 's3://x' }, encrypted: false }), 'DENIED', 'requires encrypted data');
+    await rejects(
+      w.anchor('d-1', SHA_A, { storage: { placement: 'EXTERNAL', storeId: 's3-us', uri: 's3://x' } }),
+      'DENIED',
+      'does not allow store s3-us',
+    );
+    await rejects(
+      w.anchor('d-1', SHA_A, { storage: { placement: 'EXTERNAL', storeId: 's3-eu', uri: 's3://x' }, encrypted: false }),
+      'DENIED',
+      'requires encrypted data',
+    );
     await w.anchor('d-1', SHA_A, { storage: { placement: 'EXTERNAL', storeId: 's3-eu', uri: 's3://x' } });
   });
 
-  it('X7: PII goes only to the caller org\'s private collection; only a salted hash reaches the shared ledger', async () => {
-    await w.chain.submit(w.data, 'AnchorData', id.alice, [{ dataId: 'd-pii', thingId: 'watch-1', sha256: SHA_A, size: 1, category: 'profile', classification: 'RESTRICTED', storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: '' }, keyId: 'k', encrypted: true }], {
-      transient: { pii: JSON.stringify({ salt: SALT, details: PII_VALUE }) },
-    });
+  it("X7: PII goes only to the caller org's private collection; only a salted hash reaches the shared ledger", async () => {
+    await w.chain.submit(
+      w.data,
+      'AnchorData',
+      id.alice,
+      [
+        {
+          dataId: 'd-pii',
+          thingId: 'watch-1',
+          sha256: SHA_A,
+          size: 1,
+          category: 'profile',
+          classification: 'RESTRICTED',
+          storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: '' },
+          keyId: 'k',
+          encrypted: true,
+        },
+      ],
+      {
+        transient: { pii: JSON.stringify({ salt: SALT, details: PII_VALUE }) },
+      },
+    );
     const d = await w.chain.evaluate<DataAnchor>(w.data, 'GetData', id.alice, ['d-pii']);
     assert.equal(d.piiCollection, 'pii_IoTPlatformMSP');
     assert.equal(d.piiHash, piiHashOf(SALT, PII_VALUE));
@@ -68,30 +109,97 @@ describe('data contract', () => {
   });
 
   it('X7: PII of another org is refused; a short salt is refused; a client-only org has no collection', async () => {
-    await w.chain.submit(w.data, 'AnchorData', id.alice, [{ dataId: 'd-pii', thingId: 'watch-1', sha256: SHA_A, size: 1, category: 'profile', classification: 'RESTRICTED', storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: '' }, keyId: 'k', encrypted: true }], {
-      transient: { pii: JSON.stringify({ salt: SALT, details: PII_VALUE }) },
-    });
-    await w.chain.submit(w.access, 'CreateGrant', id.alice, [{ grantId: 'g', resourceType: 'DATA', resourceId: 'd-pii', grantee: { type: 'MSP', id: 'MetaverseAMSP' }, actions: ['read'], purpose: '*', validUntil: new Date(w.chain.now + 1e9).toISOString() }]);
+    await w.chain.submit(
+      w.data,
+      'AnchorData',
+      id.alice,
+      [
+        {
+          dataId: 'd-pii',
+          thingId: 'watch-1',
+          sha256: SHA_A,
+          size: 1,
+          category: 'profile',
+          classification: 'RESTRICTED',
+          storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: '' },
+          keyId: 'k',
+          encrypted: true,
+        },
+      ],
+      {
+        transient: { pii: JSON.stringify({ salt: SALT, details: PII_VALUE }) },
+      },
+    );
+    await w.chain.submit(w.access, 'CreateGrant', id.alice, [
+      {
+        grantId: 'g',
+        resourceType: 'DATA',
+        resourceId: 'd-pii',
+        grantee: { type: 'MSP', id: 'MetaverseAMSP' },
+        actions: ['read'],
+        purpose: '*',
+        validUntil: new Date(w.chain.now + 1e9).toISOString(),
+      },
+    ]);
     await rejects(w.chain.evaluate(w.data, 'GetPII', id.aUser, ['d-pii']), 'DENIED', 'is not a member');
     await rejects(
-      w.chain.submit(w.data, 'AnchorData', id.alice, [{ dataId: 'd-2', thingId: 'watch-1', sha256: SHA_A, size: 1, category: 'c', classification: 'PUBLIC', storage: { placement: 'ON_PLATFORM', storeId: 'l', uri: '' }, keyId: 'k', encrypted: true }], {
-        transient: { pii: JSON.stringify({ salt: 'short', details: 'x' }) },
-      }),
+      w.chain.submit(
+        w.data,
+        'AnchorData',
+        id.alice,
+        [
+          {
+            dataId: 'd-2',
+            thingId: 'watch-1',
+            sha256: SHA_A,
+            size: 1,
+            category: 'c',
+            classification: 'PUBLIC',
+            storage: { placement: 'ON_PLATFORM', storeId: 'l', uri: '' },
+            keyId: 'k',
+            encrypted: true,
+          },
+        ],
+        {
+          transient: { pii: JSON.stringify({ salt: 'short', details: 'x' }) },
+        },
+      ),
       'INVALID',
       'at least 32',
     );
   });
 
   it('M1/X7: lifecycle collected → stored → shared → deleted; deletion purges the PII and is recorded', async () => {
-    await w.chain.submit(w.data, 'AnchorData', id.alice, [{ dataId: 'd-1', thingId: 'watch-1', sha256: SHA_A, size: 1, category: 'c', classification: 'PUBLIC', storage: { placement: 'ON_PLATFORM', storeId: 'l', uri: '' }, keyId: 'k', encrypted: true }], {
-      transient: { pii: JSON.stringify({ salt: SALT, details: PII_VALUE }) },
-    });
+    await w.chain.submit(
+      w.data,
+      'AnchorData',
+      id.alice,
+      [
+        {
+          dataId: 'd-1',
+          thingId: 'watch-1',
+          sha256: SHA_A,
+          size: 1,
+          category: 'c',
+          classification: 'PUBLIC',
+          storage: { placement: 'ON_PLATFORM', storeId: 'l', uri: '' },
+          keyId: 'k',
+          encrypted: true,
+        },
+      ],
+      {
+        transient: { pii: JSON.stringify({ salt: SALT, details: PII_VALUE }) },
+      },
+    );
     await w.chain.submit(w.data, 'RecordLifecycle', id.alice, ['d-1', 'STORED', '*', 'in local store']);
     await rejects(w.chain.submit(w.data, 'RecordLifecycle', id.bUser, ['d-1', 'SHARED', 'analytics', 'x']), 'DENIED', "'share'");
     await w.chain.submit(w.data, 'RecordLifecycle', id.thingAgent, ['d-1', 'SHARED', 'analytics', 'to dashboard']);
     await rejects(w.chain.submit(w.data, 'DeleteData', id.bUser, ['d-1', 'x']), 'DENIED', "'delete'");
     const deleted = await w.chain.submit<DataAnchor>(w.data, 'DeleteData', id.alice, ['d-1', 'owner request']);
-    assert.deepEqual(deleted.lifecycle.map((s) => s.stage), ['COLLECTED', 'STORED', 'SHARED', 'DELETED']);
+    assert.deepEqual(
+      deleted.lifecycle.map((s) => s.stage),
+      ['COLLECTED', 'STORED', 'SHARED', 'DELETED'],
+    );
     assert.equal(w.chain.ledger.privateData.get('pii_IoTPlatformMSP')?.size ?? 0, 0);
     const v = await w.chain.evaluate<Verification>(w.data, 'VerifyData', id.bUser, ['d-1', SHA_A]);
     assert.equal(v.valid, false);
@@ -110,14 +218,41 @@ describe('data contract', () => {
   it('C3: a batch anchors a Merkle root; inclusion proofs verify against it', async () => {
     const leaves = ['r1', 'r2', 'r3', 'r4'].map((r) => sha256Hex(r));
     const root = merkleRoot(leaves);
-    await w.chain.submit(w.data, 'AnchorBatch', id.watch, [{ batchId: 'b-1', thingId: 'watch-1', merkleRoot: root, leafCount: 4, firstReadingAt: '2025-03-01T09:00:00Z', lastReadingAt: '2025-03-01T09:59:59Z' }]);
+    await w.chain.submit(w.data, 'AnchorBatch', id.watch, [
+      {
+        batchId: 'b-1',
+        thingId: 'watch-1',
+        merkleRoot: root,
+        leafCount: 4,
+        firstReadingAt: '2025-03-01T09:00:00Z',
+        lastReadingAt: '2025-03-01T09:59:59Z',
+      },
+    ]);
     const b = await w.chain.evaluate<BatchAnchor>(w.data, 'GetBatch', id.bUser, ['b-1']);
     assert.equal(b.merkleRoot, root);
     const pair = (a: string, c: string) => sha256Hex(Buffer.concat([Buffer.from(a, 'hex'), Buffer.from(c, 'hex')]));
-    const proof = [{ position: 'L', sha256: leaves[2] }, { position: 'L', sha256: pair(leaves[0], leaves[1]) }];
+    const proof = [
+      { position: 'L', sha256: leaves[2] },
+      { position: 'L', sha256: pair(leaves[0], leaves[1]) },
+    ];
     assert.equal((await w.chain.evaluate<Verification>(w.data, 'VerifyInclusion', id.bUser, ['b-1', leaves[3], proof])).valid, true);
-    assert.equal((await w.chain.evaluate<Verification>(w.data, 'VerifyInclusion', id.bUser, ['b-1', sha256Hex('forged'), proof])).valid, false);
-    await rejects(w.chain.submit(w.data, 'AnchorBatch', id.bUser, [{ batchId: 'b-2', thingId: 'watch-1', merkleRoot: root, leafCount: 4, firstReadingAt: '2025-03-01T09:00:00Z', lastReadingAt: '2025-03-01T09:59:59Z' }]), 'DENIED');
+    assert.equal(
+      (await w.chain.evaluate<Verification>(w.data, 'VerifyInclusion', id.bUser, ['b-1', sha256Hex('forged'), proof])).valid,
+      false,
+    );
+    await rejects(
+      w.chain.submit(w.data, 'AnchorBatch', id.bUser, [
+        {
+          batchId: 'b-2',
+          thingId: 'watch-1',
+          merkleRoot: root,
+          leafCount: 4,
+          firstReadingAt: '2025-03-01T09:00:00Z',
+          lastReadingAt: '2025-03-01T09:59:59Z',
+        },
+      ]),
+      'DENIED',
+    );
   });
 
   it('data of a thing is paged with bookmarks (evaluate-only)', async () => {
@@ -125,7 +260,10 @@ describe('data contract', () => {
     const p1 = await w.chain.evaluate<DataAnchorPage>(w.data, 'ListDataOfThing', id.alice, ['watch-1', '2', '']);
     const p2 = await w.chain.evaluate<DataAnchorPage>(w.data, 'ListDataOfThing', id.alice, ['watch-1', '2', p1.bookmark]);
     const p3 = await w.chain.evaluate<DataAnchorPage>(w.data, 'ListDataOfThing', id.alice, ['watch-1', '2', p2.bookmark]);
-    assert.deepEqual([...p1.items, ...p2.items, ...p3.items].map((d) => d.dataId), ['d-0', 'd-1', 'd-2', 'd-3', 'd-4']);
+    assert.deepEqual(
+      [...p1.items, ...p2.items, ...p3.items].map((d) => d.dataId),
+      ['d-0', 'd-1', 'd-2', 'd-3', 'd-4'],
+    );
     assert.equal(p3.bookmark, '');
   });
 });

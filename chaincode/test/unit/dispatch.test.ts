@@ -37,7 +37,11 @@ describe('deployed dispatch (tsc build + fabric-shim ChaincodeFromContract)', ()
   let invoke: (who: Who, fcn: string, args: string[]) => Promise<{ status: number; message?: string; payload: string; events: number }>;
 
   before(() => {
-    execFileSync(process.execPath, [load.resolve('typescript/bin/tsc'), '-p', join(chaincodeDir, 'tsconfig.json'), '--outDir', outDir, '--sourceMap', 'false'], { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [load.resolve('typescript/bin/tsc'), '-p', join(chaincodeDir, 'tsconfig.json'), '--outDir', outDir, '--sourceMap', 'false'],
+      { stdio: 'inherit' },
+    );
     load('fabric-shim/lib/chaincode').ClientIdentity = FakeClientIdentity;
     const ChaincodeFromContract = load('fabric-shim/lib/contract-spi/chaincodefromcontract.js');
     const { contracts, serializers } = load(join(outDir, 'index.js'));
@@ -47,7 +51,13 @@ describe('deployed dispatch (tsc build + fabric-shim ChaincodeFromContract)', ()
     invoke = async (who, fcn, args) => {
       current = who;
       n += 1;
-      const stub = new MemoryStub(ledger, { txId: `d${n}`, timestampMs: Date.parse('2025-03-01T10:00:00Z') + n * 1000, fcn, args, mspId: who.mspId });
+      const stub = new MemoryStub(ledger, {
+        txId: `d${n}`,
+        timestampMs: Date.parse('2025-03-01T10:00:00Z') + n * 1000,
+        fcn,
+        args,
+        mspId: who.mspId,
+      });
       (stub as unknown as { getBufferArgs: () => Buffer[] }).getBufferArgs = () => [fcn, ...args].map((a) => Buffer.from(a));
       const res = await cc.invokeFunctionality(stub);
       if (res.status === 200) stub.commit(['IoTPlatformMSP', 'MetaverseAMSP', 'MetaverseBMSP']);
@@ -58,7 +68,9 @@ describe('deployed dispatch (tsc build + fabric-shim ChaincodeFromContract)', ()
   const admin = { mspId: 'IoTPlatformMSP', role: 'admin', principal: 'iot-admin' };
 
   it('object results are sorted-key JSON; one event per submit', async () => {
-    const res = await invoke(admin, 'platform:RegisterPlatform', [JSON.stringify({ platformId: 'iot-1', type: 'IOT', name: 'x', capabilityLevel: 3 })]);
+    const res = await invoke(admin, 'platform:RegisterPlatform', [
+      JSON.stringify({ platformId: 'iot-1', type: 'IOT', name: 'x', capabilityLevel: 3 }),
+    ]);
     assert.equal(res.status, 200, res.message);
     assert.equal(res.events, 1);
     const keys = Object.keys(JSON.parse(res.payload));
@@ -66,7 +78,9 @@ describe('deployed dispatch (tsc build + fabric-shim ChaincodeFromContract)', ()
   });
 
   it('A1: refusals reach the client as errors with the reason', async () => {
-    const res = await invoke({ mspId: 'IoTPlatformMSP', role: 'user', principal: 'bob' }, 'platform:RegisterPlatform', [JSON.stringify({ platformId: 'iot-2', type: 'IOT', name: 'x', capabilityLevel: 3 })]);
+    const res = await invoke({ mspId: 'IoTPlatformMSP', role: 'user', principal: 'bob' }, 'platform:RegisterPlatform', [
+      JSON.stringify({ platformId: 'iot-2', type: 'IOT', name: 'x', capabilityLevel: 3 }),
+    ]);
     assert.equal(res.status, 500);
     assert.match(res.message ?? '', /^DENIED: registering a platform needs role admin/);
   });
@@ -75,10 +89,12 @@ describe('deployed dispatch (tsc build + fabric-shim ChaincodeFromContract)', ()
     const res = await invoke(admin, 'org.hyperledger.fabric:GetMetadata', []);
     assert.equal(res.status, 200, res.message);
     const meta = JSON.parse(res.payload);
-    for (const c of ['platform', 'thing', 'avatar', 'access', 'transfer', 'data', 'dpm', 'audit', 'alert', 'bench', 'diagnostics']) assert.ok(meta.contracts[c], c);
+    for (const c of ['platform', 'thing', 'avatar', 'access', 'transfer', 'data', 'dpm', 'audit', 'alert', 'bench', 'diagnostics'])
+      assert.ok(meta.contracts[c], c);
     const names = meta.contracts.transfer.transactions.map((t: { name: string }) => t.name);
     assert.ok(names.includes('ExecuteTransfer'));
-    for (const t of ['Thing', 'Transfer', 'DataAnchor', 'DpmJob', 'ActivityRecord', 'Alert', 'Grant', 'AccessDecision']) assert.ok(meta.components.schemas[t], t);
+    for (const t of ['Thing', 'Transfer', 'DataAnchor', 'DpmJob', 'ActivityRecord', 'Alert', 'Grant', 'AccessDecision'])
+      assert.ok(meta.components.schemas[t], t);
   });
 
   it('string results stay plain text (bench)', async () => {

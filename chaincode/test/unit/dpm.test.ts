@@ -10,7 +10,17 @@ const OUT = 'c'.repeat(64);
 describe('dpm contract', () => {
   let w: World;
   const submit = (overrides: Record<string, unknown> = {}, who = id.aAdmin) =>
-    w.chain.submit<DpmJob>(w.dpm, 'SubmitJob', who, [{ jobId: 'job-1', metaverseId: 'mv-a', providerId: 'dpm-1', inputs: ['d-1', 'd-2'], purpose: 'analytics', envelopeSha256: ENVELOPE, ...overrides }]);
+    w.chain.submit<DpmJob>(w.dpm, 'SubmitJob', who, [
+      {
+        jobId: 'job-1',
+        metaverseId: 'mv-a',
+        providerId: 'dpm-1',
+        inputs: ['d-1', 'd-2'],
+        purpose: 'analytics',
+        envelopeSha256: ENVELOPE,
+        ...overrides,
+      },
+    ]);
   const receipt = (overrides: Record<string, unknown> = {}) => ({
     outputSha256: OUT,
     startedAt: new Date(w.chain.now - 500).toISOString(),
@@ -30,7 +40,10 @@ describe('dpm contract', () => {
   it('U1/X4/F3: a job whose inputs all allow the provider and purpose is accepted; the provider records the receipt', async () => {
     const job = await submit();
     assert.equal(job.status, 'SUBMITTED');
-    assert.deepEqual(job.inputs, [{ dataId: 'd-1', sha256: SHA_A }, { dataId: 'd-2', sha256: SHA_B }]);
+    assert.deepEqual(job.inputs, [
+      { dataId: 'd-1', sha256: SHA_A },
+      { dataId: 'd-2', sha256: SHA_B },
+    ]);
     assert.equal(job.inputsDigest, inputsDigestOf(job.inputs));
     await w.chain.submit(w.dpm, 'AcceptJob', id.dpm1, ['job-1']);
     const done = await w.chain.submit<DpmJob>(w.dpm, 'RecordReceipt', id.dpm1, ['job-1', receipt({ inputsDigest: job.inputsDigest })]);
@@ -39,10 +52,20 @@ describe('dpm contract', () => {
     assert.equal(done.receipt?.recordedBy.principal, 'dpm-1');
   });
 
-  it('X4: refused when an input\'s policy does not allow the provider or the purpose', async () => {
+  it("X4: refused when an input's policy does not allow the provider or the purpose", async () => {
     await rejects(submit({ providerId: 'dpm-2' }), 'DENIED', 'does not allow DPM provider dpm-2');
     await rejects(submit({ purpose: 'marketing' }), 'DENIED', "does not allow purpose 'marketing'");
-    await w.chain.submit(w.thing, 'RegisterThing', id.alice, [{ thingId: 'closed', platformId: 'iot-1', kind: 'SENSOR', accessMode: 'AUTONOMOUS', publicKey: 'pk', classification: 'PUBLIC', policy: { storage: 'ANY', encryptionRequired: false } }]);
+    await w.chain.submit(w.thing, 'RegisterThing', id.alice, [
+      {
+        thingId: 'closed',
+        platformId: 'iot-1',
+        kind: 'SENSOR',
+        accessMode: 'AUTONOMOUS',
+        publicKey: 'pk',
+        classification: 'PUBLIC',
+        policy: { storage: 'ANY', encryptionRequired: false },
+      },
+    ]);
     await w.anchor('d-3', SHA_A, { thingId: 'closed' });
     await rejects(submit({ inputs: ['d-1', 'd-3'] }), 'DENIED', 'input d-3');
   });
@@ -61,15 +84,26 @@ describe('dpm contract', () => {
     await rejects(w.chain.submit(w.dpm, 'AcceptJob', id.dpm2, ['job-1']), 'DENIED', 'is not provider dpm-1');
     await w.chain.submit(w.dpm, 'AcceptJob', id.dpm1, ['job-1']);
     await rejects(w.chain.submit(w.dpm, 'RecordReceipt', id.dpm2, ['job-1', receipt()]), 'DENIED', 'is not provider dpm-1');
-    await rejects(w.chain.submit(w.dpm, 'RecordReceipt', { mspId: 'MetaverseAMSP', role: 'dpm', principal: 'dpm-1' }, ['job-1', receipt()]), 'DENIED');
+    await rejects(
+      w.chain.submit(w.dpm, 'RecordReceipt', { mspId: 'MetaverseAMSP', role: 'dpm', principal: 'dpm-1' }, ['job-1', receipt()]),
+      'DENIED',
+    );
   });
 
   it('F3: receipt steps in order, times consistent, inputs digest bound; one receipt only', async () => {
     await submit();
     await rejects(w.chain.submit(w.dpm, 'RecordReceipt', id.dpm1, ['job-1', receipt()]), 'CONFLICT', 'expected ACCEPTED');
     await w.chain.submit(w.dpm, 'AcceptJob', id.dpm1, ['job-1']);
-    await rejects(w.chain.submit(w.dpm, 'RecordReceipt', id.dpm1, ['job-1', receipt({ inputsDigest: 'f'.repeat(64) })]), 'CONFLICT', 'inputsDigest');
-    await rejects(w.chain.submit(w.dpm, 'RecordReceipt', id.dpm1, ['job-1', receipt({ endedAt: new Date(w.chain.now + 60_000).toISOString() })]), 'INVALID', 'after the transaction time');
+    await rejects(
+      w.chain.submit(w.dpm, 'RecordReceipt', id.dpm1, ['job-1', receipt({ inputsDigest: 'f'.repeat(64) })]),
+      'CONFLICT',
+      'inputsDigest',
+    );
+    await rejects(
+      w.chain.submit(w.dpm, 'RecordReceipt', id.dpm1, ['job-1', receipt({ endedAt: new Date(w.chain.now + 60_000).toISOString() })]),
+      'INVALID',
+      'after the transaction time',
+    );
     await w.chain.submit(w.dpm, 'RecordReceipt', id.dpm1, ['job-1', receipt()]);
     await rejects(w.chain.submit(w.dpm, 'RecordReceipt', id.dpm1, ['job-1', receipt()]), 'CONFLICT', 'is COMPLETED');
   });
@@ -83,6 +117,9 @@ describe('dpm contract', () => {
     await w.chain.evaluate(w.dpm, 'GetJob', id.auditor, ['job-1']);
     await rejects(w.chain.evaluate(w.dpm, 'GetJob', id.bUser, ['job-1']), 'DENIED');
     const page = await w.chain.evaluate<DpmJobPage>(w.dpm, 'ListJobsByProvider', id.dpm1, ['dpm-1', '10', '']);
-    assert.deepEqual(page.items.map((j) => j.jobId), ['job-1', 'job-2']);
+    assert.deepEqual(
+      page.items.map((j) => j.jobId),
+      ['job-1', 'job-2'],
+    );
   });
 });

@@ -17,21 +17,49 @@ describe('platform contract', () => {
   });
 
   it('A2: a creator may not register a platform (wrong role)', async () => {
-    await rejects(w.chain.submit(w.platform, 'RegisterPlatform', id.alice, [{ platformId: 'x', type: 'IOT', name: 'x', capabilityLevel: 1 }]), 'DENIED', 'needs role admin');
+    await rejects(
+      w.chain.submit(w.platform, 'RegisterPlatform', id.alice, [{ platformId: 'x', type: 'IOT', name: 'x', capabilityLevel: 1 }]),
+      'DENIED',
+      'needs role admin',
+    );
   });
 
   it('R5: a metaverse platform needs a peer organisation (DPMProviderMSP refused)', async () => {
-    await rejects(w.chain.submit(w.platform, 'RegisterPlatform', id.dpmAdmin, [{ platformId: 'mv-x', type: 'METAVERSE', name: 'x', capabilityLevel: 1 }]), 'DENIED', 'runs no peer');
+    await rejects(
+      w.chain.submit(w.platform, 'RegisterPlatform', id.dpmAdmin, [
+        { platformId: 'mv-x', type: 'METAVERSE', name: 'x', capabilityLevel: 1 },
+      ]),
+      'DENIED',
+      'runs no peer',
+    );
   });
 
   it('a duplicate id, an unknown field or a control character is refused', async () => {
-    await rejects(w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [{ platformId: 'mv-a', type: 'METAVERSE', name: 'x', capabilityLevel: 1 }]), 'CONFLICT', 'already exists');
-    await rejects(w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [{ platformId: 'p', type: 'METAVERSE', capabilityLevel: 1, colour: 'red' }]), 'INVALID', 'unknown field');
-    await rejects(w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [{ platformId: 'p\u0000q', type: 'METAVERSE', capabilityLevel: 1 }]), 'INVALID', 'U+0000');
+    await rejects(
+      w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [{ platformId: 'mv-a', type: 'METAVERSE', name: 'x', capabilityLevel: 1 }]),
+      'CONFLICT',
+      'already exists',
+    );
+    await rejects(
+      w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [
+        { platformId: 'p', type: 'METAVERSE', capabilityLevel: 1, colour: 'red' },
+      ]),
+      'INVALID',
+      'unknown field',
+    );
+    await rejects(
+      w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [{ platformId: 'p\u0000q', type: 'METAVERSE', capabilityLevel: 1 }]),
+      'INVALID',
+      'U+0000',
+    );
   });
 
   it('A1: only an admin of the owning MSP updates or suspends a platform (wrong MSP refused)', async () => {
-    await rejects(w.chain.submit(w.platform, 'UpdatePlatform', id.bAdmin, ['mv-a', { capabilityLevel: 1 }]), 'DENIED', 'belongs to MetaverseAMSP');
+    await rejects(
+      w.chain.submit(w.platform, 'UpdatePlatform', id.bAdmin, ['mv-a', { capabilityLevel: 1 }]),
+      'DENIED',
+      'belongs to MetaverseAMSP',
+    );
     await rejects(w.chain.submit(w.platform, 'SuspendPlatform', id.aCreator, ['mv-a', 'x']), 'DENIED');
     const p = await w.chain.submit<Platform>(w.platform, 'UpdatePlatform', id.aAdmin, ['mv-a', { capabilityLevel: 2 }]);
     assert.equal(p.capabilityLevel, 2);
@@ -46,8 +74,13 @@ describe('platform contract', () => {
     await rejects(w.chain.submit(w.platform, 'AcceptFederation', id.aAdmin, ['mv-a', 'mv-b']), 'CONFLICT', 'not by its proposer');
     await rejects(w.chain.submit(w.platform, 'AcceptFederation', id.aAdmin, ['mv-b', 'mv-a']), 'DENIED', 'needs an admin of MetaverseBMSP');
     // endorsed by MetaverseBMSP alone: the key-level policy names both orgs, so validation fails
-    await assert.rejects(w.chain.submit(w.platform, 'AcceptFederation', id.bAdmin, ['mv-b', 'mv-a'], { endorsers: ['MetaverseBMSP', 'IoTPlatformMSP'] }), /ENDORSEMENT_POLICY_FAILURE.*MetaverseAMSP/);
-    const active = await w.chain.submit<Federation>(w.platform, 'AcceptFederation', id.bAdmin, ['mv-b', 'mv-a'], { endorsers: ['MetaverseAMSP', 'MetaverseBMSP'] });
+    await assert.rejects(
+      w.chain.submit(w.platform, 'AcceptFederation', id.bAdmin, ['mv-b', 'mv-a'], { endorsers: ['MetaverseBMSP', 'IoTPlatformMSP'] }),
+      /ENDORSEMENT_POLICY_FAILURE.*MetaverseAMSP/,
+    );
+    const active = await w.chain.submit<Federation>(w.platform, 'AcceptFederation', id.bAdmin, ['mv-b', 'mv-a'], {
+      endorsers: ['MetaverseAMSP', 'MetaverseBMSP'],
+    });
     assert.equal(active.status, 'ACTIVE');
     await rejects(w.chain.submit(w.platform, 'RevokeFederation', id.iotAdmin, ['mv-a', 'mv-b', 'x']), 'DENIED');
     const revoked = await w.chain.submit<Federation>(w.platform, 'RevokeFederation', id.bAdmin, ['mv-a', 'mv-b', 'ended']);
@@ -60,7 +93,9 @@ describe('platform contract', () => {
   });
 
   it('M1: each registration wrote one activity record and exactly one event', async () => {
-    const { txId, stub } = await w.chain.submitTx(w.platform, 'RegisterPlatform', id.aAdmin, [{ platformId: 'mv-c', type: 'METAVERSE', name: 'C', capabilityLevel: 1 }]);
+    const { txId, stub } = await w.chain.submitTx(w.platform, 'RegisterPlatform', id.aAdmin, [
+      { platformId: 'mv-c', type: 'METAVERSE', name: 'C', capabilityLevel: 1 },
+    ]);
     assert.equal(stub.eventCount, 1);
     const events = w.chain.eventsOf(txId);
     assert.equal(events.length, 1);

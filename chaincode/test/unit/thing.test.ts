@@ -21,36 +21,75 @@ describe('thing contract', () => {
   });
 
   it('A2: a creator may not register a thing for someone else; an admin or thing agent may', async () => {
-    const input = { thingId: 't2', platformId: 'iot-1', kind: 'SENSOR', accessMode: 'AUTONOMOUS', publicKey: 'pk', owner: 'bob', classification: 'PUBLIC' };
+    const input = {
+      thingId: 't2',
+      platformId: 'iot-1',
+      kind: 'SENSOR',
+      accessMode: 'AUTONOMOUS',
+      publicKey: 'pk',
+      owner: 'bob',
+      classification: 'PUBLIC',
+    };
     await rejects(w.chain.submit(w.thing, 'RegisterThing', id.alice, [input]), 'DENIED', 'registers only things it owns');
     const t = await w.chain.submit<Thing>(w.thing, 'RegisterThing', id.thingAgent, [input]);
     assert.deepEqual(t.agents, ['agent-t1']);
   });
 
   it('A2: a user may not register a thing (wrong role); another MSP may not use the IoT platform (wrong MSP)', async () => {
-    const input = { thingId: 't3', platformId: 'iot-1', kind: 'SENSOR', accessMode: 'AUTONOMOUS', publicKey: 'pk', classification: 'PUBLIC' };
+    const input = {
+      thingId: 't3',
+      platformId: 'iot-1',
+      kind: 'SENSOR',
+      accessMode: 'AUTONOMOUS',
+      publicKey: 'pk',
+      classification: 'PUBLIC',
+    };
     await rejects(w.chain.submit(w.thing, 'RegisterThing', id.bob, [input]), 'DENIED', 'needs role admin, creator or thing-agent');
     await rejects(w.chain.submit(w.thing, 'RegisterThing', id.aAdmin, [input]), 'DENIED', 'belongs to IoTPlatformMSP');
   });
 
   it('F4: gateway access needs a registered GATEWAY thing', async () => {
     const base = { platformId: 'iot-1', publicKey: 'pk', classification: 'INTERNAL' };
-    await rejects(w.chain.submit(w.thing, 'RegisterThing', id.alice, [{ ...base, thingId: 's1', kind: 'SENSOR', accessMode: 'GATEWAY' }]), 'INVALID', 'gatewayId is required');
-    await rejects(w.chain.submit(w.thing, 'RegisterThing', id.alice, [{ ...base, thingId: 's1', kind: 'SENSOR', accessMode: 'GATEWAY', gatewayId: 'watch-1' }]), 'CONFLICT', 'not a GATEWAY');
+    await rejects(
+      w.chain.submit(w.thing, 'RegisterThing', id.alice, [{ ...base, thingId: 's1', kind: 'SENSOR', accessMode: 'GATEWAY' }]),
+      'INVALID',
+      'gatewayId is required',
+    );
+    await rejects(
+      w.chain.submit(w.thing, 'RegisterThing', id.alice, [
+        { ...base, thingId: 's1', kind: 'SENSOR', accessMode: 'GATEWAY', gatewayId: 'watch-1' },
+      ]),
+      'CONFLICT',
+      'not a GATEWAY',
+    );
     await w.chain.submit(w.thing, 'RegisterThing', id.alice, [{ ...base, thingId: 'gw-1', kind: 'GATEWAY', accessMode: 'AUTONOMOUS' }]);
-    const s = await w.chain.submit<Thing>(w.thing, 'RegisterThing', id.alice, [{ ...base, thingId: 's1', kind: 'SENSOR', accessMode: 'GATEWAY', gatewayId: 'gw-1' }]);
+    const s = await w.chain.submit<Thing>(w.thing, 'RegisterThing', id.alice, [
+      { ...base, thingId: 's1', kind: 'SENSOR', accessMode: 'GATEWAY', gatewayId: 'gw-1' },
+    ]);
     assert.equal(s.gatewayId, 'gw-1');
   });
 
   it('X5: owner and listed agent set the policy; another principal may not (wrong principal)', async () => {
-    const policy = { storage: 'EXTERNAL', storageIds: ['s3-eu'], allowedMetaverses: ['mv-a'], purposes: ['analytics'], retentionDays: 7, encryptionRequired: true, transmitWindow: { fromHour: 8, toHour: 20 } };
+    const policy = {
+      storage: 'EXTERNAL',
+      storageIds: ['s3-eu'],
+      allowedMetaverses: ['mv-a'],
+      purposes: ['analytics'],
+      retentionDays: 7,
+      encryptionRequired: true,
+      transmitWindow: { fromHour: 8, toHour: 20 },
+    };
     const t = await w.chain.submit<Thing>(w.thing, 'SetThingPolicy', id.alice, ['watch-1', policy]);
     assert.equal(t.policy.storage, 'EXTERNAL');
     assert.deepEqual(t.policy.transmitWindow, { fromHour: 8, toHour: 20 });
     await w.chain.submit(w.thing, 'SetThingPolicy', id.thingAgent, ['watch-1', policy]);
     await rejects(w.chain.submit(w.thing, 'SetThingPolicy', id.carol, ['watch-1', policy]), 'DENIED', 'is not the owner, an agent');
     await rejects(w.chain.submit(w.thing, 'SetThingPolicy', id.aAdmin, ['watch-1', policy]), 'DENIED');
-    await rejects(w.chain.submit(w.thing, 'SetThingPolicy', id.alice, ['watch-1', { ...policy, storage: 'CLOUD' }]), 'INVALID', 'policy.storage must be one of');
+    await rejects(
+      w.chain.submit(w.thing, 'SetThingPolicy', id.alice, ['watch-1', { ...policy, storage: 'CLOUD' }]),
+      'INVALID',
+      'policy.storage must be one of',
+    );
   });
 
   it('agents can be replaced by the owner; an unlisted thing-agent loses control', async () => {

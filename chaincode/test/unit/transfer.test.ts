@@ -57,7 +57,10 @@ describe('transfer contract', () => {
       await approveAll();
       const done = await w.chain.submit<Transfer>(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_A]);
       assert.equal(done.status, 'EXECUTED');
-      assert.deepEqual(done.steps.map((s) => s.status), ['REQUESTED', 'SOURCE_APPROVED', 'TARGET_APPROVED', 'CONSENTED', 'EXECUTED']);
+      assert.deepEqual(
+        done.steps.map((s) => s.status),
+        ['REQUESTED', 'SOURCE_APPROVED', 'TARGET_APPROVED', 'CONSENTED', 'EXECUTED'],
+      );
       const data = await w.chain.evaluate<DataAnchor>(w.data, 'GetData', id.alice, ['d-1']);
       assert.equal(data.stage, 'SHARED');
     });
@@ -81,26 +84,50 @@ describe('transfer contract', () => {
 
     it('X3: steps out of order are refused', async () => {
       await request();
-      await rejects(w.chain.submit(w.transfer, 'ApproveTransferAsTarget', id.bAdmin, ['tr-1']), 'CONFLICT', 'approveTarget needs SOURCE_APPROVED');
+      await rejects(
+        w.chain.submit(w.transfer, 'ApproveTransferAsTarget', id.bAdmin, ['tr-1']),
+        'CONFLICT',
+        'approveTarget needs SOURCE_APPROVED',
+      );
       await rejects(w.chain.submit(w.transfer, 'ConsentTransfer', id.alice, ['tr-1']), 'CONFLICT', 'consent needs TARGET_APPROVED');
       await rejects(w.chain.submit(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_A]), 'CONFLICT', 'execute needs CONSENTED');
     });
 
     it('X3: each approval needs the right side (wrong MSP), an admin (wrong role), and consent the owner (wrong principal)', async () => {
       await request();
-      await rejects(w.chain.submit(w.transfer, 'ApproveTransferAsSource', id.bAdmin, ['tr-1']), 'DENIED', 'needs an admin of MetaverseAMSP');
-      await rejects(w.chain.submit(w.transfer, 'ApproveTransferAsSource', id.aCreator, ['tr-1']), 'DENIED', 'needs an admin of MetaverseAMSP');
+      await rejects(
+        w.chain.submit(w.transfer, 'ApproveTransferAsSource', id.bAdmin, ['tr-1']),
+        'DENIED',
+        'needs an admin of MetaverseAMSP',
+      );
+      await rejects(
+        w.chain.submit(w.transfer, 'ApproveTransferAsSource', id.aCreator, ['tr-1']),
+        'DENIED',
+        'needs an admin of MetaverseAMSP',
+      );
       await w.chain.submit(w.transfer, 'ApproveTransferAsSource', id.aAdmin, ['tr-1']);
-      await rejects(w.chain.submit(w.transfer, 'ApproveTransferAsTarget', id.aAdmin, ['tr-1']), 'DENIED', 'needs an admin of MetaverseBMSP');
+      await rejects(
+        w.chain.submit(w.transfer, 'ApproveTransferAsTarget', id.aAdmin, ['tr-1']),
+        'DENIED',
+        'needs an admin of MetaverseBMSP',
+      );
       await w.chain.submit(w.transfer, 'ApproveTransferAsTarget', id.bAdmin, ['tr-1']);
       await rejects(w.chain.submit(w.transfer, 'ConsentTransfer', id.carol, ['tr-1']), 'DENIED', 'only owner alice@IoTPlatformMSP');
-      await rejects(w.chain.submit(w.transfer, 'ConsentTransfer', { ...id.alice, mspId: 'MetaverseBMSP' }, ['tr-1']), 'DENIED', 'only owner');
+      await rejects(
+        w.chain.submit(w.transfer, 'ConsentTransfer', { ...id.alice, mspId: 'MetaverseBMSP' }, ['tr-1']),
+        'DENIED',
+        'only owner',
+      );
     });
 
     it('C2: a second execution is refused (single use); a hash mismatch is refused', async () => {
       await request();
       await approveAll();
-      await rejects(w.chain.submit(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_B]), 'CONFLICT', 'does not match the fingerprint');
+      await rejects(
+        w.chain.submit(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_B]),
+        'CONFLICT',
+        'does not match the fingerprint',
+      );
       await w.chain.submit(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_A]);
       await rejects(w.chain.submit(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_A]), 'CONFLICT', 'already executed');
     });
@@ -129,11 +156,18 @@ describe('transfer contract', () => {
       await rejects(w.chain.submit(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_A]), 'DENIED', 'thing watch-1 is SUSPENDED');
     });
 
-    it('X5: execution outside the thing\'s transmit window is refused', async () => {
-      await w.chain.submit(w.thing, 'SetThingPolicy', id.alice, ['watch-1', { allowedMetaverses: ['mv-a', 'mv-b'], purposes: ['gameplay'], transmitWindow: { fromHour: 0, toHour: 6 } }]);
+    it("X5: execution outside the thing's transmit window is refused", async () => {
+      await w.chain.submit(w.thing, 'SetThingPolicy', id.alice, [
+        'watch-1',
+        { allowedMetaverses: ['mv-a', 'mv-b'], purposes: ['gameplay'], transmitWindow: { fromHour: 0, toHour: 6 } },
+      ]);
       await request();
       await approveAll();
-      await rejects(w.chain.submit(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_A]), 'DENIED', 'allows transmission only from 0:00 to 6:00 UTC');
+      await rejects(
+        w.chain.submit(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_A]),
+        'DENIED',
+        'allows transmission only from 0:00 to 6:00 UTC',
+      );
     });
 
     it('reject by a party ends the transfer; revoke only by requester or owner', async () => {
@@ -155,7 +189,10 @@ describe('transfer contract', () => {
       assert.equal(stub.eventCount, 1);
       const [event] = w.chain.eventsOf(txId);
       const payload = JSON.parse(Buffer.from(event.payload).toString());
-      assert.deepEqual(payload.changes.map((c: { subjectType: string; action: string }) => `${c.subjectType}:${c.action}`), ['transfer:executed', 'data:shared']);
+      assert.deepEqual(
+        payload.changes.map((c: { subjectType: string; action: string }) => `${c.subjectType}:${c.action}`),
+        ['transfer:executed', 'data:shared'],
+      );
     });
 
     it('transfers are readable by the parties and auditors only', async () => {

@@ -6,6 +6,7 @@
  *  GET  /r1/avatars/:avatarId/stream             WebSocket live stream (attached to the server, see telemetry/stream.ts)
  */
 import { z } from 'zod';
+import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import { Id, Iso, Sha256 } from '../http/schemas.js';
 import type { JsonValue } from '../telemetry/canonical.js';
@@ -91,6 +92,21 @@ export function telemetryRoutes(telemetry: TelemetryService): AnyRoute[] {
       response: ReadingProof,
       statuses: [403, 404, 409, 503],
       handler: async ({ caller, params }) => ({ body: await telemetry.proof(caller, params.thingId, Number(params.seq)) }),
+    }),
+    // A plain GET of the stream (no WebSocket upgrade; upgrades are taken by telemetry/stream.ts before express).
+    route({
+      method: 'get',
+      path: '/r1/avatars/:avatarId/stream',
+      tag: TAG,
+      summary: 'Live stream (WebSocket only)',
+      access: 'public',
+      params: z.strictObject({ avatarId: Id }),
+      statuses: [426],
+      handler: async () => {
+        throw new ApiError(426, 'this is a WebSocket endpoint: connect with Upgrade: websocket (docs/telemetry.md)', 'upgrade-required', {
+          headers: { Upgrade: 'websocket' },
+        });
+      },
     }),
   ];
 }

@@ -402,6 +402,9 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
       assert.equal(await upgradeStatus(`${gw.url.replace('http', 'ws')}/r1/avatars/av-1/stream?access_token=${outsiderToken}`), 403);
       assert.equal(await upgradeStatus(`${gw.url.replace('http', 'ws')}/r1/avatars/av-b/stream?access_token=${mvaToken}`), 403);
       assert.equal(await upgradeStatus(`${gw.url.replace('http', 'ws')}/r1/avatars/nope/stream?access_token=${mvaToken}`), 404);
+      const plain = await gw.request('GET', '/r1/avatars/av-1/stream', { token: mvaToken });
+      assert.equal(plain.status, 426, 'a plain GET is told to upgrade');
+      assert.equal(plain.headers.get('upgrade'), 'websocket');
     });
   });
 });

@@ -358,6 +358,8 @@ export class TelemetryService {
         batch.txId = txId;
         const done = this.now();
         for (const a of accepted) this.stats.timeToAnchorMs.push(done - a);
+        // Bounded: the most recent 100k–200k samples.
+        if (this.stats.timeToAnchorMs.length > 200_000) this.stats.timeToAnchorMs.splice(0, 100_000);
         this.stats.batchesAnchored++;
         this.batches.settled(batch);
         this.fanout(batch.thingId, {

@@ -22,7 +22,21 @@ import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';
 import { Monitor, type RaisedAlert } from '../../gateway/src/monitor/monitor.js';
 import { alertIdOf, parseRules } from '../../gateway/src/monitor/rules.js';
 import { listen } from '../../gateway/src/server.js';
-import { actor, anchorInput, buildWorld, DAY, evaluate, IOT, isoIn, MVA, ok, refused, type Actor, type World } from './support/domain.js';
+import {
+  actor,
+  anchorInput,
+  buildWorld,
+  DAY,
+  evaluate,
+  IOT,
+  isoIn,
+  MVA,
+  MVB,
+  ok,
+  refused,
+  type Actor,
+  type World,
+} from './support/domain.js';
 import { topology } from './support/network.js';
 
 interface Alert {
@@ -283,5 +297,60 @@ describe('M2 monitor on the real network', () => {
       await running.close();
       await m.stop();
     }
+  });
+
+  it('M2/X3: data executed toward a metaverse the policy no longer allows (policy narrowed after the request) raises the CRITICAL policy-movement alert, which suspends the thing', async () => {
+    const m = await newMonitor([{ id: 'policy-movement', type: 'policy', severity: 'CRITICAL', suspend: true }], tmp());
+    await m.start();
+    const dataId = `pm-${w.run}`;
+    const content = `reading ${dataId}`;
+    const sha = (anchorInput(w, dataId, content) as { sha256: string }).sha256;
+    await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(anchorInput(w, dataId, content))]);
+    const transferId = `pm-tr-${w.run}`;
+    await ok(w.alice.cc('transfer'), 'RequestTransfer', [
+      JSON.stringify({
+        transferId,
+        kind: 'MOVE',
+        sourceAvatarId: w.avatarId,
+        targetMetaverseId: w.mvbId,
+        dataId,
+        dataSha256: sha,
+        purpose: 'gameplay',
+        expiresAt: isoIn(DAY),
+      }),
+    ]);
+    // the owner withdraws metaverse B from the policy; the transfer already under way goes on
+    await ok(w.alice.cc('thing'), 'SetThingPolicy', [
+      w.thingId,
+      JSON.stringify({
+        storage: 'ANY',
+        allowedMetaverses: [w.mvaId],
+        allowedDpmProviders: [w.dpmId],
+        purposes: ['analytics', 'gameplay'],
+        retentionDays: 30,
+        encryptionRequired: true,
+      }),
+    ]);
+    const both = { endorsingOrganizations: [MVA, MVB] };
+    await ok(w.mvaAdmin.cc('transfer'), 'ApproveTransferAsSource', [transferId], both);
+    await ok(w.mvbAdmin.cc('transfer'), 'ApproveTransferAsTarget', [transferId], both);
+    await ok(w.alice.cc('transfer'), 'ConsentTransfer', [transferId]);
+    const exec = await ok(w.mvbAdmin.cc('transfer'), 'ExecuteTransfer', [transferId, sha], both);
+
+    const alert = await eventually('the policy-movement alert', async () =>
+      (await alertsOf('THING', w.thingId)).find((a) => a.rule === 'policy-movement'),
+    );
+    assert.deepEqual(alert.evidence, [exec.tx.txId], 'the execution is the evidence (the request was within the policy then)');
+    assert.equal(alert.alertId, alertIdOf('policy-movement', 'THING', w.thingId, `${exec.tx.txId}/1`));
+    assert.equal(alert.suspended, true);
+    const thing = await evaluate<{ status: string; suspendedByAlert: string }>(auditor.cc('thing'), 'GetThing', [w.thingId]);
+    assert.equal(thing.status, 'SUSPENDED');
+    assert.equal(thing.suspendedByAlert, alert.alertId);
+    assert.equal(
+      (await alertsOf('THING', w.thingId)).filter((a) => a.rule === 'policy-movement').length,
+      1,
+      'the request (allowed then) raised nothing',
+    );
+    await m.stop();
   });
 });

@@ -456,6 +456,10 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       }
       const unusable = thingUsable(thing);
       if (unusable) return unusable;
+      // The policy may have narrowed since the request: execution re-checks it (X3, X5).
+      if (!thing.policy.allowedMetaverses.includes(t.targetMetaverseId)) {
+        return deny(`thing ${thing.thingId}'s policy no longer allows metaverse ${t.targetMetaverseId}`);
+      }
       const window = thing.policy.transmitWindow;
       if (window) {
         const hour = new Date(need(facts.now, 'the time')).getUTCHours();

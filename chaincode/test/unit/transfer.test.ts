@@ -170,6 +170,19 @@ describe('transfer contract', () => {
       );
     });
 
+    it('X3/X5: the policy is re-checked at execution: a metaverse withdrawn after the request receives nothing', async () => {
+      await request();
+      await approveAll();
+      await w.chain.submit(w.thing, 'SetThingPolicy', id.alice, ['watch-1', { allowedMetaverses: ['mv-a'], purposes: ['gameplay'] }]);
+      await rejects(
+        w.chain.submit(w.transfer, 'ExecuteTransfer', id.bAgent, ['tr-1', SHA_A]),
+        'DENIED',
+        'policy no longer allows metaverse mv-b',
+      );
+      const t = await w.chain.evaluate<Transfer>(w.transfer, 'GetTransfer', id.alice, ['tr-1']);
+      assert.equal(t.status, 'CONSENTED');
+    });
+
     it('reject by a party ends the transfer; revoke only by requester or owner', async () => {
       await request();
       await rejects(w.chain.submit(w.transfer, 'RevokeTransfer', id.bAdmin, ['tr-1', 'x']), 'DENIED');

@@ -68,6 +68,8 @@ export async function startGateway(): Promise<{ url: string; newCredentials?: st
         MVSEC_GATEWAY_JWT_SECRET: process.env.MVSEC_GATEWAY_JWT_SECRET ?? s.jwt,
         MVSEC_GATEWAY_STORAGE_KEY: process.env.MVSEC_GATEWAY_STORAGE_KEY ?? s.storage,
         MVSEC_GATEWAY_BOOTSTRAP_FILE: bootstrapFile,
+        // Real-time monitoring (M2) is on for the system `npm start` runs; MVSEC_MONITOR=0 turns it off.
+        MVSEC_MONITOR: process.env.MVSEC_MONITOR ?? '1',
       },
     });
   }

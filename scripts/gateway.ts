@@ -4,7 +4,7 @@
  * administrator credentials go to a private file, never to the log.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { OperatorError } from './lib/log.js';
@@ -88,9 +88,4 @@ export async function startGateway(): Promise<{ url: string; newCredentials?: st
 
 export async function stopGateway(): Promise<void> {
   await stopDaemon(NAME, MARKER);
-}
-
-/** Forget the gateway's accounts and secrets (part of network:reset, which removes DATA anyway). */
-export function resetGateway(): void {
-  rmSync(stateDir, { recursive: true, force: true });
 }

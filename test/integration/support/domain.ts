@@ -8,7 +8,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import type { FabricConnection } from '../../../scripts/network/client.js';
-import { connectAs, contractOf, newUser, org, topology, utf8 } from './network.js';
+import { commitEndorsed, connectAs, contractOf, newUser, org, topology, utf8 } from './network.js';
 
 export const IOT = 'IoTPlatformMSP';
 export const MVA = 'MetaverseAMSP';
@@ -53,8 +53,8 @@ export interface SubmitOptions {
 }
 
 /**
- * Endorse, submit and wait for the commit status. Resends the same signed transaction while the
- * ordering service is unavailable (Raft election). Returns the status, successful or not.
+ * Endorse, submit and wait for the commit status (resending while the ordering service elects a
+ * leader) and until every watched peer has the block. Returns the status, successful or not.
  */
 export async function submit(contract: Contract, fn: string, args: string[], options: SubmitOptions = {}): Promise<Committed> {
   const transientData = options.transient
@@ -69,17 +69,9 @@ export async function submit(contract: Contract, fn: string, args: string[], opt
   // gossip ("failed to find any endorsing peers for org(s) …", UNAVAILABLE): retry the endorsement.
   const tx = await retryUnavailable(() => proposal.endorse());
   const result = utf8(tx.getResult());
-  const deadline = Date.now() + 30_000;
-  for (let wait = 200; ; wait = Math.min(wait * 2, 2000)) {
-    try {
-      const status = await (await tx.submit()).getStatus();
-      await settle(status.blockNumber);
-      return { txId: tx.getTransactionId(), successful: status.successful, code: status.code, blockNumber: status.blockNumber, result };
-    } catch (e) {
-      if ((e as { code?: number }).code !== 14 || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
+  const status = await commitEndorsed(tx);
+  await settle(status.blockNumber);
+  return { txId: tx.getTransactionId(), successful: status.successful, code: status.code, blockNumber: status.blockNumber, result };
 }
 
 /**

@@ -1,5 +1,6 @@
 /** What the integration tests share: the test network's topology, identities and connections. */
 import '../../../scripts/lib/test-env.js';
+import type { Contract, Status, Transaction } from '@hyperledger/fabric-gateway';
 import { randomUUID } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { loadTopology, ordererOrg, type Organization } from '../../../network/topology.js';
@@ -32,26 +33,23 @@ export { connectAs };
 export const utf8 = (b: Uint8Array) => new TextDecoder().decode(b);
 
 /**
- * Submit as a careful client does: endorse once, then hand the same signed transaction to the
- * ordering service until it is accepted. While Raft elects a new leader the orderers answer
- * SERVICE_UNAVAILABLE; resending the same transaction cannot commit it twice (same tx id).
+ * Hand an endorsed transaction to the ordering service until it is accepted, then wait for its
+ * commit status. While Raft elects a new leader the orderers answer SERVICE_UNAVAILABLE (14);
+ * resending the same signed transaction cannot commit it twice (same tx id).
  */
-export async function submitAndCommit(
-  contract: ReturnType<typeof contractOf>,
-  name: string,
-  args: string[],
-  timeoutMs = 30_000,
-): Promise<{ successful: boolean; code: number; blockNumber: bigint }> {
-  const tx = await contract.newProposal(name, { arguments: args }).endorse();
+export async function commitEndorsed(tx: Transaction, timeoutMs = 30_000): Promise<Status> {
   const deadline = Date.now() + timeoutMs;
   for (let wait = 200; ; wait = Math.min(wait * 2, 2000)) {
     try {
-      const commit = await tx.submit();
-      return await commit.getStatus();
+      return await (await tx.submit()).getStatus();
     } catch (e) {
-      const unavailable = (e as { code?: number }).code === 14;
-      if (!unavailable || Date.now() > deadline) throw e;
+      if ((e as { code?: number }).code !== 14 || Date.now() > deadline) throw e;
       await new Promise((r) => setTimeout(r, wait));
     }
   }
+}
+
+/** Submit as a careful client does: endorse once, then commit the same signed transaction. */
+export async function submitAndCommit(contract: Contract, name: string, args: string[], timeoutMs = 30_000): Promise<Status> {
+  return commitEndorsed(await contract.newProposal(name, { arguments: args }).endorse(), timeoutMs);
 }

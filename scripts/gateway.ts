@@ -34,7 +34,7 @@ function secrets(): { jwt: string; storage: string } {
   return JSON.parse(readFileSync(file, 'utf8')) as { jwt: string; storage: string };
 }
 
-function healthz(host: string, port: number): Promise<number> {
+function readyz(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({ host, port, path: '/readyz', timeout: 2000 }, (res) => {
       res.resume();
@@ -77,7 +77,7 @@ export async function startGateway(): Promise<{ url: string; newCredentials?: st
     `the gateway to answer ${url}/readyz`,
     async () => {
       if (daemonPid(NAME, MARKER) === undefined) throw new OperatorError(`the gateway exited during start\n${logTail(NAME)}`);
-      if ((await healthz(host, port)) !== 200) return undefined;
+      if ((await readyz(host, port)) !== 200) return undefined;
       return firstStart && !existsSync(bootstrapFile) ? undefined : true;
     },
     { timeoutMs: 90_000, onTimeout: () => logTail(NAME) },

@@ -73,7 +73,12 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     now,
   );
   const oidc = new OidcVerifier(config.oidcIssuers, now);
-  const idempotency = new IdempotencyStore(config.idempotencyTtlSeconds * 1000, now);
+  // Durable under a state folder (<stateDir>/idempotency.jsonl): a retry after a gateway restart still replays.
+  const idempotency = new IdempotencyStore(
+    config.idempotencyTtlSeconds * 1000,
+    now,
+    config.stateDir ? { file: join(config.stateDir, 'idempotency.jsonl') } : {},
+  );
 
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });

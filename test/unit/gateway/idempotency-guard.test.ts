@@ -24,16 +24,38 @@ describe('gateway idempotency and guard', () => {
 
   it('a retried request with the same Idempotency-Key returns the first result and makes no second transaction', async () => {
     const headers = { 'idempotency-key': 'k-1' };
-    const [a, b] = await Promise.all([
-      gw.request('POST', '/r1/things', { token, json: thing, headers }),
-      gw.request('POST', '/r1/things', { token, json: thing, headers }),
-    ]);
-    const c = await gw.request('POST', '/r1/things', { token, json: thing, headers });
+    const a = await gw.request('POST', '/r1/things', { token, json: thing, headers });
+    const b = await gw.request('POST', '/r1/things', { token, json: thing, headers });
     assert.equal(a.status, 201);
+    assert.equal(b.status, 201);
     assert.deepEqual(b.body, a.body);
-    assert.deepEqual(c.body, a.body);
-    assert.equal(c.headers.get('idempotent-replayed'), 'true');
+    assert.equal(b.headers.get('idempotent-replayed'), 'true');
     assert.equal(gw.ledger.submits('thing:RegisterThing').length, 1);
+  });
+
+  it('a retry while the first attempt still runs is 409 in progress (Retry-After) and does not transact; afterwards it replays', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    gw.ledger.on('thing:SetThingAgents', async () => {
+      await gate;
+      return { ok: 'agents' };
+    });
+    const headers = { 'idempotency-key': 'k-slow' };
+    const body = { agents: ['agent-1'] };
+    const first = gw.request('PUT', '/r1/things/w-1/agents', { token, json: body, headers });
+    while (gw.ledger.submits('thing:SetThingAgents').length === 0) await new Promise((r) => setImmediate(r));
+    const during = await gw.request('PUT', '/r1/things/w-1/agents', { token, json: body, headers });
+    assert.equal(during.status, 409);
+    assert.match(during.type, /problem\+json/);
+    assert.equal(during.body.type, 'https://mvsec.dev/problems/idempotency-in-progress');
+    assert.equal(during.headers.get('retry-after'), '1');
+    release();
+    const a = await first;
+    assert.equal(a.status, 200);
+    const after = await gw.request('PUT', '/r1/things/w-1/agents', { token, json: body, headers });
+    assert.equal(after.status, 200);
+    assert.deepEqual(after.body, a.body);
+    assert.equal(gw.ledger.submits('thing:SetThingAgents').length, 1);
   });
 
   it("the same key for a different request is 422; another caller's key is its own", async () => {

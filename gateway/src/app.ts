@@ -12,7 +12,9 @@ import { LoginService } from './auth/login.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { UserStore } from './auth/users.js';
 import type { GatewayConfig } from './config.js';
+import { FabricLedger } from './fabric/fabric-ledger.js';
 import type { Ledger } from './fabric/ledger.js';
+import { OfflineSigning } from './fabric/offline.js';
 import { ApiError, parseChaincodeReason, fromChaincode } from './http/problem.js';
 import { bodyReader, send, sendProblem } from './http/representation.js';
 import { mount, route, type AnyRoute } from './http/routes.js';
@@ -21,6 +23,7 @@ import { monitorHooks, type Monitor } from './monitor/index.js';
 import { openApiDocument } from './openapi.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
+import { offlineRoutes } from './routes/offline-routes.js';
 import { storageRoutes } from './routes/storage-routes.js';
 import { streamOpenApi, telemetryRoutes } from './routes/telemetry-routes.js';
 import { ObjectStore } from './storage/store.js';
@@ -127,6 +130,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...opsRoutes,
     ...authRoutes(login),
     ...ledgerRoutes(deps.ledger, now),
+    ...offlineRoutes(deps.ledger, deps.ledger instanceof FabricLedger ? new OfflineSigning(deps.ledger) : undefined),
     ...storageRoutes(deps.ledger, storage, { maxObjectBytes: config.maxObjectBytes, log }),
     ...(monitor?.routes ?? []),
     ...telemetryRoutes(telemetry),

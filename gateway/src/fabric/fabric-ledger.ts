@@ -41,6 +41,9 @@ export function fabricMessage(e: unknown): string {
   return String((e as Error)?.message ?? e);
 }
 
+/** Fabric's name of a transaction validation code. */
+export const statusName = (code: number) => Object.entries(StatusCode).find(([, v]) => v === code)?.[0] ?? String(code);
+
 /** A Fabric failure as an HTTP problem: the chaincode's coded reason, or 503 when unreachable. */
 export function toApiError(e: unknown, what: string): ApiError {
   if (e instanceof ApiError) return e;
@@ -61,7 +64,7 @@ export class FabricLedger implements Ledger {
   private readonly preferred = new Map<string, number>();
 
   constructor(
-    private readonly topology: Topology,
+    readonly topology: Topology,
     private readonly identities: IdentityService,
     options: FabricLedgerOptions = {},
   ) {
@@ -115,16 +118,24 @@ export class FabricLedger implements Ledger {
   }
 
   /** Run `op` through the caller's peers, moving to the next while one is unreachable. */
-  private async failover<T>(caller: Caller, what: string, op: (gw: Gateway) => Promise<T>): Promise<T> {
-    const peers = this.peersFor(caller.mspId);
-    if (peers.length === 0) throw new ApiError(503, `${what}: no peer is configured for ${caller.mspId}`, 'fabric-unavailable');
-    const key = callerKey(caller);
+  private failover<T>(caller: Caller, what: string, op: (gw: Gateway) => Promise<T>): Promise<T> {
+    return this.rotate(caller.mspId, callerKey(caller), what, async (ref) => op(await this.gateway(caller, ref)));
+  }
+
+  /** Run `op` with a gRPC client of the org's peers, moving to the next while one is unreachable (offline signing). */
+  onPeers<T>(mspId: string, what: string, op: (client: grpc.Client) => Promise<T>): Promise<T> {
+    return this.rotate(mspId, `offline\u0000${mspId}`, what, (ref) => op(this.client(ref)));
+  }
+
+  private async rotate<T>(mspId: string, key: string, what: string, op: (ref: PeerRef) => Promise<T>): Promise<T> {
+    const peers = this.peersFor(mspId);
+    if (peers.length === 0) throw new ApiError(503, `${what}: no peer is configured for ${mspId}`, 'fabric-unavailable');
     const start = this.preferred.get(key) ?? 0;
     const tried: string[] = [];
     for (let i = 0; i < peers.length; i++) {
       const idx = (start + i) % peers.length;
       try {
-        const out = await op(await this.gateway(caller, peers[idx]));
+        const out = await op(peers[idx]);
         this.preferred.set(key, idx);
         return out;
       } catch (e) {
@@ -135,7 +146,8 @@ export class FabricLedger implements Ledger {
     throw new ApiError(503, `${what}: no peer is reachable (${tried.join('; ')})`, 'fabric-unavailable');
   }
 
-  private contract(gw: Gateway, fn: string) {
+  /** The contract and function name of `contract:Function` on this gateway. */
+  contractOf(gw: Gateway, fn: string) {
     const i = fn.indexOf(':');
     const network = gw.getNetwork(this.topology.channel);
     return { contract: network.getContract(this.topology.chaincode.name, i < 0 ? '' : fn.slice(0, i)), name: i < 0 ? fn : fn.slice(i + 1) };
@@ -143,7 +155,7 @@ export class FabricLedger implements Ledger {
 
   async evaluate(caller: Caller, fn: string, args: string[]): Promise<unknown> {
     const bytes = await this.failover(caller, fn, (gw) => {
-      const { contract, name } = this.contract(gw, fn);
+      const { contract, name } = this.contractOf(gw, fn);
       return contract.evaluateTransaction(name, ...args);
     });
     return parseResult(Buffer.from(bytes).toString('utf8'));
@@ -155,7 +167,7 @@ export class FabricLedger implements Ledger {
       : undefined;
     for (let attempt = 0; ; attempt++) {
       const tx = await this.failover(caller, fn, (gw) => {
-        const { contract, name } = this.contract(gw, fn);
+        const { contract, name } = this.contractOf(gw, fn);
         return contract
           .newProposal(name, {
             arguments: args,
@@ -182,7 +194,7 @@ export class FabricLedger implements Ledger {
         await sleep(this.backoffMs * 2 ** attempt * (1 + Math.random()));
         continue;
       }
-      const why = Object.entries(StatusCode).find(([, v]) => v === status.code)?.[0] ?? String(status.code);
+      const why = statusName(status.code);
       throw new ApiError(
         409,
         `${fn}: transaction ${txId} was invalidated at commit (${why})${RETRYABLE_COMMIT.has(status.code) ? ` after ${attempt + 1} attempts` : ''}`,

@@ -21,6 +21,7 @@ import { mount, route, type AnyRoute } from './http/routes.js';
 import { IdempotencyStore } from './idempotency.js';
 import { monitorHooks, type Monitor } from './monitor/index.js';
 import { openApiDocument } from './openapi.js';
+import { auditRoutes } from './routes/audit-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
 import { offlineRoutes } from './routes/offline-routes.js';
@@ -126,6 +127,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   const storageDir = config.storageDir ?? (config.stateDir ? join(config.stateDir, 'storage') : undefined);
   const storage = deps.storage ?? (storageDir ? new ObjectStore({ dir: storageDir, storageKey: config.storageKey }) : undefined);
   const telemetry = TelemetryService.inStateDir(config.stateDir, { ledger: deps.ledger, now, log, ...deps.telemetry });
+  if (deps.monitor) telemetry.onAccepted(deps.monitor.recordReadings);
   const routes = [
     ...opsRoutes,
     ...authRoutes(login),
@@ -134,6 +136,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...storageRoutes(deps.ledger, storage, { maxObjectBytes: config.maxObjectBytes, log }),
     ...(monitor?.routes ?? []),
     ...telemetryRoutes(telemetry),
+    ...auditRoutes(deps.ledger),
   ];
   const openapi = openApiDocument(routes, { version: VERSION });
   (openapi.paths as Record<string, unknown>)['/openapi.json'] = {

@@ -11,6 +11,18 @@ function schemaOf(s: z.ZodType): Record<string, unknown> {
   return out;
 }
 
+function csvContent(r: AnyRoute): Record<string, unknown> {
+  const columns = r.csv?.columns;
+  return {
+    'text/csv': {
+      schema: {
+        type: 'string',
+        description: `RFC 4180 CSV with a header row${columns ? `; columns: ${columns.join(', ')}` : '; nested fields flattened to dotted columns'}`,
+      },
+    },
+  };
+}
+
 export function openApiDocument(routes: AnyRoute[], info: { version: string; serverUrl?: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
@@ -24,6 +36,23 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
       const js = schemaOf(r.query) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, schema] of Object.entries(js.properties ?? {}))
         parameters.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema });
+    }
+    if (r.csv) {
+      parameters.push({
+        name: 'format',
+        in: 'query',
+        required: false,
+        description: 'csv: answer text/csv (RFC 4180, header row; same as Accept: text/csv)',
+        schema: { type: 'string', enum: ['csv'] },
+      });
+      if (r.csv.paged)
+        parameters.push({
+          name: 'all',
+          in: 'query',
+          required: false,
+          description: 'CSV only: stream every page from the bookmark on, one page in memory at a time',
+          schema: { type: 'string', enum: ['true', 'false'] },
+        });
     }
     if (r.idempotent) {
       parameters.push({
@@ -45,9 +74,19 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
           ? { description: 'Done' }
           : {
               description: 'Success',
-              content: Object.fromEntries(
-                ['application/json', 'application/cbor'].map((t) => [t, { schema: r.response ? schemaOf(r.response) : {} }]),
-              ),
+              content: {
+                ...Object.fromEntries(
+                  ['application/json', 'application/cbor'].map((t) => [t, { schema: r.response ? schemaOf(r.response) : {} }]),
+                ),
+                ...(r.csv ? csvContent(r) : {}),
+              },
+              ...(r.csv?.paged
+                ? {
+                    headers: {
+                      'X-Next-Bookmark': { description: 'CSV: bookmark of the next page (none on the last)', schema: { type: 'string' } },
+                    },
+                  }
+                : {}),
             },
     };
     for (const s of [...new Set([...(r.statuses ?? []), ...GENERIC])].filter((s) => s !== ok).sort()) {

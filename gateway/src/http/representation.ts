@@ -185,3 +185,159 @@ function plain(v: unknown, depth: number): unknown {
 /** Decode a CBOR response (for clients and tests). */
 export const decodeCbor = (b: Uint8Array): unknown => cborDecode(b);
 export const encodeCbor = (v: unknown): Buffer => Buffer.from(encoder.encode(v));
+
+// ---------------------------------------------------------------- CSV reports (RFC 4180)
+
+export const CSV_TYPE = 'text/csv';
+
+/** Does the client ask for CSV: `?format=csv`, or an Accept that prefers text/csv to JSON and CBOR. */
+export function wantsCsv(req: Request): boolean {
+  const format = (req.query as Record<string, unknown> | undefined)?.format;
+  if (format === 'csv') return true;
+  if (!req.headers.accept) return false;
+  return req.accepts([JSON_TYPE, CBOR_TYPE, CSV_TYPE]) === CSV_TYPE;
+}
+
+/** The value at a dotted path (`actor.mspId`) of a record, or undefined. */
+export function valueAt(record: unknown, path: string): unknown {
+  let v: unknown = record;
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+/**
+ * Flatten records to columns: nested objects become dotted column names (`actor.mspId`); arrays
+ * and the values under them stay one cell (JSON). Columns in first-seen order.
+ */
+export function csvColumns(records: unknown[]): string[] {
+  const seen = new Set<string>();
+  const walk = (v: unknown, prefix: string) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const entries = Object.entries(v as Record<string, unknown>);
+      if (!entries.length && prefix) seen.add(prefix);
+      for (const [k, x] of entries) walk(x, prefix ? `${prefix}.${k}` : k);
+    } else if (prefix) seen.add(prefix);
+  };
+  for (const r of records) walk(r, '');
+  return [...seen];
+}
+
+/** One cell: empty for null/undefined, JSON for objects and arrays, quoted when RFC 4180 requires it. */
+export function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One CRLF-terminated line of a CSV file. */
+export function csvLine(cells: unknown[]): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+/** A whole CSV document (header + rows) in memory — for small answers and tests. */
+export function toCsv(records: unknown[], columns: string[] = csvColumns(records)): string {
+  return csvLine(columns) + records.map((r) => csvLine(columns.map((c) => valueAt(r, c)))).join('');
+}
+
+/**
+ * Parse RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF line ends) into rows of cells.
+ * For clients and tests reading the reports back.
+ */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i += 2;
+        continue;
+      }
+      if (c === '"') quoted = false;
+      else cell += c;
+      i++;
+      continue;
+    }
+    if (c === '"' && cell === '') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      i++;
+      continue;
+    } else if (c === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += c;
+    i++;
+  }
+  if (quoted) throw new Error('CSV ends inside a quoted field');
+  if (cell !== '' || row.length) {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** CSV rows back to records keyed by the header's column names. */
+export function csvRecords(text: string): Record<string, string>[] {
+  const [header, ...rows] = parseCsv(text);
+  return rows.map((r) => Object.fromEntries((header ?? []).map((h, i) => [h, r[i] ?? ''])));
+}
+
+/**
+ * Stream a CSV report: the header, then each page's rows as it arrives, honouring back-pressure,
+ * so memory holds one page at a time however long the report. If a later page fails the
+ * connection is destroyed, so the client sees a failed transfer, never a complete-looking short
+ * report.
+ */
+export async function sendCsvPages(
+  res: Response,
+  status: number,
+  columns: string[],
+  pages: AsyncIterable<unknown[]>,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const write = (s: string) => (res.write(s) ? Promise.resolve() : new Promise<void>((resolve) => res.once('drain', () => resolve())));
+  let started = false;
+  try {
+    for await (const rows of pages) {
+      if (!started) {
+        res.status(status).vary('Accept');
+        for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+        res.type(`${CSV_TYPE}; charset=utf-8; header=present`);
+        started = true;
+        await write(csvLine(columns));
+      }
+      let chunk = '';
+      for (const r of rows) {
+        chunk += csvLine(columns.map((c) => valueAt(r, c)));
+        if (chunk.length > 64 * 1024) {
+          await write(chunk);
+          chunk = '';
+        }
+      }
+      if (chunk) await write(chunk);
+    }
+  } catch (e) {
+    if (started) {
+      res.destroy(e as Error);
+      return;
+    }
+    throw e;
+  }
+  if (!started) {
+    res.status(status).vary('Accept').type(`${CSV_TYPE}; charset=utf-8; header=present`);
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    await write(csvLine(columns));
+  }
+  res.end();
+}

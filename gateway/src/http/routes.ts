@@ -6,7 +6,7 @@ import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Caller } from '../auth/principal.js';
 import { ApiError } from './problem.js';
-import { isStreamedBody, send } from './representation.js';
+import { csvColumns, isStreamedBody, send, sendCsvPages, wantsCsv } from './representation.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -26,6 +26,27 @@ export interface Reply {
 
 /** Who may call: nobody authenticated needed, any authenticated caller, or only these roles. */
 export type Access = 'public' | 'authenticated';
+
+/**
+ * The route also answers text/csv (Accept: text/csv or ?format=csv): its reply flattened to rows.
+ * A paged route (query `bookmark`, body `{items, bookmark}`) answers one page with the next
+ * bookmark in `X-Next-Bookmark`, or with `all=true` streams every page from there on.
+ */
+export interface CsvSpec {
+  /** Dotted paths into each row (`actor.mspId`); default: flattened from the first page's rows. */
+  columns?: string[];
+  /** The rows of one reply body; default `body.items`, else the body when it is an array, else `[body]`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  rows?(body: any): unknown[];
+  paged?: boolean;
+}
+
+const defaultRows = (body: unknown): unknown[] => {
+  const items = (body as { items?: unknown } | undefined)?.items;
+  if (Array.isArray(items)) return items;
+  if (Array.isArray(body)) return body;
+  return body === undefined ? [] : [body];
+};
 
 export interface RouteSpec<P = unknown, B = unknown, Q = unknown> {
   method: Method;
@@ -47,6 +68,8 @@ export interface RouteSpec<P = unknown, B = unknown, Q = unknown> {
   rawBody?: { contentType: string; description: string };
   /** The success response is a byte stream of this type, written by the handler. */
   binaryResponse?: { contentType: string; description: string };
+  /** Also answers text/csv (reports). */
+  csv?: CsvSpec;
   handler(input: HandlerInput<P, B, Q>): Promise<Reply>;
 }
 
@@ -85,7 +108,26 @@ export function mount(router: Router, routes: AnyRoute[], hooks: Hooks): void {
         throw new ApiError(415, 'this operation takes application/json or application/cbor');
       }
       const params = r.params ? validate(r.params, { ...req.params }, 'path') : {};
-      const query = r.query ? validate(r.query, { ...(req.query as object) }, 'query') : {};
+      let rawQuery = { ...(req.query as Record<string, unknown>) };
+      let csv = false;
+      let all = false;
+      if (r.csv) {
+        const { format, all: allRaw, ...rest } = rawQuery;
+        if (format !== undefined && format !== 'csv')
+          throw new ApiError(400, 'invalid query: format must be csv (or ask with Accept)', 'validation');
+        if (allRaw !== undefined && (!r.csv.paged || (allRaw !== 'true' && allRaw !== 'false')))
+          throw new ApiError(
+            400,
+            `invalid query: all ${r.csv.paged ? 'must be true or false' : 'is only for paged reports'}`,
+            'validation',
+          );
+        csv = wantsCsv(req);
+        all = allRaw === 'true';
+        if (all && !csv)
+          throw new ApiError(400, 'all=true streams a whole CSV report: ask for text/csv (Accept or format=csv)', 'validation');
+        rawQuery = rest;
+      }
+      const query = r.query ? validate(r.query, rawQuery, 'query') : {};
       let body: unknown;
       if (r.rawBody) body = undefined;
       else if (r.body) body = validate(r.body, req.body, 'body');
@@ -93,6 +135,23 @@ export function mount(router: Router, routes: AnyRoute[], hooks: Hooks): void {
       const run = () => r.handler({ req, res, caller: caller!, params, body, query });
       const reply = r.idempotent && caller ? await hooks.idempotent(req, caller, run) : await run();
       if (res.headersSent) return;
+      if (csv && r.csv) {
+        const spec = r.csv;
+        const rowsOf = spec.rows ?? defaultRows;
+        const first = rowsOf(reply.body);
+        const columns = spec.columns ?? csvColumns(first);
+        const next = spec.paged ? (reply.body as { bookmark?: string } | undefined)?.bookmark : undefined;
+        async function* pages(): AsyncGenerator<unknown[]> {
+          yield first;
+          for (let b = all ? next : undefined; b;) {
+            const more = await r.handler({ req, res, caller: caller!, params, body, query: { ...(query as object), bookmark: b } });
+            yield rowsOf(more.body);
+            b = (more.body as { bookmark?: string } | undefined)?.bookmark;
+          }
+        }
+        await sendCsvPages(res, reply.status ?? r.successStatus ?? 200, columns, pages(), !all && next ? { 'X-Next-Bookmark': next } : {});
+        return;
+      }
       if ((reply as { replayed?: boolean }).replayed) res.setHeader('Idempotent-Replayed', 'true');
       send(req, res, reply.status ?? r.successStatus ?? 200, reply.body);
     });

@@ -27,6 +27,7 @@ import {
   type AlertDraft,
   type EngineState,
   type Lookup,
+  type Reading,
   type Rule,
   type ThingView,
 } from './rules.js';
@@ -413,7 +414,25 @@ export class Monitor {
     }
   }
 
-  /** Wait for pending denial alerts (tests, shutdown). */
+  /**
+   * Readings the telemetry service accepted (R1, off-ledger): the bounds rules with a `metric`
+   * judge them, and their alerts are recorded on the ledger in the background like denials.
+   * Shaped as the telemetry service's `onAccepted` listener.
+   */
+  readonly recordReadings = (thingId: string, readings: readonly Reading[]): void => {
+    if (!this.engine.readingRules.length) return;
+    const drafts = this.engine.onReadings(thingId, [...readings], this.now());
+    for (const d of drafts) {
+      this.denialQueue = this.denialQueue
+        .then(() => this.raise(d, false))
+        .then(
+          () => undefined,
+          (e) => this.log(`monitor: alert ${d.alertId} for ${thingId} not recorded: ${(e as Error).message}`),
+        );
+    }
+  };
+
+  /** Wait for pending denial and reading alerts (tests, shutdown). */
   async drain(): Promise<void> {
     await this.denialQueue;
   }

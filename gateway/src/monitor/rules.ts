@@ -38,6 +38,22 @@ export interface ActivityEvent {
   changes: ActivityRecord[];
 }
 
+/** An R1 reading the telemetry service accepted (signature verified, not a replay). */
+export interface Reading {
+  seq: number;
+  time: string;
+  sensor: string;
+  value: unknown;
+}
+
+function valueAtPath(v: unknown, path: string): unknown {
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = Array.isArray(v) ? (/^\d+$/.test(part) ? v[Number(part)] : undefined) : (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
 // ---------------------------------------------------------------- config
 
 const Severity = z.enum(['INFO', 'WARNING', 'CRITICAL']);
@@ -81,12 +97,22 @@ export const PolicyRule = z.strictObject({
 export const BoundsRule = z.strictObject({
   ...base,
   type: z.literal('bounds'),
-  /** data category the bound applies to ('*' = any) */
+  /**
+   * R1 telemetry: the metric (the reading's `sensor`, '*' = any) the bound applies to. Readings are
+   * off-ledger: the telemetry service hands each accepted reading to the monitor.
+   */
+  metric: z.string().min(1).optional(),
+  /** ledger records: data category the bound applies to ('*' = any) */
   category: z.string().default('*'),
-  /** numeric field inside the record's details (e.g. "value", "temperatureC") */
-  field: z.string().min(1),
+  /**
+   * with `metric`: dotted path inside an object reading value (default: the value itself, which must be a number);
+   * without: numeric field inside a data/batch record's details (e.g. "value", "temperatureC")
+   */
+  field: z.string().min(1).optional(),
   min: z.number(),
   max: z.number(),
+  /** readings: after an alert, no new one for the same thing and metric for this long (gateway clock) */
+  quietSeconds: z.number().int().min(0).max(86_400).default(60),
   suspend: z.boolean().default(false),
 });
 
@@ -116,6 +142,12 @@ export const RulesFile = z.strictObject({ version: z.literal(1), rules: z.array(
     if ('suspend' in r && r.suspend && r.severity !== 'CRITICAL')
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'suspend'], message: 'only a CRITICAL rule may suspend' });
     if (r.type === 'bounds' && r.min > r.max) ctx.addIssue({ code: 'custom', path: ['rules', i, 'min'], message: 'min > max' });
+    if (r.type === 'bounds' && r.metric === undefined && r.field === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rules', i, 'metric'],
+        message: 'a bounds rule needs metric (readings) or field (ledger records)',
+      });
     if (r.type === 'denials' && r.pathPattern !== undefined) {
       try {
         new RegExp(r.pathPattern);
@@ -226,6 +258,9 @@ export function hourAllowed(hour: number, from: number, to: number): boolean {
 export class RuleEngine {
   readonly ledgerRules: Rule[];
   readonly denialRules: DenialRule[];
+  /** bounds rules on R1 readings (off-ledger, fed by the telemetry service) */
+  readonly readingRules: (BoundsRule & { metric: string })[];
+  private readonly readingQuiet = new Map<string, number>();
   private readonly denials = new Map<string, { t: number; reason: string; path: string }[]>();
   private readonly denialQuiet = new Map<string, number>();
 
@@ -235,6 +270,7 @@ export class RuleEngine {
   ) {
     this.ledgerRules = rules.filter((r) => r.type !== 'denials');
     this.denialRules = rules.filter((r): r is DenialRule => r.type === 'denials');
+    this.readingRules = rules.filter((r): r is BoundsRule & { metric: string } => r.type === 'bounds' && r.metric !== undefined);
   }
 
   /** Apply every ledger rule to one transaction's event; returns the alerts to raise, in order. */
@@ -319,6 +355,7 @@ export class RuleEngine {
 
   private bounds(rule: BoundsRule, ev: ActivityEvent): AlertDraft[] {
     const out: AlertDraft[] = [];
+    if (rule.metric !== undefined || rule.field === undefined) return out;
     for (const c of ev.changes) {
       if (c.subjectType !== 'data' && c.subjectType !== 'batch') continue;
       const d = parseDetails(c.details);
@@ -377,6 +414,41 @@ export class RuleEngine {
         ...(rule.suspend ? { suspend: true as const } : {}),
       });
     }
+    return out;
+  }
+
+  /**
+   * Readings the telemetry service accepted for `thingId` (R1, off-ledger): each numeric value of a
+   * metric with a bound outside `[min, max]` gives an alert on the thing, at most one per rule,
+   * thing and metric within `quietSeconds` (gateway clock, `atMs`). The id is deterministic by
+   * the reading (`thingId/seq`: the telemetry service accepts each seq of a thing once).
+   */
+  onReadings(thingId: string, readings: Reading[], atMs: number): AlertDraft[] {
+    const out: AlertDraft[] = [];
+    for (const rule of this.readingRules) {
+      for (const r of readings) {
+        if (rule.metric !== '*' && rule.metric !== r.sensor) continue;
+        const v = rule.field === undefined ? r.value : valueAtPath(r.value, rule.field);
+        if (typeof v !== 'number' || !Number.isFinite(v) || (v >= rule.min && v <= rule.max)) continue;
+        const key = `${rule.id}\u0000${thingId}\u0000${r.sensor}`;
+        const quiet = this.readingQuiet.get(key);
+        if (quiet !== undefined && atMs < quiet) continue;
+        this.readingQuiet.set(key, atMs + rule.quietSeconds * 1000);
+        out.push({
+          alertId: alertIdOf(rule.id, 'THING', thingId, `reading/${r.seq}`),
+          severity: rule.severity,
+          rule: rule.id,
+          subjectType: 'THING',
+          subjectId: thingId,
+          description: shortText(
+            `${rule.description ?? 'reading outside physical bounds'}: ${r.sensor}${rule.field ? `.${rule.field}` : ''} = ${v} in reading seq ${r.seq} of thing ${thingId} at ${r.time} (allowed ${rule.min}..${rule.max})`,
+          ),
+          evidence: [],
+          ...(rule.suspend ? { suspend: true as const } : {}),
+        });
+      }
+    }
+    if (this.readingQuiet.size > 10_000) for (const [k, t] of this.readingQuiet) if (t <= atMs) this.readingQuiet.delete(k);
     return out;
   }
 

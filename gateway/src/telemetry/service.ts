@@ -27,6 +27,9 @@ export interface IncomingReading {
   signature: string;
 }
 
+/** Told of every reading accepted (signature verified, not a replay), e.g. the monitor's bounds rules. */
+export type ReadingsListener = (thingId: string, readings: readonly Omit<StoredReading, 'leaf' | 'signature'>[]) => void;
+
 export interface ThingRecord {
   thingId: string;
   status: string;
@@ -139,6 +142,7 @@ export class TelemetryService {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly fanoutChain = new Map<string, Promise<void>>();
+  private readonly listeners = new Set<ReadingsListener>();
   /** Counters for metrics and the benchmark. */
   readonly stats = { accepted: 0, refused: 0, batchesAnchored: 0, batchesRefused: 0, anchorTxs: 0, timeToAnchorMs: [] as number[] };
 
@@ -208,6 +212,12 @@ export class TelemetryService {
     }
   }
 
+  /** Be told of accepted readings (synchronously, after acceptance; a listener's failure is logged). Returns the unsubscribe. */
+  onAccepted(listener: ReadingsListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   // ---------------------------------------------------------------- ingest
 
   /** Verify, refuse replays, accept: all readings of the request or none. */
@@ -275,6 +285,16 @@ export class TelemetryService {
     this.enqueue(caller, thingId, stored, at);
     this.stats.accepted += readings.length;
     this.fanout(thingId, { type: 'readings', thingId, readings: stored.map(({ leaf: _l, ...r }) => r) });
+    if (this.listeners.size) {
+      const plain = stored.map(({ seq, time, sensor, value }) => ({ seq, time, sensor, value }));
+      for (const l of this.listeners) {
+        try {
+          l(thingId, plain);
+        } catch (e) {
+          this.log(`telemetry: a readings listener failed: ${(e as Error).message}`);
+        }
+      }
+    }
     await this.seqs.flush();
     return { thingId, accepted: readings.length, firstSeq: readings[0].seq, lastSeq: readings[readings.length - 1].seq, signer };
   }

@@ -23,6 +23,7 @@ import { monitorHooks, type Monitor } from './monitor/index.js';
 import { openApiDocument } from './openapi.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { dpmRoutes } from './routes/dpm-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
 import { offlineRoutes } from './routes/offline-routes.js';
 import { storageRoutes } from './routes/storage-routes.js';
@@ -134,6 +135,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...ledgerRoutes(deps.ledger, now),
     ...offlineRoutes(deps.ledger, deps.ledger instanceof FabricLedger ? new OfflineSigning(deps.ledger) : undefined),
     ...storageRoutes(deps.ledger, storage, { maxObjectBytes: config.maxObjectBytes, log }),
+    ...dpmRoutes(deps.ledger, storage, { stateDir: config.stateDir, storageKey: config.storageKey, log }),
     ...(monitor?.routes ?? []),
     ...telemetryRoutes(telemetry),
     ...auditRoutes(deps.ledger),

@@ -3,6 +3,9 @@
  * mvsec export --subject-type TYPE --subject-id ID [--from ISO] [--to ISO] --out bundle.json <connection>
  *   connection: --peer host:port --tls-ca file --msp-id MSP --cert file --key file [--server-name name]
  *           or: --org <key> --user <enrolled name>   (an identity of this project's local network)
+ * mvsec activity (--subject-type TYPE --subject-id ID [--from ISO] [--to ISO] | --period YYYY-MM-DD[THH]) [--format csv|json]
+ * mvsec history --record-type TYPE --id ID [--format csv|json]
+ *   both read the gateway's /audit API: --gateway URL (or MVSEC_GATEWAY_URL), --token JWT (or MVSEC_TOKEN)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,13 +19,22 @@ const USAGE = `usage:
   mvsec export --subject-type TYPE --subject-id ID [--from ISO] [--to ISO] [--proofs proofs.json] [--full-blocks] --out bundle.json
                (--peer HOST:PORT --tls-ca FILE --msp-id MSP --cert FILE --key FILE [--server-name NAME] | --org KEY --user NAME)
                [--channel mvsec] [--chaincode mvsec] [--policy EXPR]
-exit codes: 0 verified, 1 verification failures, 2 usage or input error`;
+  mvsec activity (--subject-type TYPE --subject-id ID [--from ISO] [--to ISO] | --period YYYY-MM-DD[THH]) [--format csv|json]
+  mvsec history --record-type TYPE --id ID [--format csv|json]
+               read the gateway's /audit API as an auditor: [--gateway URL] (default $MVSEC_GATEWAY_URL or http://127.0.0.1:8080)
+               [--token JWT] (default $MVSEC_TOKEN); every page, as CSV (default) or a JSON array
+exit codes: 0 verified / read, 1 verification failures or a refused read, 2 usage or input error`;
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s + '\n'),
+  write: (chunk: string) => void = (c) => process.stdout.write(c),
+): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'verify') return runVerify(rest, out);
     if (command === 'export') return await runExport(rest, out);
+    if (command === 'activity' || command === 'history') return await runRead(command, rest, write);
     out(USAGE);
     return command === 'help' || command === '--help' ? 0 : 2;
   } catch (e) {
@@ -169,4 +181,78 @@ async function connection(v: Values): Promise<{ gateway: import('@hyperledger/fa
       client.close();
     },
   };
+}
+
+/** `mvsec activity|history`: every page of an /audit read, streamed to stdout as CSV or gathered into a JSON array. */
+async function runRead(command: 'activity' | 'history', argv: string[], write: (chunk: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      gateway: { type: 'string', default: process.env.MVSEC_GATEWAY_URL ?? 'http://127.0.0.1:8080' },
+      token: { type: 'string', default: process.env.MVSEC_TOKEN },
+      format: { type: 'string', default: 'csv' },
+      'subject-type': { type: 'string' },
+      'subject-id': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      period: { type: 'string' },
+      'record-type': { type: 'string' },
+      id: { type: 'string' },
+    },
+  });
+  if (!values.token) throw new Error(`--token (or MVSEC_TOKEN) is required\n${USAGE}`);
+  if (values.format !== 'csv' && values.format !== 'json') throw new Error('--format is csv or json');
+  const seg = encodeURIComponent;
+  let path: string;
+  const query = new URLSearchParams();
+  let paged = true;
+  if (command === 'history') {
+    if (!values['record-type'] || !values.id) throw new Error(`--record-type and --id are required\n${USAGE}`);
+    path = `/audit/history/${seg(values['record-type'])}/${seg(values.id)}`;
+    paged = false;
+  } else if (values.period) {
+    path = `/audit/periods/${seg(values.period)}/activity`;
+  } else {
+    if (!values['subject-type'] || !values['subject-id'])
+      throw new Error(`--subject-type and --subject-id (or --period) are required\n${USAGE}`);
+    path = `/audit/activity/${seg(values['subject-type'])}/${seg(values['subject-id'])}`;
+    if (values.from) query.set('from', values.from);
+    if (values.to) query.set('to', values.to);
+  }
+  const base = values.gateway!.replace(/\/$/, '');
+  const headers = { authorization: `Bearer ${values.token}` };
+  if (paged) query.set('pageSize', '200');
+  if (values.format === 'csv') {
+    if (paged) query.set('all', 'true');
+    const r = await fetch(`${base}${path}?${query}`, { headers: { ...headers, accept: 'text/csv' } });
+    if (r.status !== 200) return refusedRead(r);
+    const decoder = new TextDecoder();
+    for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) write(decoder.decode(chunk, { stream: true }));
+    write(decoder.decode());
+    return 0;
+  }
+  const items: unknown[] = [];
+  for (let bookmark = ''; ;) {
+    if (bookmark) query.set('bookmark', bookmark);
+    const r = await fetch(`${base}${path}?${query}`, { headers: { ...headers, accept: 'application/json' } });
+    if (r.status !== 200) return refusedRead(r);
+    const body = (await r.json()) as { items: unknown[]; bookmark?: string };
+    items.push(...body.items);
+    if (!paged || !body.bookmark) break;
+    bookmark = body.bookmark;
+  }
+  write(`${JSON.stringify(items, null, 1)}\n`);
+  return 0;
+}
+
+async function refusedRead(r: Response): Promise<number> {
+  const text = await r.text();
+  let detail = text;
+  try {
+    detail = (JSON.parse(text) as { detail?: string }).detail ?? text;
+  } catch {
+    /* not a problem document */
+  }
+  process.stderr.write(`mvsec: the gateway answered ${r.status}: ${detail}\n`);
+  return r.status === 400 ? 2 : 1;
 }

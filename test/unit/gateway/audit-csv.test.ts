@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { main as mvsec } from '../../../audit/src/cli.js';
 import { csvColumns, csvRecords, parseCsv, toCsv } from '../../../gateway/src/http/representation.js';
 import { ACTIVITY_COLUMNS, movementOf, type ActivityRecord } from '../../../gateway/src/routes/audit-routes.js';
 import { FakeLedger, startTestGateway, type TestGateway } from './support.js';
@@ -187,6 +188,34 @@ describe('/audit on a ledger double', () => {
     const denied = await gw.request('GET', '/audit/history/thing/w', { token: user });
     assert.equal(denied.status, 403);
     assert.match(denied.body.detail, /needs role auditor, monitor or admin/);
+  });
+
+  it('mvsec activity|history read every page through the gateway, as CSV or a JSON array; a refusal is exit 1', async () => {
+    const run = async (args: string[]) => {
+      let text = '';
+      const code = await mvsec(
+        args,
+        (l) => (text += `${l}\n`),
+        (c) => (text += c),
+      );
+      return { code, text };
+    };
+    const common = ['--gateway', gw.url, '--token', token];
+    const csv = await run(['activity', '--subject-type', 'thing', '--subject-id', 'w', ...common]);
+    assert.equal(csv.code, 0);
+    assert.deepEqual(
+      csvRecords(csv.text).map((r) => r.txId),
+      records.map((r) => r.txId),
+    );
+    const json = await run(['activity', '--period', '2026-01-01', '--format', 'json', ...common]);
+    assert.equal(json.code, 0);
+    assert.equal((JSON.parse(json.text) as unknown[]).length, records.length);
+    const hist = await run(['history', '--record-type', 'thing', '--id', 'w', ...common]);
+    assert.equal(csvRecords(hist.text)[0].txId, 'tx1');
+    const user = await gw.tokenFor('user');
+    const denied = await run(['history', '--record-type', 'thing', '--id', 'w', '--gateway', gw.url, '--token', user]);
+    assert.equal(denied.code, 1);
+    assert.equal((await run(['activity', ...common])).code, 2, 'no subject: usage error');
   });
 
   it('OpenAPI lists text/csv for every /audit read', () => {

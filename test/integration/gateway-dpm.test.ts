@@ -7,14 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, createPrivateKey } from 'node:crypto';
+import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { aggregate } from '../../gateway/src/dpm/aggregate.js';
-import { EnvelopeError, openEnvelope } from '../../gateway/src/dpm/envelope.js';
+import { certSha256, EnvelopeError, openEnvelope, sealEnvelope } from '../../gateway/src/dpm/envelope.js';
+import { decodeInputPayload, encodeResultPayload, keyRegistrationMessage } from '../../gateway/src/dpm/payload.js';
 import { networkTrust } from '../../gateway/src/dpm/trust.js';
 import { caEnroller } from '../../gateway/src/fabric/identities.js';
 import { register } from '../../scripts/network/ca.js';
@@ -40,7 +41,7 @@ async function eventually<T>(fn: () => Promise<T>, done: (v: T) => boolean, trie
 describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
   let gw: LiveGateway;
   let iotAdmin: Client, alice: Client, mvAdmin: Client, dpmAdmin: Client, provider1: Client, provider2: Client;
-  let ids: { iot: string; mv: string; dpm1: string; dpm2: string; thing: string; d1: string; d2: string };
+  let ids: { iot: string; mv: string; dpm1: string; dpm2: string; thing: string; thing2: string; d1: string; d2: string; d3: string };
   let worker: ChildProcess | undefined;
   let workerLog = '';
   let workerHome: string;
@@ -80,6 +81,8 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
       thing: `dp-watch-${r}`,
       d1: `dp-d1-${r}`,
       d2: `dp-d2-${r}`,
+      thing2: `dp-watch2-${r}`,
+      d3: `dp-d3-${r}`,
     };
     [iotAdmin, alice, mvAdmin, dpmAdmin] = await Promise.all([
       gw.as(IOT, 'admin'),
@@ -98,29 +101,36 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
       const p = await c.call('POST', '/r5/platforms', { platformId, type, name: platformId, capabilityLevel: 3 });
       assert.equal(p.status, 201, JSON.stringify(p.body));
     }
-    const t = await alice.call('POST', '/r1/things', {
-      thingId: ids.thing,
-      platformId: ids.iot,
-      kind: 'DEVICE',
-      accessMode: 'AUTONOMOUS',
-      publicKey: `pk-${r}`,
-      classification: 'CONFIDENTIAL',
-      policy: {
-        storage: 'ON_PLATFORM',
-        allowedMetaverses: [ids.mv],
-        allowedDpmProviders: [ids.dpm1],
-        purposes: ['analytics'],
-        encryptionRequired: true,
-      },
-    });
-    assert.equal(t.status, 201, JSON.stringify(t.body));
-    for (const [dataId, body] of [
-      [ids.d1, d1],
-      [ids.d2, d2],
+    // watch 1 may go to provider 1 only; watch 2 to provider 2 only (served by a hand-driven "worker" in the last test)
+    for (const [thingId, provider] of [
+      [ids.thing, ids.dpm1],
+      [ids.thing2, ids.dpm2],
+    ]) {
+      const t = await alice.call('POST', '/r1/things', {
+        thingId,
+        platformId: ids.iot,
+        kind: 'DEVICE',
+        accessMode: 'AUTONOMOUS',
+        publicKey: `pk-${thingId}`,
+        classification: 'CONFIDENTIAL',
+        policy: {
+          storage: 'ON_PLATFORM',
+          allowedMetaverses: [ids.mv],
+          allowedDpmProviders: [provider],
+          purposes: ['analytics'],
+          encryptionRequired: true,
+        },
+      });
+      assert.equal(t.status, 201, JSON.stringify(t.body));
+    }
+    for (const [dataId, body, thingId] of [
+      [ids.d1, d1, ids.thing],
+      [ids.d2, d2, ids.thing],
+      [ids.d3, d2, ids.thing2],
     ] as const) {
       bodies.set(dataId, body);
       const s = await fetch(
-        `${gw.url}/r2/data/${dataId}?thingId=${ids.thing}&category=motion&classification=CONFIDENTIAL&sha256=${sha(body)}`,
+        `${gw.url}/r2/data/${dataId}?thingId=${thingId}&category=motion&classification=CONFIDENTIAL&sha256=${sha(body)}`,
         {
           method: 'PUT',
           headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/octet-stream', accept: 'application/json' },
@@ -352,5 +362,118 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
       signature: Buffer.alloc(70).toString('base64'),
     });
     assert.equal(takeover.status, 403);
+  });
+
+  it("R6/C3/X4: a result must be the provider's — key registration needs proof of possession; forged, garbage or mismatched results are refused (4xx), the genuine one is recorded", async () => {
+    const jobId = `dp-job4-${gw.run}`;
+    // provider 2 runs its own "worker" here: its own identity at the DPM CA
+    const own = await caEnroller(org(DPM), `dpm-hand-${gw.run}`, { role: 'dpm', principal: ids.dpm2 });
+    const me = { mspId: DPM, certificate: own.certificate, privateKey: createPrivateKey(own.keyPem) };
+    const rogue = await caEnroller(org(DPM), `dpm-rogue-${gw.run}`, { role: 'dpm', principal: ids.dpm2 });
+    const rogueKey = { mspId: DPM, certificate: rogue.certificate, privateKey: createPrivateKey(rogue.keyPem) };
+    const signedAt = new Date().toISOString();
+    const proof = (key: typeof me) =>
+      sign('sha256', keyRegistrationMessage(ids.dpm2, certSha256(me.certificate), signedAt), key.privateKey).toString('base64');
+    // a proof made with another key, and a certificate that is not one, are refused
+    const wrongProof = await provider2.call('PUT', `/r6/providers/${ids.dpm2}/key`, {
+      certificate: me.certificate,
+      signedAt,
+      signature: proof(rogueKey),
+    });
+    assert.equal(wrongProof.status, 422, JSON.stringify(wrongProof.body));
+    assert.match(wrongProof.body.detail, /proof of possession does not verify/);
+    const junk = await provider2.call('PUT', `/r6/providers/${ids.dpm2}/key`, {
+      certificate: '-----BEGIN CERTIFICATE-----\n' + 'A'.repeat(120) + '\n-----END CERTIFICATE-----\n',
+      signedAt,
+      signature: proof(me),
+    });
+    assert.equal(junk.status, 422, JSON.stringify(junk.body));
+    const reg = await provider2.call(
+      'PUT',
+      `/r6/providers/${ids.dpm2}/key`,
+      { certificate: me.certificate, signedAt, signature: proof(me) },
+      { cbor: true },
+    );
+    assert.equal(reg.status, 200, JSON.stringify(reg.body));
+    assert.equal(reg.body.certSha256, certSha256(me.certificate));
+
+    const s = await mvAdmin.call('POST', '/r6/jobs', {
+      jobId,
+      metaverseId: ids.mv,
+      providerId: ids.dpm2,
+      purpose: 'analytics',
+      inputs: [ids.d3],
+    });
+    assert.equal(s.status, 201, JSON.stringify(s.body));
+    const got = await eventually(
+      () => provider2.call('GET', `${jobPath(jobId)}/envelope`),
+      (r) => r.status !== 404,
+    );
+    assert.equal(got.status, 200, JSON.stringify(got.body));
+    // positive control for the decryption refusal above: the registered key opens it, the inputs are the ledger's
+    const opened = openEnvelope(Buffer.from(got.body.envelope, 'base64'), me, {
+      trust: networkTrust(topology),
+      expect: { jobId, providerId: ids.dpm2 },
+    });
+    assert.deepEqual(
+      decodeInputPayload(opened.payload).map((i) => [i.dataId, i.sha256]),
+      [[ids.d3, sha(d2)]],
+    );
+    assert.equal((await provider2.call('POST', `${jobPath(jobId)}/accept`)).status, 200);
+
+    const job = (await provider2.call('GET', jobPath(jobId))).body;
+    const output = Buffer.from('{"axes":{}}');
+    const startedAt = new Date(Date.parse(job.createdAt) + 1).toISOString();
+    const endedAt = new Date().toISOString();
+    const meta = { outputSha256: sha(output), inputsDigest: job.inputsDigest, inputEnvelopeSha256: job.envelopeSha256, startedAt, endedAt };
+    const seal = (sender: typeof me, m = meta) =>
+      sealEnvelope({
+        kind: 'result',
+        jobId,
+        providerId: ids.dpm2,
+        purpose: 'analytics',
+        payload: encodeResultPayload('application/json', output),
+        meta: m,
+        sender,
+        recipient: { mspId: opened.envelope.sender.mspId, certificate: opened.envelope.sender.cert },
+      }).toString('base64');
+    const receipt = { outputSha256: sha(output), startedAt, endedAt, summary: 'hand-made aggregate' };
+    const post = (c: Client, envelope: string, r = receipt) => c.call('POST', `${jobPath(jobId)}/result`, { envelope, receipt: r });
+    const refused: [Client, string, typeof receipt, number, RegExp][] = [
+      [provider2, Buffer.from('not an envelope').toString('base64'), receipt, 422, /^result envelope refused: /],
+      [provider2, seal(rogueKey), receipt, 422, /not signed by provider .*'s registered certificate/],
+      [
+        provider2,
+        seal(me),
+        { ...receipt, outputSha256: sha('something else') },
+        422,
+        /outputSha256 is [0-9a-f]{64}, the receipt\/job says/,
+      ],
+      [provider2, seal(me, { ...meta, inputsDigest: sha('other inputs') }), receipt, 422, /inputsDigest/],
+      [mvAdmin, seal(me), receipt, 403, /^DENIED: job .* is for provider/],
+      [provider1, seal(me), receipt, 403, new RegExp(`^DENIED: caller principal ${ids.dpm1} is not provider ${ids.dpm2}`)],
+    ];
+    for (const [c, envelope, r, status, detail] of refused) {
+      const no = await post(c, envelope, r);
+      assert.equal(no.status, status, JSON.stringify(no.body));
+      assert.match(no.body.detail, detail);
+    }
+    assert.equal((await provider2.call('GET', jobPath(jobId))).body.status, 'ACCEPTED');
+    assert.deepEqual(envelopeFiles(jobId), [`${sha(jobId)}.input.cbor`]);
+    // the genuine result is recorded; the requester's output hashes to the receipt
+    const ok = await post(provider2, seal(me));
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.equal(ok.body.job.status, 'COMPLETED');
+    assert.equal(ok.body.job.receipt.outputSha256, sha(output));
+    const out = await eventually(
+      () => mvAdmin.call('GET', `${jobPath(jobId)}/output`),
+      (r) => r.status === 200,
+    );
+    assert.equal(out.status, 200, JSON.stringify(out.body));
+    assert.ok(Buffer.from(out.body.data, 'base64').equals(output));
+    // only the identity that submitted the job gets the output opened
+    const otherMv = await gw.as(MVA, 'creator');
+    const notMine = await otherMv.call('GET', `${jobPath(jobId)}/output`);
+    assert.equal(notMine.status, 403);
   });
 });

@@ -105,6 +105,8 @@ export async function startLiveGateway(
     },
     async close() {
       stream.close();
+      // Batches still anchoring write to the state folder: let them finish before it goes.
+      await gw.telemetry.flush();
       gw.telemetry.close();
       await running.close();
       ledger.close();

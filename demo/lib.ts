@@ -1,0 +1,270 @@
+/**
+ * What the two use-case demos (U1 smartwatch, U2 cross-metaverse game) share: actors that call the
+ * gateway's HTTP API as themselves, a narrator that says who acts over which reference point and
+ * what the ledger recorded, and a way to cast the actors — from the bootstrap administrators of a
+ * system started with `npm start`, or (in the e2e tests) from a gateway the test started.
+ */
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { totpCode } from '../gateway/src/auth/totp.js';
+import { decodeCbor, encodeCbor } from '../gateway/src/http/representation.js';
+import { readingBytes } from '../gateway/src/telemetry/canonical.js';
+import { signBytes } from '../gateway/src/telemetry/signature.js';
+
+export const IOT = 'IoTPlatformMSP';
+export const MVA = 'MetaverseAMSP';
+export const MVB = 'MetaverseBMSP';
+export const DPM = 'DPMProviderMSP';
+
+export interface Res {
+  status: number;
+  type: string;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export interface CallOptions {
+  cbor?: boolean;
+  headers?: Record<string, string>;
+  raw?: Buffer;
+  contentType?: string;
+}
+
+export interface Actor {
+  /** How the narration names this actor ("MetaverseA admin", "the wearer"). */
+  label: string;
+  principal: string;
+  mspId: string;
+  role: string;
+  token: string;
+  call(method: string, path: string, body?: unknown, opts?: CallOptions): Promise<Res>;
+}
+
+/** Makes the actors of a scenario: `role` in `mspId`, named `label`. */
+export interface Cast {
+  url: string;
+  /** A short unique suffix so a scenario can run many times on the same ledger. */
+  run: string;
+  /** `principal` defaults to a fresh unique one (a DPM provider's account must carry the provider id). */
+  actor(mspId: string, role: string, label: string, principal?: string): Promise<Actor>;
+}
+
+/** One HTTP call to the gateway, JSON or CBOR both ways, problems parsed. */
+export async function request(url: string, token: string | undefined, method: string, path: string, body?: unknown, o: CallOptions = {}) {
+  const headers: Record<string, string> = { ...(o.headers ?? {}) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  let payload: Uint8Array | string | undefined;
+  if (o.raw !== undefined) {
+    payload = new Uint8Array(o.raw);
+    headers['content-type'] = o.contentType ?? 'application/octet-stream';
+  } else if (body !== undefined) {
+    payload = o.cbor ? new Uint8Array(encodeCbor(body)) : JSON.stringify(body);
+    headers['content-type'] = o.cbor ? 'application/cbor' : 'application/json';
+  }
+  headers.accept ??= o.cbor ? 'application/cbor' : 'application/json';
+  const r = await fetch(url + path, { method, headers, ...(payload !== undefined ? { body: payload as BodyInit } : {}) });
+  const bytes = Buffer.from(await r.arrayBuffer());
+  const type = r.headers.get('content-type') ?? '';
+  let parsed: unknown = bytes;
+  if (!bytes.length) parsed = undefined;
+  else if (/cbor/.test(type)) parsed = decodeCbor(bytes);
+  else if (/json/.test(type)) parsed = JSON.parse(bytes.toString('utf8'));
+  return { status: r.status, type, headers: r.headers, body: parsed } as Res;
+}
+
+/** The step failed: the answer was not what the scenario needs. */
+export class StepFailed extends Error {}
+
+/** Require `status`; otherwise stop the scenario with the gateway's problem detail. */
+export function expect(r: Res, status: number, what: string): Res {
+  if (r.status !== status) {
+    const detail = r.body && typeof r.body === 'object' && 'detail' in r.body ? r.body.detail : JSON.stringify(r.body);
+    throw new StepFailed(`${what}: expected HTTP ${status}, got ${r.status}: ${detail}`);
+  }
+  return r;
+}
+
+/** Narration: who acts, over which reference point, and what the ledger recorded. */
+export interface Narrator {
+  step(rp: string, who: Actor | string, what: string): void;
+  ledger(text: string): void;
+  note(text: string): void;
+}
+
+export const consoleNarrator = (): Narrator => {
+  let n = 0;
+  return {
+    step: (rp, who, what) => console.log(`\n${String(++n).padStart(2)}. [${rp}] ${typeof who === 'string' ? who : who.label}: ${what}`),
+    ledger: (text) => console.log(`    ledger: ${text}`),
+    note: (text) => console.log(`    ${text}`),
+  };
+};
+
+export const silentNarrator = (): Narrator & { lines: string[] } => {
+  const lines: string[] = [];
+  return {
+    lines,
+    step: (rp, who, what) => lines.push(`[${rp}] ${typeof who === 'string' ? who : who.label}: ${what}`),
+    ledger: (text) => lines.push(`ledger: ${text}`),
+    note: (text) => lines.push(text),
+  };
+};
+
+export const tx = (r: Res) => (r.body?.txId ? `tx ${String(r.body.txId).slice(0, 16)}…` : 'no transaction');
+
+/** A thing's own signing key and a counter: it signs readings like firmware would. */
+export class SensingThing {
+  readonly key: KeyObject;
+  readonly publicKey: string;
+  private seq = 0;
+
+  constructor(
+    readonly thingId: string,
+    /** Whose key signs: the thing itself (autonomous) or its IoT gateway (constrained). */
+    signer?: SensingThing,
+  ) {
+    if (signer) {
+      this.key = signer.key;
+      this.publicKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        .publicKey.export({ format: 'der', type: 'spki' })
+        .toString('base64');
+    } else {
+      const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      this.key = k.privateKey;
+      this.publicKey = k.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    }
+  }
+
+  /** `count` signed readings of `sensor`, values from `value(i)`. */
+  readings(sensor: string, count: number, value: (i: number) => number | number[], start = Date.now()) {
+    return Array.from({ length: count }, (_, i) => {
+      const r = { seq: ++this.seq, time: new Date(start + i * 20).toISOString(), sensor, value: value(i) };
+      return { ...r, signature: signBytes(this.key, readingBytes({ thingId: this.thingId, ...r })) };
+    });
+  }
+}
+
+/** A live-stream subscriber of an avatar: collects the readings and anchoring notices delivered. */
+export interface Subscription {
+  readings: { seq: number; sensor: string; value: unknown }[];
+  anchored: { batchId: string; merkleRoot: string }[];
+  closed?: string;
+  close(): void;
+}
+
+export async function subscribe(url: string, actor: Actor, avatarId: string): Promise<Subscription> {
+  const ws = await new Promise<WebSocket>((resolve, reject) => {
+    const s = new WebSocket(`${url.replace(/^http/, 'ws')}/r1/avatars/${encodeURIComponent(avatarId)}/stream`, ['bearer', actor.token]);
+    s.once('open', () => resolve(s));
+    s.once('unexpected-response', (_q, res) => reject(new StepFailed(`stream of ${avatarId}: HTTP ${res.statusCode}`)));
+    s.once('error', reject);
+  });
+  const sub: Subscription = { readings: [], anchored: [], close: () => ws.close() };
+  ws.on('message', (m) => {
+    const msg = JSON.parse(m.toString()) as {
+      type: string;
+      readings?: Subscription['readings'];
+      reason?: string;
+    } & Subscription['anchored'][number];
+    if (msg.type === 'readings') sub.readings.push(...(msg.readings ?? []));
+    else if (msg.type === 'anchored') sub.anchored.push({ batchId: msg.batchId, merkleRoot: msg.merkleRoot });
+    else if (msg.type === 'closed') sub.closed = msg.reason;
+  });
+  return sub;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `fn` until `done` (readings reach subscribers and batches anchor asynchronously). */
+export async function until<T>(fn: () => Promise<T> | T, done: (v: T) => boolean, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let v = await fn();
+  while (!done(v) && Date.now() < deadline) {
+    await sleep(250);
+    v = await fn();
+  }
+  return v;
+}
+
+// ------------------------------------------------------------------ casting from `npm start`
+
+interface Bootstrap {
+  username: string;
+  password: string;
+  totpSecret: string;
+}
+
+/** The bootstrap administrators `npm start` wrote (mode 600) into the data folder. */
+export function readBootstrap(file: string): Map<string, Bootstrap> {
+  if (!existsSync(file)) throw new Error(`no ${file}: start the system first with \`npm start\``);
+  const out = new Map<string, Bootstrap>();
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^bootstrap administrator of (\S+): username (\S+)\s+password (\S+)/.exec(lines[i]);
+    const secret = /[?&]secret=([A-Z2-7]+)/i.exec(lines[i + 1] ?? '');
+    if (m && secret) out.set(m[1], { username: m[2], password: m[3], totpSecret: secret[1] });
+  }
+  return out;
+}
+
+async function signIn(url: string, username: string, password: string, totpSecret?: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const totp = totpSecret ? await totpCode(totpSecret, Date.now()) : undefined;
+    const r = await request(url, undefined, 'POST', '/auth/login', { username, password, ...(totp ? { totp } : {}) });
+    if (r.status === 200) return r.body.accessToken as string;
+    // A TOTP code is good once per 30 s step: a second sign-in in the same step waits for the next.
+    if (totpSecret && r.status === 401 && attempt < 2) {
+      await sleep(30_000 - (Date.now() % 30_000) + 500);
+      continue;
+    }
+    throw new StepFailed(`sign-in of ${username}: HTTP ${r.status} ${r.body?.detail ?? ''}`);
+  }
+}
+
+/**
+ * Actors on the running system: each org's bootstrap administrator signs in once; every other
+ * actor gets a fresh built-in account created by its org's administrator.
+ */
+export function bootstrapCast(url: string, dataDir: string): Cast {
+  const boot = readBootstrap(join(dataDir, 'gateway', 'bootstrap-credentials.txt'));
+  const admins = new Map<string, Promise<string>>();
+  const adminToken = (mspId: string) => {
+    let t = admins.get(mspId);
+    if (!t) {
+      const b = boot.get(mspId);
+      if (!b) throw new Error(`no bootstrap administrator of ${mspId} in the credentials file`);
+      t = signIn(url, b.username, b.password, b.totpSecret);
+      admins.set(mspId, t);
+    }
+    return t;
+  };
+  const run = randomBytes(3).toString('hex');
+  const actorOf = (label: string, principal: string, mspId: string, role: string, token: string): Actor => ({
+    label,
+    principal,
+    mspId,
+    role,
+    token,
+    call: (m, p, b, o) => request(url, token, m, p, b, o),
+  });
+  return {
+    url,
+    run,
+    async actor(mspId, role, label, principal) {
+      const admin = await adminToken(mspId);
+      if (role === 'admin' && !principal) return actorOf(label, boot.get(mspId)!.username, mspId, role, admin);
+      const username = `${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${run}`.slice(0, 100);
+      const password = randomBytes(18).toString('base64url');
+      const created = expect(
+        await request(url, admin, 'POST', '/auth/users', { username, password, role, principal: principal ?? username }),
+        201,
+        `creating ${label}`,
+      );
+      const token = await signIn(url, username, password, created.body.totp?.secret);
+      return actorOf(label, principal ?? username, mspId, role, token);
+    },
+  };
+}

@@ -28,7 +28,8 @@ import { ledgerRoutes } from './routes/ledger-routes.js';
 import { offlineRoutes } from './routes/offline-routes.js';
 import { storageRoutes } from './routes/storage-routes.js';
 import { streamOpenApi, telemetryRoutes } from './routes/telemetry-routes.js';
-import { ObjectStore } from './storage/store.js';
+import { objectStoreFor } from './storage/configure.js';
+import type { ObjectStore } from './storage/store.js';
 import { TelemetryService, type TelemetryOptions } from './telemetry/service.js';
 import { attachStream, type StreamServer } from './telemetry/stream.js';
 
@@ -126,7 +127,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   ];
   const monitor = deps.monitor ? monitorHooks(deps.monitor, deps.ledger, registry) : undefined;
   const storageDir = config.storageDir ?? (config.stateDir ? join(config.stateDir, 'storage') : undefined);
-  const storage = deps.storage ?? (storageDir ? new ObjectStore({ dir: storageDir, storageKey: config.storageKey }) : undefined);
+  const storage = deps.storage ?? (storageDir ? objectStoreFor(storageDir, config) : undefined);
   const telemetry = TelemetryService.inStateDir(config.stateDir, { ledger: deps.ledger, now, log, ...deps.telemetry });
   if (deps.monitor) telemetry.onAccepted(deps.monitor.recordReadings);
   const routes = [

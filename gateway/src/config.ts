@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { OidcIssuerConfig } from './auth/oidc.js';
 import { parseKey } from './crypto/seal.js';
+import { s3ConfigFromEnv, type S3BackendConfig } from './storage/s3-backend.js';
 
 export interface GatewayConfig {
   host: string;
@@ -26,6 +27,8 @@ export interface GatewayConfig {
   storageDir?: string;
   /** Largest object accepted on /r2 (bytes). */
   maxObjectBytes: number;
+  /** An S3-compatible object store next to the local one (MVSEC_S3_*); things whose policy names it store there. */
+  s3?: S3BackendConfig;
 }
 
 export const DEFAULTS = {
@@ -85,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     storageDir: env.MVSEC_GATEWAY_STORAGE_DIR,
     maxObjectBytes: int(env.MVSEC_GATEWAY_MAX_OBJECT_BYTES, DEFAULTS.maxObjectBytes, 'MVSEC_GATEWAY_MAX_OBJECT_BYTES'),
   };
+  const s3 = s3ConfigFromEnv(env);
+  if (s3) cfg.s3 = s3;
   if (cfg.storageDir && !env.MVSEC_GATEWAY_STORAGE_KEY)
     throw new Error('MVSEC_GATEWAY_STORAGE_DIR needs MVSEC_GATEWAY_STORAGE_KEY (32 bytes, hex or base64) to seal the keyring');
   if (cfg.stateDir && !env.MVSEC_GATEWAY_STORAGE_KEY)

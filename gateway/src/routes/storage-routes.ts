@@ -19,9 +19,10 @@ import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '.
 import { STREAM_TYPE } from '../http/representation.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import * as S from '../http/schemas.js';
+import { StorageUnavailableError } from '../storage/backend.js';
 import { IntegrityError, TooLargeError } from '../storage/format.js';
 import { KeyError, ownerKey } from '../storage/keyring.js';
-import type { IndexEntry, ObjectStore } from '../storage/store.js';
+import type { IndexEntry, ObjectStore, PlacementPolicy } from '../storage/store.js';
 
 const TAG = 'R2 trustworthy storage';
 
@@ -29,7 +30,7 @@ interface ThingRecord {
   thingId: string;
   owner: string;
   mspId: string;
-  policy?: { storage?: string; storageIds?: string[] };
+  policy?: PlacementPolicy;
 }
 
 interface LifecycleStep {
@@ -53,6 +54,11 @@ export interface AnchorRecord {
 }
 
 const integrityError = (detail: string) => new ApiError(500, detail, 'integrity-error', { code: 'INTEGRITY' });
+/** The object store cannot be reached: 503, the operator's problem, logged with the backend's words. */
+const unavailable = (err: Error, log: (m: string) => void) => {
+  log(`storage: UNAVAILABLE ${err.message}`);
+  return new ApiError(503, `the object store is unavailable: ${err.message}`, 'storage-unavailable', { headers: { 'retry-after': '5' } });
+};
 const isDeletedReason = (reason: string, dataId: string) => reason === `data ${dataId} is deleted`;
 
 export interface StorageRouteOptions {
@@ -164,17 +170,16 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
       rawBody: { contentType: STREAM_TYPE, description: 'The object, streamed; memory does not grow with its size' },
       response: S.StoredObject,
       successStatus: 201,
-      statuses: [400, 403, 404, 409, 413, 415],
+      statuses: [400, 403, 404, 409, 413, 415, 503],
       handler: async ({ req, caller, params, query }) => {
         const s = store();
         if (await s.entry(params.dataId))
           throw fromChaincode('CONFLICT', `data ${params.dataId} already exists in store ${s.backend.storeId}`);
         // Before reading a byte: the thing, its placement policy, and the caller's write access.
         const thing = (await ledger.evaluate(caller, 'thing:GetThing', [query.thingId])) as ThingRecord;
-        const placement = s.backend.placement;
-        const policy = thing.policy?.storage ?? 'ON_PLATFORM';
-        if (policy !== 'ANY' && policy !== placement)
-          throw deniedByLedger(`thing ${thing.thingId}'s policy stores data ${policy}, not ${placement}`);
+        // X5: the thing's policy picks the store (ON_PLATFORM / EXTERNAL with its storageIds / ANY: the default).
+        const placed = s.placeFor(thing.policy);
+        if (!('backend' in placed)) throw deniedByLedger(`thing ${thing.thingId}: ${placed.reason}`);
         const d = (await ledger.evaluate(caller, 'access:CheckAccess', [
           query.avatarId ? 'AVATAR' : 'THING',
           query.avatarId ?? query.thingId,
@@ -188,9 +193,10 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
 
         let stored;
         try {
-          stored = await s.put(req, { owner: ownerKey(thing.mspId, thing.owner), maxBytes: o.maxObjectBytes });
+          stored = await s.put(req, { owner: ownerKey(thing.mspId, thing.owner), maxBytes: o.maxObjectBytes, backend: placed.backend });
         } catch (err) {
           if (err instanceof TooLargeError) throw new ApiError(413, err.message);
+          if (err instanceof StorageUnavailableError) throw unavailable(err, o.log);
           throw new ApiError(400, `could not read the object: ${(err as Error).message}`);
         }
         if (query.sha256 && query.sha256 !== stored.sha256) {
@@ -261,7 +267,7 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
         contentType: STREAM_TYPE,
         description: 'The verified object; Repr-Digest carries its SHA-256 (the ledger fingerprint)',
       },
-      statuses: [403, 404, 410, 502],
+      statuses: [403, 404, 410, 502, 503],
       handler: async ({ req, res, caller, params, query }) => {
         const { e, anchor } = await guardedAnchor(caller, params.dataId, query.purpose ?? '*');
         let reader;
@@ -272,6 +278,7 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
             o.log(`storage: INTEGRITY data ${params.dataId} (object ${e.address}) refused: ${err.message}`);
             throw integrityError(`data ${params.dataId} failed verification against the ledger and is not served: ${err.message}`);
           }
+          if (err instanceof StorageUnavailableError) throw unavailable(err, o.log);
           throw err;
         }
         await serve(req, res, reader, anchor, o.log);
@@ -288,13 +295,20 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
       params: S.DataParams,
       query: S.DeleteObjectQuery,
       response: S.Deletion,
-      statuses: [403, 404, 410],
+      statuses: [403, 404, 410, 503],
       handler: async ({ caller, params, query }) => {
         const e = await entryOf(params.dataId);
         if (e.state === 'DELETED') throw gone(e, isOwner(caller, e));
         // The ledger first: it decides whether the caller may delete. Shredding without its record would lose data unauthorised.
         const r = await ledger.submit(caller, 'data:DeleteData', [params.dataId, query.reason]);
-        const t = await store().shred(params.dataId, { record: r.result, txId: r.txId });
+        let t: IndexEntry;
+        try {
+          t = await store().shred(params.dataId, { record: r.result, txId: r.txId });
+        } catch (err) {
+          // Deleted on the ledger; the next fetch or verification pass shreds what is left.
+          if (err instanceof StorageUnavailableError) throw unavailable(err, o.log);
+          throw err;
+        }
         return {
           body: { txId: r.txId, deletion: r.result, objectErased: t.deletion!.objectErased, keyDestroyed: t.deletion!.keyDestroyed },
         };
@@ -309,10 +323,16 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
       params: S.DataParams,
       query: S.PurposeQuery,
       response: S.ObjectVerification,
-      statuses: [403, 404, 410],
+      statuses: [403, 404, 410, 503],
       handler: async ({ caller, params, query }) => {
         const { e, anchor } = await guardedAnchor(caller, params.dataId, query.purpose ?? '*');
-        const v = await store().verifyObject(e, { sha256: anchor.sha256, size: anchor.size });
+        let v;
+        try {
+          v = await store().verifyObject(e, { sha256: anchor.sha256, size: anchor.size });
+        } catch (err) {
+          if (err instanceof StorageUnavailableError) throw unavailable(err, o.log);
+          throw err;
+        }
         if (!v.valid) o.log(`storage: INTEGRITY data ${params.dataId} (object ${e.address}): ${v.reason}`);
         return { body: { dataId: params.dataId, ...v, ledger: { sha256: anchor.sha256, size: anchor.size } } };
       },

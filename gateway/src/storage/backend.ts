@@ -11,6 +11,14 @@ import type { Readable, Writable } from 'node:stream';
 
 export type Placement = 'ON_PLATFORM' | 'EXTERNAL';
 
+/** The backend cannot be reached or refused the operation (not the client's fault, not tampering): 503 at the routes. */
+export class StorageUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
 export interface ObjectWriter {
   /** Write the object's bytes here (through stream.pipeline). */
   stream: Writable;

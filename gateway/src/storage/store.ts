@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pipeline as pipelineCb, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { assertAddress, LocalBackend, writeFileAtomic, type ObjectBackend, type ObjectReader } from './backend.js';
+import { assertAddress, LocalBackend, StorageUnavailableError, writeFileAtomic, type ObjectBackend, type ObjectReader } from './backend.js';
 import { DecryptStream, EncryptStream, IntegrityError, type DecryptExpectations } from './format.js';
 import { Keyring, KeyError } from './keyring.js';
 
@@ -72,9 +72,43 @@ export interface StoreOptions {
   /** Index, key records and keyring live here. */
   dir: string;
   storageKey: Buffer;
-  /** Defaults to a LocalBackend in `<dir>/objects`. */
+  /** The default backend; a LocalBackend in `<dir>/objects` when not given. */
   backend?: ObjectBackend;
+  /** Further backends (e.g. an S3-compatible store), chosen per thing by its placement policy. */
+  extraBackends?: ObjectBackend[];
   recordSize?: number;
+}
+
+/** The part of a thing's data-flow policy that decides where its data is stored (X5). */
+export interface PlacementPolicy {
+  /** ON_PLATFORM | EXTERNAL | ANY; the chaincode's default is ON_PLATFORM. */
+  storage?: string;
+  /** For EXTERNAL: the store ids allowed (empty: any external store). */
+  storageIds?: string[];
+}
+
+/**
+ * Where a thing's data goes (X5): the backend whose placement the policy names (ANY: the
+ * default backend), and for EXTERNAL one whose store id the policy lists (in the policy's order)
+ * when it lists any. The same rule as the chaincode's `data.placement` check, which runs again in
+ * AnchorData. Returns the backend, or why none of this gateway's backends may hold the data.
+ */
+export function placeFor(
+  policy: PlacementPolicy | undefined,
+  primary: ObjectBackend,
+  all: readonly ObjectBackend[],
+): { backend: ObjectBackend } | { reason: string } {
+  const want = policy?.storage ?? 'ON_PLATFORM';
+  const ids = policy?.storageIds ?? [];
+  const fits = (b: ObjectBackend) =>
+    (want === 'ANY' || b.placement === want) && (b.placement !== 'EXTERNAL' || ids.length === 0 || ids.includes(b.storeId));
+  if (fits(primary)) return { backend: primary };
+  const ordered = ids.length ? ids.map((id) => all.find((b) => b.storeId === id)).filter((b) => b !== undefined) : all;
+  const found = ordered.find(fits);
+  if (found) return { backend: found };
+  const have = all.map((b) => `${b.storeId} (${b.placement})`).join(', ');
+  const where = want === 'EXTERNAL' && ids.length ? `EXTERNAL in one of [${ids.join(', ')}]` : want;
+  return { reason: `the thing's policy stores data ${where}; this gateway's stores are ${have}` };
 }
 
 const sinkNull = () =>
@@ -86,14 +120,34 @@ const sinkNull = () =>
   });
 
 export class ObjectStore {
+  /** The default backend. */
   readonly backend: ObjectBackend;
+  /** Every backend, the default first; store ids are unique. */
+  readonly backends: readonly ObjectBackend[];
   readonly keyring: Keyring;
   readonly dir: string;
 
   constructor(private readonly opts: StoreOptions) {
     this.dir = opts.dir;
     this.backend = opts.backend ?? new LocalBackend(join(opts.dir, 'objects'));
+    this.backends = [this.backend, ...(opts.extraBackends ?? [])];
+    const ids = this.backends.map((b) => b.storeId);
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (dup) throw new Error(`two storage backends share the store id ${dup}`);
     this.keyring = new Keyring(opts.dir, opts.storageKey);
+  }
+
+  /** The backend with this store id (the default one when none is named). */
+  backendOf(storeId?: string): ObjectBackend {
+    if (storeId === undefined) return this.backend;
+    const b = this.backends.find((x) => x.storeId === storeId);
+    if (!b) throw new StorageUnavailableError(`store ${storeId} is not configured on this gateway`);
+    return b;
+  }
+
+  /** Where a thing's data goes under its placement policy (see `placeFor`). */
+  placeFor(policy: PlacementPolicy | undefined): { backend: ObjectBackend } | { reason: string } {
+    return placeFor(policy, this.backend, this.backends);
   }
 
   private indexPath(dataId: string): string {
@@ -132,10 +186,11 @@ export class ObjectStore {
    * Stream `source` in: encrypt under a fresh data key, hash, write through the backend, commit
    * under its content address, wrap and store the data key. Memory stays at one record.
    */
-  async put(source: Readable, o: { owner: string; maxBytes?: number }): Promise<StoredObject> {
+  async put(source: Readable, o: { owner: string; maxBytes?: number; backend?: ObjectBackend }): Promise<StoredObject> {
+    const backend = o.backend ?? this.backend;
     const { keyId, key } = this.keyring.newDataKey();
     const enc = new EncryptStream(key, keyId, { recordSize: this.opts.recordSize, maxBytes: o.maxBytes });
-    const w = await this.backend.writer();
+    const w = await backend.writer();
     try {
       await pipeline(source, enc, w.stream);
       await w.commit(enc.address);
@@ -147,7 +202,7 @@ export class ObjectStore {
     try {
       await this.keyring.storeDataKey(keyId, key, o.owner, enc.address);
     } catch (e) {
-      await this.backend.remove(enc.address);
+      await backend.remove(enc.address);
       throw e;
     } finally {
       key.fill(0);
@@ -158,16 +213,16 @@ export class ObjectStore {
       owner: o.owner,
       sha256: enc.sha256,
       size: enc.size,
-      uri: this.backend.uri(enc.address),
-      storeId: this.backend.storeId,
-      placement: this.backend.placement,
+      uri: backend.uri(enc.address),
+      storeId: backend.storeId,
+      placement: backend.placement,
     };
   }
 
   /** Undo a put whose anchoring failed: erase the object and destroy its key. */
-  async discard(o: Pick<StoredObject, 'address' | 'keyId'>): Promise<void> {
+  async discard(o: Pick<StoredObject, 'address' | 'keyId'> & { storeId?: string }): Promise<void> {
     await this.keyring.destroyDataKey(o.keyId);
-    await this.backend.remove(o.address);
+    await this.backendOf(o.storeId).remove(o.address);
   }
 
   /**
@@ -177,11 +232,12 @@ export class ObjectStore {
    * errors instead of ending if anything changed in between. Throws IntegrityError / KeyError.
    */
   async openVerified(
-    o: Pick<StoredObject, 'address' | 'keyId' | 'owner'>,
+    o: Pick<StoredObject, 'address' | 'keyId' | 'owner'> & { storeId?: string },
     expect: { sha256: string; size: number },
   ): Promise<{ size: number; sha256: string; stream(): Readable; close(): Promise<void> }> {
-    const reader = await this.backend.open(o.address);
-    if (!reader) throw new IntegrityError(`object ${o.address} is missing from store ${this.backend.storeId}`);
+    const backend = this.backendOf(o.storeId);
+    const reader = await backend.open(o.address);
+    if (!reader) throw new IntegrityError(`object ${o.address} is missing from store ${backend.storeId}`);
     let key: Buffer | undefined;
     try {
       key = await this.keyring.dataKey(o.keyId, o.owner, o.address);
@@ -210,7 +266,7 @@ export class ObjectStore {
 
   /** A full verification pass of one object; never throws for integrity problems. */
   async verifyObject(
-    o: Pick<StoredObject, 'address' | 'keyId' | 'owner'>,
+    o: Pick<StoredObject, 'address' | 'keyId' | 'owner'> & { storeId?: string },
     expect: { sha256: string; size: number },
   ): Promise<{ valid: boolean; reason: string }> {
     try {
@@ -228,7 +284,7 @@ export class ObjectStore {
     const e = await this.entry(dataId);
     if (!e) throw new Error(`data ${dataId} is not in store ${this.backend.storeId}`);
     const keyDestroyed = await this.keyring.destroyDataKey(e.keyId);
-    const objectErased = await this.backend.remove(e.address);
+    const objectErased = await this.backendOf(e.storeId).remove(e.address);
     const updated: IndexEntry = {
       ...e,
       state: 'DELETED',
@@ -240,23 +296,28 @@ export class ObjectStore {
 
   /**
    * Backup (X6): copy the sealed keyring, the key records (wrapped keys), the index and every
-   * object into `dest` (must not exist or be empty). Each object's bytes are re-hashed on the way
-   * and must equal its content address. Restoring needs the same storage key.
+   * object of every backend into `dest` (must not exist or be empty). Each object's bytes are
+   * re-hashed on the way and must equal its content address; `backup.json` records which store
+   * each object came from. Restoring needs the same storage key.
    */
   async backup(dest: string): Promise<{ objects: number; keys: number; entries: number; bytes: number }> {
     await assertEmpty(dest);
     await mkdir(join(dest, 'objects'), { recursive: true, mode: 0o700 });
     let objects = 0;
     let bytes = 0;
-    for await (const address of this.backend.list()) {
-      const r = await this.backend.open(address);
-      if (!r) continue;
-      try {
-        bytes += await copyVerified(r, address, join(dest, 'objects', address));
-      } finally {
-        await r.close();
+    const locations: Record<string, string> = {};
+    for (const backend of this.backends) {
+      for await (const address of backend.list()) {
+        const r = await backend.open(address);
+        if (!r) continue;
+        try {
+          bytes += await copyVerified(r, address, join(dest, 'objects', address));
+        } finally {
+          await r.close();
+        }
+        locations[address] = backend.storeId;
+        objects++;
       }
-      objects++;
     }
     await mkdir(join(dest, 'keys'), { recursive: true, mode: 0o700 });
     const keyIds = await this.keyring.listKeyIds();
@@ -277,6 +338,8 @@ export class ObjectStore {
       keys: keyIds.length,
       entries: entries.length,
       bytes,
+      stores: this.backends.map((b) => ({ storeId: b.storeId, placement: b.placement })),
+      locations,
     };
     await writeFileAtomic(join(dest, 'backup.json'), JSON.stringify(manifest, null, 2));
     return { objects, keys: keyIds.length, entries: entries.length, bytes };
@@ -290,7 +353,7 @@ export class ObjectStore {
   async isEmpty(): Promise<boolean> {
     if ((await this.entries()).length) return false;
     if ((await this.keyring.listKeyIds()).length) return false;
-    for await (const _ of this.backend.list()) return false;
+    for (const b of this.backends) for await (const _ of b.list()) return false;
     return true;
   }
 
@@ -300,8 +363,21 @@ export class ObjectStore {
    */
   async restore(src: string): Promise<{ objects: number; keys: number; entries: number }> {
     if (!(await this.isEmpty())) throw new Error('restore needs an empty store');
-    const manifest = JSON.parse(await readFile(join(src, 'backup.json'), 'utf8')) as { v: number; objects: number };
+    const manifest = JSON.parse(await readFile(join(src, 'backup.json'), 'utf8')) as {
+      v: number;
+      objects: number;
+      locations?: Record<string, string>;
+    };
     if (manifest.v !== 1) throw new Error(`unsupported backup version ${manifest.v}`);
+    // Each object goes back to the store it came from (older backups: the store its index entry names).
+    const locations = new Map(Object.entries(manifest.locations ?? {}));
+    for (const f of (await readdir(join(src, 'index'))).filter((x) => x.endsWith('.json'))) {
+      const e = JSON.parse(await readFile(join(src, 'index', f), 'utf8')) as IndexEntry;
+      if (!locations.has(e.address) && e.storeId) locations.set(e.address, e.storeId);
+    }
+    const missing = [...new Set(locations.values())].filter((id) => !this.backends.some((b) => b.storeId === id));
+    if (missing.length)
+      throw new Error(`the backup holds objects of store(s) ${missing.join(', ')}, which this gateway does not have configured`);
     try {
       await stat(join(src, 'keyring.sealed.json'));
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -313,7 +389,7 @@ export class ObjectStore {
     let objects = 0;
     for (const f of (await readdir(join(src, 'objects'))).sort()) {
       const address = assertAddress(f);
-      const w = await this.backend.writer();
+      const w = await this.backendOf(locations.get(address)).writer();
       const hash = createHash('sha256');
       try {
         await pipeline(
@@ -368,7 +444,7 @@ export class ObjectStore {
         if (e.state === 'DELETED') {
           const left = [];
           if (await this.keyring.record(e.keyId)) left.push(`key ${e.keyId}`);
-          const r = await this.backend.open(e.address);
+          const r = await this.backendOf(e.storeId).open(e.address);
           if (r) {
             await r.close();
             left.push(`object ${e.address}`);
@@ -395,16 +471,33 @@ export class ObjectStore {
         fail(`the ledger locates the data at ${facts.storage.uri}, the store at ${e.uri}`);
         continue;
       }
-      const v = await this.verifyObject(e, { sha256: facts.sha256, size: facts.size });
+      let v: { valid: boolean; reason: string };
+      try {
+        v = await this.verifyObject(e, { sha256: facts.sha256, size: facts.size });
+      } catch (err) {
+        v = { valid: false, reason: `could not be read: ${(err as Error).message}` };
+      }
       if (v.valid) report.ok.push(e.dataId);
       else fail(v.reason);
     }
     return report;
   }
 
+  /** Objects in a backend that no index entry names (a crash between write and index; not anchored, removable). */
+  async orphans(): Promise<string[]> {
+    const known = new Set((await this.entries()).map((e) => `${e.storeId}|${e.address}`));
+    const out: string[] = [];
+    for (const b of this.backends) for await (const a of b.list()) if (!known.has(`${b.storeId}|${a}`)) out.push(`${b.storeId}:${a}`);
+    return out;
+  }
+
   /** Remove everything (tests and disaster drills). */
   async wipe(): Promise<void> {
-    for await (const a of this.backend.list()) await this.backend.remove(a);
+    for (const b of this.backends) {
+      const all: string[] = [];
+      for await (const a of b.list()) all.push(a);
+      for (const a of all) await b.remove(a);
+    }
     for (const k of await this.keyring.listKeyIds()) await unlink(join(this.keyring.keysDir, `${k}.json`));
     await rm(join(this.dir, 'index'), { recursive: true, force: true });
     await rm(this.keyring.keyringFile, { force: true });

@@ -223,7 +223,7 @@ export async function runGame(cast: Cast, say: Narrator, opts: { dpm?: boolean }
   const moves = expect(await auditor.call('GET', `/audit/things/${ids.rig}/movements`), 200, 'movements');
   const movements = (moves.body.items ?? moves.body).length as number;
   const transferSteps = (transfer.body.steps as { status: string }[]).map((s) => s.status);
-  say.note(`transfer ${ids.move}: ${transferSteps.join(' → ')} (${(trail.body.items ?? trail.body).length} ledger entries in its trail)`);
+  say.note(`transfer ${ids.move}: ${transferSteps.join(' → ')} (${trail.body.timeline.length} entries in its ledger timeline)`);
   say.note(`movements of ${ids.rig}'s data recorded on the ledger: ${movements}`);
   for (const j of dpmJobs) say.note(`DPM job ${j.jobId} for ${j.requester}: ${j.status}, output ${j.outputSha256.slice(0, 16)}…`);
 

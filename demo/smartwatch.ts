@@ -257,7 +257,12 @@ export async function runSmartwatch(
   const moves = expect(await auditor.call('GET', `/audit/things/${ids.watch}/movements`), 200, 'movements');
   const movements = (moves.body.items ?? moves.body).length as number;
   say.note(`movements of ${ids.watch}'s data on the ledger: ${movements}`);
-  for (const j of dpmJobs) say.note(`DPM job ${j.jobId} for ${j.requester}: ${j.status}, output ${j.outputSha256.slice(0, 16)}…`);
+  for (const j of dpmJobs) {
+    const t = expect(await auditor.call('GET', `/audit/jobs/${j.jobId}/trail`), 200, `trail of ${j.jobId}`);
+    say.note(
+      `DPM job ${j.jobId} for ${j.requester}: ${j.status}, output ${j.outputSha256.slice(0, 16)}…, ${t.body.timeline.length} entries in its receipt trail`,
+    );
+  }
 
   return {
     watchId: ids.watch,

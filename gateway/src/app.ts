@@ -80,11 +80,10 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   );
   const oidc = new OidcVerifier(config.oidcIssuers, now);
   // Durable under a state folder (<stateDir>/idempotency.jsonl): a retry after a gateway restart still replays.
-  const idempotency = new IdempotencyStore(
-    config.idempotencyTtlSeconds * 1000,
-    now,
-    config.stateDir ? { file: join(config.stateDir, 'idempotency.jsonl') } : {},
-  );
+  const idempotency = new IdempotencyStore(config.idempotencyTtlSeconds * 1000, now, {
+    ...(config.stateDir ? { file: join(config.stateDir, 'idempotency.jsonl') } : {}),
+    ...(deps.ledger.transactionStatus ? { verify: (caller, txId) => deps.ledger.transactionStatus!(caller, txId) } : {}),
+  });
 
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });

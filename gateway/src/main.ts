@@ -38,25 +38,26 @@ async function main(): Promise<void> {
 
   const lines = [`mvsec gateway listening on ${running.url} (API docs ${running.url}/docs, OpenAPI ${running.url}/openapi.json)`];
   if (!config.stateDir) lines.push('note: MVSEC_GATEWAY_STATE_DIR is not set: accounts and enrolled identities live in memory only');
+  const secrets: string[] = [];
   for (const org of applicationOrgs(topology)) {
     const username = `admin-${org.key}`;
     if (users.has(username)) continue;
     const password = randomBytes(12).toString('base64url');
     const { totp } = await gateway.login.createUser({ username, password, mspId: org.mspId, role: 'admin', principal: username });
-    lines.push(
+    secrets.push(
       `bootstrap administrator of ${org.mspId}: username ${username}  password ${password}`,
       `  TOTP (add to an authenticator app): ${totp!.uri}`,
     );
   }
   lines.push(`sign in: POST ${running.url}/auth/login {"username","password","totp"} → use the accessToken as "Authorization: Bearer …"`);
-  // Bootstrap passwords must not end up in a daemon's log: `npm start` names a private file for them.
+  // Bootstrap passwords must not end up in a daemon's log: `npm start` names a private file for
+  // them. It is written only when administrators were created, so a restart keeps the first one.
   const credentialsFile = process.env.MVSEC_GATEWAY_BOOTSTRAP_FILE;
   if (credentialsFile) {
-    const secretLines = lines.filter((l) => l.includes('password') || l.includes('TOTP'));
-    if (secretLines.length) writeFileSync(credentialsFile, `${secretLines.join('\n')}\n`, { mode: 0o600 });
-    console.log(lines.filter((l) => !secretLines.includes(l)).join('\n'));
-  } else {
+    if (secrets.length) writeFileSync(credentialsFile, `${[...secrets, lines[lines.length - 1]].join('\n')}\n`, { mode: 0o600 });
     console.log(lines.join('\n'));
+  } else {
+    console.log([...lines, ...secrets].join('\n'));
   }
 
   const stop = async () => {

@@ -13,7 +13,7 @@ import { grpcClient } from '../../../scripts/network/client.js';
 import { callerKey, type Caller } from '../auth/principal.js';
 import { ApiError, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import type { IdentityService } from './identities.js';
-import { parseResult, type Ledger, type Readiness, type SubmitOptions, type Submitted } from './ledger.js';
+import { parseResult, type Ledger, type Readiness, type SubmitOptions, type Submitted, type TransactionStatus } from './ledger.js';
 
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
@@ -52,6 +52,40 @@ export function toApiError(e: unknown, what: string): ApiError {
   if (coded) return fromChaincode(coded.code, coded.reason);
   if (isUnavailable(e)) return new ApiError(503, `${what}: Fabric unavailable (${text.slice(0, 300)})`, 'fabric-unavailable');
   return new ApiError(502, `${what}: Fabric error (${text.slice(0, 300)})`, 'fabric-error');
+}
+
+/**
+ * The validation code of a peer.ProcessedTransaction (field 2, varint), read without the protobuf
+ * runtime: field 1 is the envelope (length-delimited), field 2 the code. Absent means 0 (VALID).
+ */
+export function validationCode(bytes: Uint8Array): number {
+  let i = 0;
+  const varint = (): number => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (i >= bytes.length) throw new Error('truncated ProcessedTransaction');
+      const b = bytes[i++];
+      v += (b & 0x7f) * 2 ** shift;
+      if (!(b & 0x80)) return v;
+    }
+  };
+  let code = 0;
+  while (i < bytes.length) {
+    const tag = varint();
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (wire === 0) {
+      const v = varint();
+      if (field === 2) code = v;
+    } else if (wire === 2) {
+      const length = varint(); // read first: `i += varint()` would add to the old i
+      i += length;
+    } else if (wire === 5) i += 4;
+    else if (wire === 1) i += 8;
+    else throw new Error(`unexpected wire type ${wire} in ProcessedTransaction`);
+    if (i > bytes.length) throw new Error('truncated ProcessedTransaction');
+  }
+  return code;
 }
 
 export class FabricLedger implements Ledger {
@@ -178,6 +212,7 @@ export class FabricLedger implements Ledger {
       });
       const txId = tx.getTransactionId();
       const result = parseResult(Buffer.from(tx.getResult()).toString('utf8'));
+      options.onEndorsed?.(txId, result);
       // Hand the same signed transaction to the orderers until accepted: the same tx id cannot commit twice.
       let status;
       for (let wait = 200, deadline = Date.now() + 30_000; ; wait = Math.min(wait * 2, 2000)) {
@@ -201,6 +236,20 @@ export class FabricLedger implements Ledger {
         'commit-invalidated',
       );
     }
+  }
+
+  async transactionStatus(caller: Caller, txId: string): Promise<TransactionStatus> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.failover(caller, 'qscc:GetTransactionByID', (gw) =>
+        gw.getNetwork(this.topology.channel).getContract('qscc').evaluateTransaction('GetTransactionByID', this.topology.channel, txId),
+      );
+    } catch (e) {
+      if (e instanceof ApiError && e.status < 500) return 'UNKNOWN';
+      if (/not found|no such transaction/i.test(fabricMessage(e) + String((e as Error)?.message ?? ''))) return 'UNKNOWN';
+      throw e;
+    }
+    return validationCode(bytes) === 0 ? 'VALID' : 'INVALID';
   }
 
   async ready(): Promise<Readiness> {

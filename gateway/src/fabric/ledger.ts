@@ -4,7 +4,12 @@ import type { Caller } from '../auth/principal.js';
 export interface SubmitOptions {
   transient?: Record<string, string>;
   endorsingOrganizations?: string[];
+  /** Called once a proposal is endorsed, before it goes to the orderers: its tx id and result (for durable idempotency). */
+  onEndorsed?(txId: string, result: unknown): void;
 }
+
+/** What the ledger says of a transaction id: committed valid, committed invalid, or not (yet) in any block. */
+export type TransactionStatus = 'VALID' | 'INVALID' | 'UNKNOWN';
 
 export interface Submitted {
   txId: string;
@@ -22,6 +27,8 @@ export interface Ledger {
   submit(caller: Caller, fn: string, args: string[], options?: SubmitOptions): Promise<Submitted>;
   /** Evaluate a read-only function as the caller's own Fabric identity. */
   evaluate(caller: Caller, fn: string, args: string[]): Promise<unknown>;
+  /** The commit status of a transaction (qscc GetTransactionByID), as the caller. */
+  transactionStatus?(caller: Caller, txId: string): Promise<TransactionStatus>;
   ready(): Promise<Readiness>;
   close(): void;
 }

@@ -8,6 +8,7 @@ import type { Caller } from '../auth/principal.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
+import { journalEndorsed } from '../idempotency.js';
 import * as S from '../http/schemas.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -46,7 +47,8 @@ interface TransferRecord {
 
 export function ledgerRoutes(ledger: Ledger, now: () => number): AnyRoute[] {
   const submit = async (caller: Caller, fn: string, args: string[], options?: Parameters<Ledger['submit']>[3]) => {
-    const r = await ledger.submit(caller, fn, args, options);
+    // The reply is the submission itself: journal it once endorsed (durable idempotency across a crash).
+    const r = await ledger.submit(caller, fn, args, { ...options, onEndorsed: (txId, result) => journalEndorsed(txId, { txId, result }) });
     return { txId: r.txId, result: r.result };
   };
   const read = (caller: Caller, fn: string, args: string[]) => ledger.evaluate(caller, fn, args);

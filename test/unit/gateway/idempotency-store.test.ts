@@ -9,7 +9,9 @@ import type { Request } from 'express';
 import type { Caller } from '../../../gateway/src/auth/principal.js';
 import { UserStore } from '../../../gateway/src/auth/users.js';
 import { ApiError } from '../../../gateway/src/http/problem.js';
-import { IdempotencyStore } from '../../../gateway/src/idempotency.js';
+import { validationCode } from '../../../gateway/src/fabric/fabric-ledger.js';
+import type { TransactionStatus } from '../../../gateway/src/fabric/ledger.js';
+import { IdempotencyStore, journalEndorsed } from '../../../gateway/src/idempotency.js';
 import { startTestGateway } from './support.js';
 
 const caller: Caller = { principal: 'alice', mspId: 'IoTPlatformMSP', role: 'creator', issuer: 'gateway', amr: ['pwd'] };
@@ -104,6 +106,67 @@ describe('durable idempotency store', () => {
     assert.deepEqual(old, { body: 'fresh' });
     const young = await reloaded.run(req('young', {}), caller, async () => ({ body: 'again' }));
     assert.deepEqual(young, { body: 'young', replayed: true });
+  });
+
+  it('a transaction endorsed before a crash is settled by the ledger on retry: VALID replays it, INVALID runs again', async () => {
+    const file = join(dir(), 'idempotency.jsonl');
+    const first = new IdempotencyStore(60_000, () => 7_000, { file });
+    // Both first attempts get as far as endorsement, then the process "dies" (the promises never settle).
+    for (const [key, txId] of [
+      ['k-committed', 'tx-ok'],
+      ['k-invalid', 'tx-mvcc'],
+    ])
+      void first.run(req(key, { key }), caller, () => {
+        journalEndorsed(txId, { txId, result: { agents: ['a1'] } });
+        return new Promise<never>(() => {});
+      });
+    await new Promise((r) => setImmediate(r));
+    const asked: string[] = [];
+    const verdict: Record<string, TransactionStatus> = { 'tx-ok': 'VALID', 'tx-mvcc': 'INVALID' };
+    const restarted = new IdempotencyStore(60_000, () => 7_000, {
+      file,
+      verify: async (c, txId) => {
+        assert.equal(c.principal, caller.principal, 'asked as the same caller');
+        asked.push(txId);
+        return verdict[txId];
+      },
+    });
+    let runs = 0;
+    const replay = await restarted.run(req('k-committed', { key: 'k-committed' }), caller, async () => ({ body: `run ${++runs}` }));
+    assert.deepEqual(replay, { body: { txId: 'tx-ok', result: { agents: ['a1'] } }, replayed: true });
+    const rerun = await restarted.run(req('k-invalid', { key: 'k-invalid' }), caller, async () => ({ body: `run ${++runs}` }));
+    assert.deepEqual(rerun, { body: 'run 1' });
+    assert.deepEqual(asked, ['tx-ok', 'tx-mvcc']);
+    assert.equal(runs, 1);
+    // and the settled outcome is itself durable
+    const third = new IdempotencyStore(60_000, () => 7_000, { file, verify: async () => assert.fail('no second lookup') });
+    assert.deepEqual(await third.run(req('k-committed', { key: 'k-committed' }), caller, async () => ({ body: 'no' })), replay);
+  });
+
+  it('a 5xx after endorsement keeps the key: the retry asks the ledger instead of transacting again', async () => {
+    const store = new IdempotencyStore(60_000, () => 9_000, { verify: async () => 'VALID' });
+    await assert.rejects(
+      store.run(req('k-orderer-down', {}), caller, async () => {
+        journalEndorsed('tx-sent', { txId: 'tx-sent', result: null });
+        throw new ApiError(503, 'orderers unreachable');
+      }),
+      (e: ApiError) => e.status === 503,
+    );
+    let ran = false;
+    const retry = await store.run(req('k-orderer-down', {}), caller, async () => {
+      ran = true;
+      return { body: 'second transaction' };
+    });
+    assert.equal(ran, false);
+    assert.deepEqual(retry, { body: { txId: 'tx-sent', result: null }, replayed: true });
+  });
+
+  it("reads a ProcessedTransaction's validation code without the protobuf runtime", () => {
+    const envelope = [0x0a, 0x03, 0x01, 0x02, 0x03];
+    assert.equal(validationCode(Uint8Array.from([...envelope, 0x10, 0x0b])), 11, 'MVCC_READ_CONFLICT');
+    assert.equal(validationCode(Uint8Array.from([...envelope, 0x10, 0xfe, 0x00])), 126);
+    assert.equal(validationCode(Uint8Array.from(envelope)), 0, 'absent = VALID');
+    assert.throws(() => validationCode(Uint8Array.from([0x0a, 0x05, 0x01])));
   });
 
   it('through the gateway: a retry after a restart on the same state folder replays the first result (no second transaction)', async () => {

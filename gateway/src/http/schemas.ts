@@ -5,6 +5,15 @@
  */
 import { z } from 'zod';
 
+/** Lone UTF-16 surrogates (the chaincode refuses them; JSON can carry them as \uD800 escapes). */
+const hasLoneSurrogate = (s: string) => /[\ud800-\udfff]/.test(s.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''));
+/** Id lists as the chaincode takes them (assertIdList): at most 64, no duplicates. */
+const IdList = () =>
+  z
+    .array(Id)
+    .max(64)
+    .refine((a) => new Set(a).size === a.length, 'must not contain duplicates');
+
 /** 1–128 characters, no control characters, no surrounding whitespace, no U+10FFFF (chaincode ids). */
 export const Id = z
   .string()
@@ -14,14 +23,17 @@ export const Id = z
     /^[^\s\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f])?$/,
     'must have no control characters and no surrounding whitespace',
   )
-  .refine((s) => !s.includes('\u{10ffff}'), 'must not contain U+10FFFF');
+  .refine((s) => !s.includes('\u{10ffff}'), 'must not contain U+10FFFF')
+  .refine((s) => !hasLoneSurrogate(s), 'must not contain unpaired UTF-16 surrogates');
 export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (SHA-256)');
 export const Iso = z.iso.datetime({ offset: true });
+/** Printable text as the chaincode takes it (assertText): no C0 or C1 control characters, no lone surrogates. */
 export const Text = (max: number) =>
   z
     .string()
     .max(max)
-    .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must have no control characters');
+    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must have no control characters (C0 or C1)')
+    .refine((s) => !hasLoneSurrogate(s), 'must not contain unpaired UTF-16 surrogates');
 export const Role = z.enum([
   'admin',
   'creator',
@@ -43,42 +55,46 @@ export const Reason = z.strictObject({ reason: Text(1024).min(1) });
 export const RegisterPlatform = z.strictObject({
   platformId: Id,
   type: z.enum(['METAVERSE', 'IOT', 'DPM', 'STORAGE']),
-  name: Text(256).min(1),
+  name: Text(128).min(1),
   capabilityLevel: CapabilityLevel,
   endpoint: Text(512).optional(),
 });
 export const UpdatePlatform = z.strictObject({
-  name: Text(256).min(1).optional(),
+  name: Text(128).min(1).optional(),
   capabilityLevel: CapabilityLevel.optional(),
   endpoint: Text(512).optional(),
 });
-export const ProposeFederation = z.strictObject({ platformId: Id, peerPlatformId: Id, terms: Text(2048).min(1) });
+export const ProposeFederation = z.strictObject({ platformId: Id, peerPlatformId: Id, terms: Text(1024).min(1) });
 export const PlatformParams = z.strictObject({ platformId: Id });
 export const FederationParams = z.strictObject({ platformId: Id, peerPlatformId: Id });
 
 // ---- R1 things and avatars
 export const DataFlowPolicy = z.strictObject({
   storage: z.enum(['ON_PLATFORM', 'EXTERNAL', 'ANY']).optional(),
-  storageIds: z.array(Id).max(100).optional(),
-  allowedMetaverses: z.array(Id).max(100).optional(),
-  allowedDpmProviders: z.array(Id).max(100).optional(),
-  purposes: z.array(Id).max(100).optional(),
+  storageIds: IdList().optional(),
+  allowedMetaverses: IdList().optional(),
+  allowedDpmProviders: IdList().optional(),
+  purposes: z
+    .array(Id.max(64))
+    .max(64)
+    .refine((a) => new Set(a).size === a.length, 'must not contain duplicates')
+    .optional(),
   retentionDays: z.number().int().min(1).max(36500).optional(),
   encryptionRequired: z.boolean().optional(),
   transmitWindow: z.strictObject({ fromHour: z.number().int().min(0).max(23), toHour: z.number().int().min(0).max(24) }).optional(),
 });
-export const Agents = z.strictObject({ agents: z.array(Id).max(100) });
+export const Agents = z.strictObject({ agents: IdList() });
 export const RegisterThing = z.strictObject({
   thingId: Id,
   platformId: Id,
-  name: Text(256).optional(),
+  name: Text(128).optional(),
   kind: z.enum(['SENSOR', 'DEVICE', 'SYSTEM', 'GATEWAY']),
   accessMode: z.enum(['AUTONOMOUS', 'GATEWAY']),
   gatewayId: Id.optional(),
-  publicKey: Text(8192).min(1),
+  publicKey: Text(4096).min(1),
   owner: Id.optional(),
   classification: Classification,
-  agents: z.array(Id).max(100).optional(),
+  agents: IdList().optional(),
   policy: DataFlowPolicy.optional(),
 });
 export const ThingParams = z.strictObject({ thingId: Id });
@@ -88,7 +104,7 @@ export const MapAvatar = z.strictObject({
   metaverseId: Id,
   mode: z.enum(['ACTIVE', 'PASSIVE']),
   capabilityLevel: CapabilityLevel,
-  agents: z.array(Id).max(100).optional(),
+  agents: IdList().optional(),
 });
 export const AvatarParams = z.strictObject({ avatarId: Id });
 export const AvatarsOfThingQuery = z.strictObject({ metaverseId: Id.optional() });
@@ -125,7 +141,7 @@ export const RequestTransfer = z.strictObject({
   targetAvatarId: Id.optional(),
   dataId: Id,
   dataSha256: Sha256,
-  items: z.array(Id).max(100).optional(),
+  items: IdList().optional(),
   purpose: Id,
   expiresAt: Iso,
 });

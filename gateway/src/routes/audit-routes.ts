@@ -91,7 +91,9 @@ const PageSize = z
 const Bookmark = Text(2048).optional();
 const Period = z.string().regex(/^\d{4}-\d{2}-\d{2}(?:T\d{2})?$/, 'must be YYYY-MM-DD or YYYY-MM-DDTHH (UTC)');
 
-export const HistoryParams = z.strictObject({ recordType: Id, id: Id });
+/** The record types audit:GetHistory knows (chaincode HISTORY_KEYS); anything else is refused here, not by the ledger. */
+export const RecordType = z.enum(['platform', 'thing', 'avatar', 'migration', 'grant', 'transfer', 'data', 'batch', 'job', 'alert']);
+export const HistoryParams = z.strictObject({ recordType: RecordType, id: Id });
 export const SubjectParams = z.strictObject({ subjectType: Id, subjectId: Id });
 export const ActivityQuery = z
   .strictObject({ from: Iso.optional(), to: Iso.optional(), pageSize: PageSize, bookmark: Bookmark })

@@ -82,6 +82,14 @@ describe('gateway input matches what the chaincode accepts', () => {
     assert.equal(gw.ledger.calls.length, before);
   });
 
+  it('an audit history of a record type the chaincode does not know (found by fuzzing): 400 before the ledger', async () => {
+    const before = gw.ledger.calls.length;
+    const r = await gw.request('GET', '/audit/history/nonsense/x-1', { token: admin });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.match(r.body.detail, /recordType/);
+    assert.equal(gw.ledger.calls.length, before);
+  });
+
   it('text the chaincode accepts still passes (non-ASCII, emoji, 128-character name)', async () => {
     const r = await gw.request('POST', '/r5/platforms', {
       token: admin,

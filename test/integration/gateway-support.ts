@@ -12,6 +12,7 @@ import { FabricLedger } from '../../gateway/src/fabric/fabric-ledger.js';
 import { IdentityService } from '../../gateway/src/fabric/identities.js';
 import { decodeCbor, encodeCbor } from '../../gateway/src/http/representation.js';
 import { listen } from '../../gateway/src/server.js';
+import type { S3BackendConfig } from '../../gateway/src/storage/s3-backend.js';
 import type { ObjectStore } from '../../gateway/src/storage/store.js';
 import type { TelemetryOptions, TelemetryService } from '../../gateway/src/telemetry/service.js';
 import { topology } from './support/network.js';
@@ -51,10 +52,16 @@ export interface LiveGateway {
 }
 
 export async function startLiveGateway(
-  o: { telemetry?: Pick<TelemetryOptions, 'batchMaxReadings' | 'batchMaxWaitMs' | 'cacheTtlMs'> } = {},
+  o: {
+    telemetry?: Pick<TelemetryOptions, 'batchMaxReadings' | 'batchMaxWaitMs' | 'cacheTtlMs'>;
+    /** An S3-compatible store next to the local one (the gateway's MVSEC_S3_* configuration). */
+    s3?: S3BackendConfig;
+    /** The storage key (default random), e.g. for running `npm run storage` on the gateway's store. */
+    storageKey?: Buffer;
+  } = {},
 ): Promise<LiveGateway> {
   const stateDir = mkdtempSync(join(tmpdir(), 'mvsec-gw-state-'));
-  const config = testConfig({ stateDir });
+  const config = testConfig({ stateDir, ...(o.s3 ? { s3: o.s3 } : {}), ...(o.storageKey ? { storageKey: o.storageKey } : {}) });
   const identities = new IdentityService(topology, config.storageKey, stateDir);
   const ledger = new FabricLedger(topology, identities);
   const gw = createApp(config, { ledger, log: (m) => console.error(m), ...(o.telemetry ? { telemetry: o.telemetry } : {}) });
@@ -110,6 +117,7 @@ export async function startLiveGateway(
       gw.telemetry.close();
       await running.close();
       ledger.close();
+      for (const b of gw.storage?.backends ?? []) b.close?.();
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

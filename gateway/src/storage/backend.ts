@@ -46,6 +46,8 @@ export interface ObjectBackend {
   /** true when something was removed. */
   remove(address: string): Promise<boolean>;
   list(): AsyncIterable<string>;
+  /** Release connections, if the backend holds any. */
+  close?(): void;
 }
 
 const ADDRESS = /^[0-9a-f]{64}$/;

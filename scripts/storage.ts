@@ -1,0 +1,157 @@
+/**
+ * `npm run storage -- <command>`: backup, restore and verification of the gateway's off-chain
+ * object store (X6, F2, S1), local and S3 backends alike, with the store functions the gateway uses.
+ *
+ *   npm run storage -- backup <dir>     every object (re-hashed against its address), wrapped keys,
+ *                                        sealed keyring and index into an empty <dir>
+ *   npm run storage -- restore <dir>    into an empty store, then the verification pass
+ *   npm run storage -- verify [--json]  every index entry against the ledger's anchor (read as an
+ *                                        auditor): decrypts each object completely and checks its
+ *                                        fingerprint, size, key id and location; shreds what the
+ *                                        ledger has deleted since; prints a summary
+ *
+ * Exit codes: 0 all good; 1 an integrity failure (a verification mismatch, a damaged object in a
+ * backup or restore); 2 a usage, configuration or availability problem (nothing was judged).
+ *
+ * The store is the gateway's: MVSEC_GATEWAY_STORAGE_DIR, else <MVSEC_GATEWAY_STATE_DIR>/storage,
+ * else the one `npm start` uses (<MVSEC_DATA_DIR>/gateway/storage); the storage key is
+ * MVSEC_GATEWAY_STORAGE_KEY, else `npm start`'s. The S3 backend is configured by MVSEC_S3_*, as
+ * for the gateway. The ledger is read as principal `storage-verifier` with role auditor of
+ * MVSEC_STORAGE_VERIFY_MSP (default IoTPlatformMSP). Run restore with the gateway stopped.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadTopology } from '../network/topology.js';
+import type { Caller } from '../gateway/src/auth/principal.js';
+import { parseKey } from '../gateway/src/crypto/seal.js';
+import { FabricLedger } from '../gateway/src/fabric/fabric-ledger.js';
+import { IdentityService } from '../gateway/src/fabric/identities.js';
+import { ApiError } from '../gateway/src/http/problem.js';
+import { objectStoreFor } from '../gateway/src/storage/configure.js';
+import { IntegrityError } from '../gateway/src/storage/format.js';
+import { s3ConfigFromEnv } from '../gateway/src/storage/s3-backend.js';
+import type { LedgerFacts, ObjectStore, VerifyReport } from '../gateway/src/storage/store.js';
+import { DATA } from './lib/paths.js';
+
+export const EXIT = { ok: 0, integrity: 1, usage: 2 } as const;
+
+const USAGE = 'usage: npm run storage -- backup <dir> | restore <dir> | verify [--json]';
+
+class UsageError extends Error {}
+
+/** The gateway's store, configured from the environment like the gateway itself. */
+export function storeFromEnv(env: NodeJS.ProcessEnv = process.env): { store: ObjectStore; storageKey: Buffer } {
+  const npmStartState = join(env.MVSEC_DATA_DIR ? resolve(env.MVSEC_DATA_DIR) : DATA, 'gateway');
+  const stateDir = env.MVSEC_GATEWAY_STATE_DIR ?? npmStartState;
+  const dir = env.MVSEC_GATEWAY_STORAGE_DIR ?? join(stateDir, 'storage');
+  let key = env.MVSEC_GATEWAY_STORAGE_KEY;
+  if (!key && existsSync(join(npmStartState, 'secrets.json')))
+    key = (JSON.parse(readFileSync(join(npmStartState, 'secrets.json'), 'utf8')) as { storage: string }).storage;
+  if (!key) throw new UsageError(`no storage key: set MVSEC_GATEWAY_STORAGE_KEY (the gateway's, 32 bytes hex or base64) for ${dir}`);
+  if (!existsSync(dir)) throw new UsageError(`no object store at ${dir} (set MVSEC_GATEWAY_STORAGE_DIR or MVSEC_GATEWAY_STATE_DIR)`);
+  const s3 = s3ConfigFromEnv(env);
+  const storageKey = parseKey(key);
+  return { store: objectStoreFor(dir, { storageKey, ...(s3 ? { s3 } : {}) }), storageKey };
+}
+
+/** The ledger's anchor of a data id, read as an auditor; undefined when the ledger has none. */
+function ledgerLookup(
+  env: NodeJS.ProcessEnv,
+  storageKey: Buffer,
+): { lookup: (dataId: string) => Promise<LedgerFacts | undefined>; close(): void } {
+  const topology = loadTopology(env);
+  const ledger = new FabricLedger(topology, new IdentityService(topology, storageKey));
+  const caller: Caller = {
+    principal: 'storage-verifier',
+    mspId: env.MVSEC_STORAGE_VERIFY_MSP ?? 'IoTPlatformMSP',
+    role: 'auditor',
+    issuer: 'gateway',
+    amr: ['cli'],
+  };
+  return {
+    lookup: async (dataId) => {
+      try {
+        return (await ledger.evaluate(caller, 'data:GetData', [dataId])) as LedgerFacts;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return undefined;
+        throw e;
+      }
+    },
+    close: () => ledger.close(),
+  };
+}
+
+/** Print the verification report; true when nothing failed. */
+function printReport(r: VerifyReport & { orphans: string[] }, json: boolean): boolean {
+  if (json) console.log(JSON.stringify(r, null, 2));
+  else {
+    for (const f of r.failed) console.log(`FAILED  ${f.dataId}: ${f.reason}`);
+    for (const d of r.shredded) console.log(`SHREDDED ${d}: deleted on the ledger; object erased, key destroyed now`);
+    for (const a of r.orphans) console.log(`ORPHAN  object ${a}: in a backend but in no index entry (not anchored; removable)`);
+    console.log(
+      `verified ${r.checked} entries against the ledger: ${r.ok.length} ok, ${r.failed.length} failed, ` +
+        `${r.shredded.length} shredded, ${r.deleted.length} deleted (tombstones), ${r.orphans.length} orphan objects`,
+    );
+  }
+  return r.failed.length === 0;
+}
+
+async function verify(store: ObjectStore, storageKey: Buffer, env: NodeJS.ProcessEnv, json: boolean): Promise<number> {
+  const ledger = ledgerLookup(env, storageKey);
+  try {
+    // Every lookup failing means the ledger is unreachable: that is not a verdict on the objects.
+    const probe = (await store.entries())[0];
+    if (probe) await ledger.lookup(probe.dataId);
+    const report = await store.verifyAll(ledger.lookup);
+    return printReport({ ...report, orphans: await store.orphans() }, json) ? EXIT.ok : EXIT.integrity;
+  } finally {
+    ledger.close();
+  }
+}
+
+/** Run one command; returns the exit code. Messages go to stdout/stderr. */
+export async function runStorageCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    const [cmd, ...rest] = argv;
+    const json = rest.includes('--json');
+    const args = rest.filter((a) => a !== '--json');
+    if (cmd === 'backup' || cmd === 'restore') {
+      if (args.length !== 1) throw new UsageError(USAGE);
+      const { store, storageKey } = storeFromEnv(env);
+      if (cmd === 'backup') {
+        const b = await store.backup(args[0]);
+        console.log(
+          `backed up ${b.objects} objects (${b.bytes} bytes), ${b.keys} wrapped keys, ${b.entries} index entries into ${args[0]}`,
+        );
+        return EXIT.ok;
+      }
+      if (!(await store.isEmpty())) throw new UsageError(`restore needs an empty store; ${store.dir} (or its S3 bucket/prefix) holds data`);
+      const r = await store.restore(args[0]);
+      console.log(`restored ${r.objects} objects, ${r.keys} wrapped keys, ${r.entries} index entries from ${args[0]}`);
+      return await verify(store, storageKey, env, json);
+    }
+    if (cmd === 'verify') {
+      if (args.length !== 0) throw new UsageError(USAGE);
+      const { store, storageKey } = storeFromEnv(env);
+      return await verify(store, storageKey, env, json);
+    }
+    throw new UsageError(USAGE);
+  } catch (e) {
+    if (e instanceof IntegrityError) {
+      console.error(`INTEGRITY: ${e.message}`);
+      return EXIT.integrity;
+    }
+    console.error(e instanceof UsageError ? e.message : `storage: ${(e as Error).message}`);
+    return EXIT.usage;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runStorageCommand(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(EXIT.usage);
+    },
+  );
+}

@@ -29,7 +29,6 @@ import { z } from 'zod';
 import { loadTopology, type Topology } from '../../../network/topology.js';
 import type { Caller } from '../auth/principal.js';
 import {
-  canonicalCbor,
   certSha256,
   commonName,
   decodeEnvelope,
@@ -42,7 +41,7 @@ import {
   verifyEnvelope,
   type TrustAnchors,
 } from '../dpm/envelope.js';
-import { decodeResultPayload, encodeInputPayload } from '../dpm/payload.js';
+import { decodeResultPayload, encodeInputPayload, keyRegistrationMessage } from '../dpm/payload.js';
 import { DpmStore, type ProviderKey } from '../dpm/store.js';
 import { networkTrust } from '../dpm/trust.js';
 import { IdentityService } from '../fabric/identities.js';
@@ -60,7 +59,6 @@ const WRITE = [400, 403, 404, 409, 410, 422, 503];
 const ZERO_SHA = '0'.repeat(64);
 /** Seconds a key-registration proof stays acceptable. */
 const PROOF_WINDOW_MS = 5 * 60_000;
-export const KEY_REGISTRATION_TYPE = 'mvsec-dpm-key-registration';
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const JobParams = z.strictObject({ jobId: Id });
@@ -113,12 +111,8 @@ export interface DpmJobRecord {
   receipt?: { outputSha256: string; startedAt: string; endedAt: string; outputLocation?: string };
 }
 
-/** What the key-registration proof signs. */
-export const keyRegistrationMessage = (providerId: string, certSha: string, signedAt: string) =>
-  canonicalCbor({ typ: KEY_REGISTRATION_TYPE, providerId, certSha256: certSha, signedAt });
-
 export interface DpmRouteOptions {
-  /** DPM material lives in <stateDir>/dpm; without a state folder the routes answer 503. */
+  /** DPM material lives in <stateDir>/dpm (else <storageDir>/dpm; with neither the routes answer 503). */
   stateDir?: string;
   /** Unseals the callers' enrolled identities (the same sealed files the ledger's IdentityService keeps). */
   storageKey: Buffer;
@@ -140,10 +134,13 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
   let topology = o.topology;
   let trustAnchors = o.trust;
   let identities: IdentityService | undefined;
-  const store = o.stateDir ? new DpmStore(join(o.stateDir, 'dpm')) : undefined;
+  // <stateDir>/dpm; a gateway without a state folder keeps it beside its object store (<storageDir>/dpm).
+  const dpmDir = o.stateDir ? join(o.stateDir, 'dpm') : storage ? join(storage.dir, 'dpm') : undefined;
+  const store = dpmDir ? new DpmStore(dpmDir) : undefined;
 
   const dpm = (): DpmStore => {
-    if (!store) throw new ApiError(503, 'DPM hand-off needs a gateway state folder (MVSEC_GATEWAY_STATE_DIR)', 'no-dpm-state');
+    if (!store)
+      throw new ApiError(503, 'DPM hand-off needs a gateway state folder (MVSEC_GATEWAY_STATE_DIR) or an object store', 'no-dpm-state');
     return store;
   };
   const topo = (): Topology => (topology ??= loadTopology());
@@ -317,7 +314,10 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
       statuses: [404],
       handler: async ({ params }) => {
         const k = await dpm().providerKey(params.providerId);
-        if (!k) throw new ApiError(404, `provider ${params.providerId} has registered no encryption certificate`, 'not-found');
+        if (!k)
+          throw new ApiError(404, `provider ${params.providerId} has registered no encryption certificate`, 'not-found', {
+            code: 'NOT_FOUND',
+          });
         return { body: k };
       },
     }),
@@ -405,8 +405,9 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
         const job = await getJob(caller, params.jobId);
         if (job.status !== 'COMPLETED' || !job.receipt)
           throw new ApiError(409, `job ${job.jobId} is ${job.status}; it has no result`, 'no-result');
-        const bytes = await dpm().envelope(job.jobId, 'result');
-        if (!bytes) throw new ApiError(404, `no result envelope for job ${job.jobId} is held by this gateway`, 'not-found');
+        const bytes = await dpm().envelope(params.jobId, 'result');
+        if (!bytes)
+          throw new ApiError(404, `no result envelope for job ${job.jobId} is held by this gateway`, 'not-found', { code: 'NOT_FOUND' });
         const sha256 = sha256Hex(bytes);
         return {
           body: {
@@ -431,15 +432,16 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
         const job = await getJob(caller, params.jobId);
         if (job.status !== 'COMPLETED' || !job.receipt)
           throw new ApiError(409, `job ${job.jobId} is ${job.status}; it has no result`, 'no-result');
-        const by = job.submittedBy;
+        const by = job.submittedBy ?? {};
         if (by.mspId !== caller.mspId || by.principal !== caller.principal || by.role !== caller.role)
           throw new ApiError(
             403,
             `the result of job ${job.jobId} is encrypted to the identity that submitted it (${by.principal}@${by.mspId})`,
             'not-recipient',
           );
-        const bytes = await dpm().envelope(job.jobId, 'result');
-        if (!bytes) throw new ApiError(404, `no result envelope for job ${job.jobId} is held by this gateway`, 'not-found');
+        const bytes = await dpm().envelope(params.jobId, 'result');
+        if (!bytes)
+          throw new ApiError(404, `no result envelope for job ${job.jobId} is held by this gateway`, 'not-found', { code: 'NOT_FOUND' });
         const me = await identityOf(caller);
         let opened;
         try {
@@ -530,9 +532,10 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
       statuses: [403, 404, 409],
       handler: async ({ caller, params }) => {
         const job = await getJob(caller, params.jobId);
-        await guardProvider(caller, job.jobId);
-        const bytes = await dpm().envelope(job.jobId, 'input');
-        if (!bytes) throw new ApiError(404, `no input envelope for job ${job.jobId} is held by this gateway`, 'not-found');
+        await guardProvider(caller, params.jobId);
+        const bytes = await dpm().envelope(params.jobId, 'input');
+        if (!bytes)
+          throw new ApiError(404, `no input envelope for job ${job.jobId} is held by this gateway`, 'not-found', { code: 'NOT_FOUND' });
         const sha256 = sha256Hex(bytes);
         if (sha256 !== job.envelopeSha256) {
           o.log(`dpm: INTEGRITY envelope of job ${job.jobId} hashes to ${sha256}, the ledger says ${job.envelopeSha256}`);
@@ -582,7 +585,7 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
       idempotent: true,
       handler: async ({ caller, params, body }) => {
         const job = await getJob(caller, params.jobId);
-        await guardProvider(caller, job.jobId);
+        await guardProvider(caller, params.jobId);
         if (job.status !== 'ACCEPTED') throw fromChaincode('CONFLICT', `job ${job.jobId} is ${job.status}; expected ACCEPTED`);
         const bytes = Buffer.from(body.envelope, 'base64');
         let v;
@@ -603,7 +606,7 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
             `the result envelope is not signed by provider ${job.providerId}'s registered certificate`,
             'envelope-refused',
           );
-        const input = await dpm().envelope(job.jobId, 'input');
+        const input = await dpm().envelope(params.jobId, 'input');
         const requesterCert = input ? decodeEnvelope(input).sender.cert : undefined;
         if (!requesterCert || v.envelope.recipient.certSha256 !== certSha256(requesterCert))
           throw new ApiError(422, `the result envelope is not encrypted to the identity that sent job ${job.jobId}`, 'envelope-refused');
@@ -623,7 +626,7 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
               `the result envelope's ${k} is ${String(inEnvelope)}, the receipt/job says ${String(expected)}`,
               'envelope-refused',
             );
-        const staged = await dpm().stage(job.jobId, 'result', bytes);
+        const staged = await dpm().stage(params.jobId, 'result', bytes);
         let done;
         try {
           done = await submit(caller, 'dpm:RecordReceipt', [

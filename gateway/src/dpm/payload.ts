@@ -2,6 +2,7 @@
  * What DPM envelopes carry inside (canonical CBOR, decrypted only by the recipient):
  *   input  {inputs: [{dataId, sha256, size, data}]}  — each input as the storage agent verified it
  *   result {contentType, data}                         — the output whose SHA-256 the receipt records
+ * and what a worker signs when it registers its certificate.
  */
 import { decode } from 'cbor-x';
 import { canonicalCbor, EnvelopeError, sha256Hex } from './envelope.js';
@@ -12,6 +13,12 @@ export interface InputItem {
   size: number;
   data: Buffer;
 }
+
+export const KEY_REGISTRATION_TYPE = 'mvsec-dpm-key-registration';
+
+/** What a worker signs to register its certificate as a provider's encryption key (proof of possession). */
+export const keyRegistrationMessage = (providerId: string, certSha256: string, signedAt: string): Buffer =>
+  canonicalCbor({ typ: KEY_REGISTRATION_TYPE, providerId, certSha256, signedAt });
 
 export const encodeInputPayload = (inputs: InputItem[]): Buffer => canonicalCbor({ inputs });
 export const encodeResultPayload = (contentType: string, data: Buffer): Buffer => canonicalCbor({ contentType, data });

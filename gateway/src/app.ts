@@ -12,11 +12,13 @@ import { LoginService } from './auth/login.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { UserStore } from './auth/users.js';
 import type { GatewayConfig } from './config.js';
+import { eventsOpenApi, eventsRoute, eventStream } from './events/stream.js';
 import { FabricLedger } from './fabric/fabric-ledger.js';
 import type { Ledger } from './fabric/ledger.js';
 import { OfflineSigning } from './fabric/offline.js';
 import { ApiError, parseChaincodeReason, fromChaincode } from './http/problem.js';
 import { bodyReader, send, sendProblem } from './http/representation.js';
+import { attachEndpoints, type Endpoints } from './http/websocket.js';
 import { mount, route, type AnyRoute } from './http/routes.js';
 import { IdempotencyStore } from './idempotency.js';
 import { monitorHooks, type Monitor } from './monitor/index.js';
@@ -31,7 +33,7 @@ import { streamOpenApi, telemetryRoutes } from './routes/telemetry-routes.js';
 import { objectStoreFor } from './storage/configure.js';
 import type { ObjectStore } from './storage/store.js';
 import { TelemetryService, type TelemetryOptions } from './telemetry/service.js';
-import { attachStream, type StreamServer } from './telemetry/stream.js';
+import { avatarStream } from './telemetry/stream.js';
 
 export interface Deps {
   ledger: Ledger;
@@ -57,7 +59,7 @@ export interface App {
   /** R1 telemetry: readings, batches, proofs, live-stream subscribers. */
   telemetry: TelemetryService;
   /** Attach the WebSocket live stream (/r1/avatars/{avatarId}/stream) to the listening server. */
-  attachStream(server: import('node:http').Server): StreamServer;
+  attachStream(server: import('node:http').Server): Endpoints;
 }
 
 const VERSION = '0.1.0';
@@ -138,6 +140,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...dpmRoutes(deps.ledger, storage, { stateDir: config.stateDir, storageKey: config.storageKey, log }),
     ...(monitor?.routes ?? []),
     ...telemetryRoutes(telemetry),
+    eventsRoute,
     ...auditRoutes(deps.ledger),
   ];
   const openapi = openApiDocument(routes, { version: VERSION });
@@ -150,6 +153,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     },
   };
   (openapi.paths as Record<string, unknown>)['/r1/avatars/{avatarId}/stream'] = streamOpenApi;
+  (openapi.paths as Record<string, unknown>)['/events'] = eventsOpenApi;
   (openapi.paths as Record<string, unknown>)['/metrics'] = {
     get: {
       tags: ['Operations'],
@@ -249,6 +253,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     registry,
     ...(storage ? { storage } : {}),
     telemetry,
-    attachStream: (server) => attachStream(server, telemetry, streamAuth, log),
+    attachStream: (server) =>
+      attachEndpoints(server, [avatarStream(telemetry, streamAuth), eventStream(deps.ledger, streamAuth, log)], log),
   };
 }

@@ -13,7 +13,7 @@ import { grpcClient } from '../../../scripts/network/client.js';
 import { callerKey, type Caller } from '../auth/principal.js';
 import { ApiError, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import type { IdentityService } from './identities.js';
-import { parseResult, type Ledger, type Readiness, type SubmitOptions, type Submitted, type TransactionStatus } from './ledger.js';
+import { parseResult, type Ledger, type LedgerEvents, type Readiness, type SubmitOptions, type Submitted, type TransactionStatus } from './ledger.js';
 
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
@@ -250,6 +250,20 @@ export class FabricLedger implements Ledger {
       throw e;
     }
     return validationCode(bytes) === 0 ? 'VALID' : 'INVALID';
+  }
+
+  async events(caller: Caller, startBlock?: bigint): Promise<LedgerEvents> {
+    const stream = await this.failover(caller, 'chaincode events', (gw) =>
+      gw
+        .getNetwork(this.topology.channel)
+        .getChaincodeEvents(this.topology.chaincode.name, startBlock !== undefined ? { startBlock } : {}),
+    );
+    return {
+      close: () => stream.close(),
+      async *[Symbol.asyncIterator]() {
+        for await (const e of stream) yield { blockNumber: e.blockNumber, txId: e.transactionId, name: e.eventName, payload: e.payload };
+      },
+    };
   }
 
   async ready(): Promise<Readiness> {

@@ -22,6 +22,19 @@ export interface Readiness {
   detail: string;
 }
 
+/** One chaincode event as committed (the chaincode emits one `mvsec.activity` event per transaction). */
+export interface LedgerEvent {
+  blockNumber: bigint;
+  txId: string;
+  name: string;
+  payload: Uint8Array;
+}
+
+/** Committed events in order, until closed. */
+export interface LedgerEvents extends AsyncIterable<LedgerEvent> {
+  close(): void;
+}
+
 export interface Ledger {
   /** Endorse, order and wait for the commit, as the caller's own Fabric identity. `fn` is `contract:Function`. */
   submit(caller: Caller, fn: string, args: string[], options?: SubmitOptions): Promise<Submitted>;
@@ -29,6 +42,8 @@ export interface Ledger {
   evaluate(caller: Caller, fn: string, args: string[]): Promise<unknown>;
   /** The commit status of a transaction (qscc GetTransactionByID), as the caller. */
   transactionStatus?(caller: Caller, txId: string): Promise<TransactionStatus>;
+  /** Follow committed chaincode events as the caller's own Fabric identity, from `startBlock` or from now. */
+  events?(caller: Caller, startBlock?: bigint): Promise<LedgerEvents>;
   ready(): Promise<Readiness>;
   close(): void;
 }

@@ -2,7 +2,9 @@
  * `npm run test:integration`: the integration suite against a real Fabric network of its own
  * (data in .data-test, ports shifted by 10000, so a running `npm start` system is left alone).
  * It brings that network up if it is not running and down again at the end if it started it.
- * Files run one at a time; the lifecycle test (down / up / reset) runs last.
+ * Files run one at a time; the lifecycle test (down / up / reset) runs last. A real S3-compatible
+ * server (SeaweedFS, built from the Go module proxy on first use) runs beside the network for the
+ * S3 backend's tests, started here if it is not running and stopped again at the end.
  */
 import './lib/test-env.js';
 import { readdirSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { add, runNodeTests, summary, type TestCount } from './lib/node-test.js';
 import { ROOT } from './lib/paths.js';
 import { deploy, networkDown, networkUp } from './network/lifecycle.js';
 import { networkStatus } from './network/status.js';
+import { s3ServerRunning, startS3Server, stopS3Server } from './s3/server.js';
 
 export async function integrationTests(): Promise<TestCount> {
   const t = loadTopology();
@@ -29,9 +32,12 @@ export async function integrationTests(): Promise<TestCount> {
   }
   await deploy(t);
   let total: TestCount = { passed: 0, failed: 0 };
+  let s3Started = false;
   try {
+    if (!s3ServerRunning()) s3Started = (await startS3Server()).started;
     for (const f of ordered) total = add(total, await runNodeTests([join(dir, f)]));
   } finally {
+    if (s3Started) await stopS3Server();
     if (!running) await networkDown(t);
   }
   return total;

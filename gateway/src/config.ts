@@ -41,7 +41,7 @@ export const DEFAULTS = {
   lockoutSeconds: 900,
   loginAttemptsPerMinute: 20,
   idempotencyTtlSeconds: 24 * 3600,
-  mvccRetries: 4,
+  mvccRetries: 6,
   maxObjectBytes: 4 * 1024 * 1024 * 1024,
 };
 

@@ -2,7 +2,8 @@
  * The Ledger on a real Fabric network through @hyperledger/fabric-gateway: one gRPC channel per
  * peer shared by all principals, one Gateway per (principal, peer), each signing with the
  * principal's own key. Submissions wait for the commit status, are retried with backoff on MVCC
- * read conflicts (a fresh proposal each time), resend the same signed transaction while the
+ * read conflicts and on endorsers that disagree because they are a block apart (a fresh proposal
+ * each time), resend the same signed transaction while the
  * orderers are unavailable, and fail over across the peers of the caller's org before
  * endorsement; 503 with the reason when no peer answers.
  */
@@ -33,6 +34,10 @@ export interface FabricLedgerOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ABORTED = 10;
+/** The endorsing peers answered with different results (they had not all committed the same blocks). */
+const isDivergentEndorsement = (e: unknown) =>
+  e instanceof GatewayError && e.code === ABORTED && e.details.some((d) => /ProposalResponsePayloads do not match/.test(d.message));
 const isUnavailable = (e: unknown) => e instanceof GatewayError && (e.code === UNAVAILABLE || e.code === DEADLINE_EXCEEDED);
 
 /** The message a Fabric error carries, with every peer's detail (where the chaincode's reason is). */
@@ -102,7 +107,7 @@ export class FabricLedger implements Ledger {
     private readonly identities: IdentityService,
     options: FabricLedgerOptions = {},
   ) {
-    this.mvccRetries = options.mvccRetries ?? 4;
+    this.mvccRetries = options.mvccRetries ?? 6;
     this.backoffMs = options.backoffMs ?? 100;
     this.maxGateways = options.maxGateways ?? 500;
   }
@@ -200,16 +205,27 @@ export class FabricLedger implements Ledger {
       ? Object.fromEntries(Object.entries(options.transient).map(([k, v]) => [k, Buffer.from(v)]))
       : undefined;
     for (let attempt = 0; ; attempt++) {
-      const tx = await this.failover(caller, fn, (gw) => {
+      const tx = await this.failover(caller, fn, async (gw) => {
         const { contract, name } = this.contractOf(gw, fn);
-        return contract
-          .newProposal(name, {
-            arguments: args,
-            ...(transientData ? { transientData } : {}),
-            ...(options.endorsingOrganizations ? { endorsingOrganizations: options.endorsingOrganizations } : {}),
-          })
-          .endorse();
+        try {
+          return await contract
+            .newProposal(name, {
+              arguments: args,
+              ...(transientData ? { transientData } : {}),
+              ...(options.endorsingOrganizations ? { endorsingOrganizations: options.endorsingOrganizations } : {}),
+            })
+            .endorse();
+        } catch (e) {
+          // Endorsers that have not all committed the latest block yet read different versions
+          // under contention: a fresh proposal a little later agrees (like an MVCC conflict).
+          if (isDivergentEndorsement(e) && attempt < this.mvccRetries) return undefined;
+          throw e;
+        }
       });
+      if (!tx) {
+        await sleep(this.backoffMs * 2 ** attempt * (1 + Math.random()));
+        continue;
+      }
       const txId = tx.getTransactionId();
       const result = parseResult(Buffer.from(tx.getResult()).toString('utf8'));
       options.onEndorsed?.(txId, result);

@@ -14,7 +14,15 @@ import { grpcClient } from '../../../scripts/network/client.js';
 import { callerKey, type Caller } from '../auth/principal.js';
 import { ApiError, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import type { IdentityService } from './identities.js';
-import { parseResult, type Ledger, type LedgerEvents, type Readiness, type SubmitOptions, type Submitted, type TransactionStatus } from './ledger.js';
+import {
+  parseResult,
+  type Ledger,
+  type LedgerEvents,
+  type Readiness,
+  type SubmitOptions,
+  type Submitted,
+  type TransactionStatus,
+} from './ledger.js';
 
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
@@ -270,9 +278,7 @@ export class FabricLedger implements Ledger {
 
   async events(caller: Caller, startBlock?: bigint): Promise<LedgerEvents> {
     const stream = await this.failover(caller, 'chaincode events', (gw) =>
-      gw
-        .getNetwork(this.topology.channel)
-        .getChaincodeEvents(this.topology.chaincode.name, startBlock !== undefined ? { startBlock } : {}),
+      gw.getNetwork(this.topology.channel).getChaincodeEvents(this.topology.chaincode.name, startBlock !== undefined ? { startBlock } : {}),
     );
     return {
       close: () => stream.close(),

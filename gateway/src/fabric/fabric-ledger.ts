@@ -3,9 +3,9 @@
  * peer shared by all principals, one Gateway per (principal, peer), each signing with the
  * principal's own key. Submissions wait for the commit status, are retried with backoff on MVCC
  * read conflicts and on endorsers that disagree because they are a block apart (a fresh proposal
- * each time), resend the same signed transaction while the
- * orderers are unavailable, and fail over across the peers of the caller's org before
- * endorsement; 503 with the reason when no peer answers.
+ * each time), resend the same signed transaction while the orderers are unavailable, and fail
+ * over across the peers of the caller's org before endorsement; 503 with the reason when no peer
+ * answers.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { connect, GatewayError, hash, signers, StatusCode, type Gateway } from '@hyperledger/fabric-gateway';

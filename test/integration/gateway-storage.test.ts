@@ -164,7 +164,7 @@ describe('R2 storage agent on the real network (F2, X6, X7, A1)', () => {
     raw[Math.floor(raw.length / 2)] ^= 0x01;
     writeFileSync(path, raw);
     const f = await get(alice, ids.d2);
-    assert.equal(f.status, 500);
+    assert.equal(f.status, 502);
     assert.match(f.type, /problem\+json/);
     assert.equal(f.problem.code, 'INTEGRITY');
     assert.match(f.problem.detail, /failed verification against the ledger and is not served/);

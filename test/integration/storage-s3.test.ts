@@ -179,7 +179,7 @@ describe('R2 storage agent on a real S3 server (SeaweedFS) and the real network 
     bytes[Math.floor(bytes.length / 2)] ^= 0x01;
     await raw.putRaw(address, bytes);
     const f = await get(ids.d2);
-    assert.equal(f.status, 500);
+    assert.equal(f.status, 502);
     assert.match(f.type, /problem\+json/);
     assert.equal(f.problem.code, 'INTEGRITY');
     assert.match(f.problem.type, /integrity-error$/);

@@ -219,7 +219,7 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
         if (err instanceof IntegrityError || err instanceof KeyError) {
           o.log(`dpm: INTEGRITY input ${input.dataId} refused: ${err.message}`);
           throw new ApiError(
-            500,
+            502,
             `input ${input.dataId} failed verification against the ledger's fingerprint; nothing was sent`,
             'integrity-error',
             {
@@ -333,7 +333,7 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
       body: SubmitJob,
       response: Submitted,
       successStatus: 201,
-      statuses: [...WRITE, 413],
+      statuses: [...WRITE, 413, 502],
       idempotent: true,
       handler: async ({ caller, body }) => {
         const args = (envelopeSha256: string) => [JSON.stringify({ ...body, envelopeSha256 })];

@@ -53,7 +53,8 @@ export interface AnchorRecord {
   lifecycle?: LifecycleStep[];
 }
 
-const integrityError = (detail: string) => new ApiError(500, detail, 'integrity-error', { code: 'INTEGRITY' });
+/** Stored bytes that fail verification against the ledger: the store gave bad data (502), never served. */
+const integrityError = (detail: string) => new ApiError(502, detail, 'integrity-error', { code: 'INTEGRITY' });
 /** The object store cannot be reached: 503, the operator's problem, logged with the backend's words. */
 const unavailable = (err: Error, log: (m: string) => void) => {
   log(`storage: UNAVAILABLE ${err.message}`);
@@ -259,7 +260,7 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
       path: '/r2/data/:dataId',
       tag: TAG,
       summary:
-        "Fetch an object (application/octet-stream). A caller who is not the owner is asked CheckAccess 'read' first (403 with the contract's reason). The whole object is verified against the ledger's fingerprint before the first byte is sent; tampering answers 500 integrity-error; deleted data answers 410 with the ledger's deletion record",
+        "Fetch an object (application/octet-stream). A caller who is not the owner is asked CheckAccess 'read' first (403 with the contract's reason). The whole object is verified against the ledger's fingerprint before the first byte is sent; tampering answers 502 integrity-error; deleted data answers 410 with the ledger's deletion record",
       access: 'authenticated',
       params: S.DataParams,
       query: S.PurposeQuery,

@@ -119,7 +119,7 @@ describe('R2 routes (F2, X5, X7, A1) with a ledger double', () => {
     assert.equal(sha(ok.bytes), anchors.get('d-2')!.sha256);
   });
 
-  it('F2: one flipped byte in the stored file → 500 integrity-error, no object bytes; verify reports it', async () => {
+  it('F2: one flipped byte in the stored file → 502 integrity-error, no object bytes; verify reports it', async () => {
     const body = randomBytes(100_000);
     const s = await put('d-3', body);
     const addr = s.body.storage.uri.split('/').pop();
@@ -128,7 +128,7 @@ describe('R2 routes (F2, X5, X7, A1) with a ledger double', () => {
     raw[raw.length - 50_000] ^= 0x04;
     writeFileSync(p, raw);
     const r = await gw.request('GET', '/r2/data/d-3', { token: alice });
-    assert.equal(r.status, 500);
+    assert.equal(r.status, 502);
     assert.match(r.type, /problem\+json/);
     assert.equal(r.body.code, 'INTEGRITY');
     assert.match(r.body.type, /integrity-error$/);

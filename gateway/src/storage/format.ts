@@ -15,6 +15,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { OffThreadSha256 } from './hash-worker.js';
 
 export const MAGIC = Buffer.from('MVSO1\n', 'latin1');
 export const TAG_LENGTH = 16;
@@ -76,7 +77,8 @@ export class EncryptStream extends Transform {
   sha256 = '';
   address = '';
   size = 0;
-  private readonly plainHash: Hash = createHash('sha256');
+  /** The plaintext's SHA-256: on the hashing worker (a second core) unless `hashOffThread: false`. */
+  private readonly plainHash: Hash | OffThreadSha256;
   private readonly outHash: Hash = createHash('sha256');
   private readonly record: Buffer;
   private fill = 0;
@@ -94,10 +96,11 @@ export class EncryptStream extends Transform {
   constructor(
     private readonly key: Buffer,
     keyId: string,
-    private readonly opts: { recordSize?: number; maxBytes?: number } = {},
+    private readonly opts: { recordSize?: number; maxBytes?: number; hashOffThread?: boolean } = {},
   ) {
     super({ highWaterMark: 2 * (opts.recordSize ?? DEFAULT_RECORD_SIZE) });
     checkKey(key);
+    this.plainHash = opts.hashOffThread === false ? createHash('sha256') : new OffThreadSha256();
     const recordSize = opts.recordSize ?? DEFAULT_RECORD_SIZE;
     if (!Number.isInteger(recordSize) || recordSize < 1 || recordSize > 16 * 1024 * 1024)
       throw new Error('recordSize must be 1 B … 16 MiB');
@@ -146,7 +149,8 @@ export class EncryptStream extends Transform {
       this.sendHeader();
       this.size += chunk.length;
       if (this.opts.maxBytes !== undefined && this.size > this.opts.maxBytes) throw new TooLargeError(this.opts.maxBytes);
-      this.plainHash.update(chunk);
+      // queued to the hashing worker first, so it hashes while this thread encrypts
+      const caughtUp = this.plainHash instanceof OffThreadSha256 ? this.plainHash.update(chunk) : void this.plainHash.update(chunk);
       const R = this.record.length;
       let off = 0;
       while (off < chunk.length) {
@@ -163,10 +167,16 @@ export class EncryptStream extends Transform {
         off += n;
         if (this.fill === R) this.held = this.record;
       }
-      cb();
+      if (caughtUp) caughtUp.then(() => cb(), cb);
+      else cb();
     } catch (e) {
       cb(e as Error);
     }
+  }
+
+  override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
+    if (this.plainHash instanceof OffThreadSha256) this.plainHash.discard();
+    cb(err);
   }
 
   override _flush(cb: TransformCallback): void {
@@ -175,9 +185,16 @@ export class EncryptStream extends Transform {
       const last = this.held ?? this.record.subarray(0, this.fill);
       this.held = undefined;
       this.seal(true, last);
-      this.sha256 = this.plainHash.digest('hex');
       this.address = this.outHash.digest('hex');
-      cb();
+      if (this.plainHash instanceof OffThreadSha256)
+        this.plainHash.digest().then((hex) => {
+          this.sha256 = hex;
+          cb();
+        }, cb);
+      else {
+        this.sha256 = this.plainHash.digest('hex');
+        cb();
+      }
     } catch (e) {
       cb(e as Error);
     }

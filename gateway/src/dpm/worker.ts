@@ -13,7 +13,7 @@
  * Environment:
  *   MVSEC_DPM_GATEWAY_URL     the gateway (default http://127.0.0.1:8080); HTTPS trust via NODE_EXTRA_CA_CERTS
  *   MVSEC_DPM_PROVIDER_ID     the provider platform id (= the principal of the account and of the certificate)
- *   MVSEC_DPM_TOKEN           a bearer token of the provider account, or
+ *   MVSEC_DPM_TOKEN           a bearer token of the provider account (+ MVSEC_DPM_REFRESH_TOKEN to renew it), or
  *   MVSEC_DPM_USERNAME / MVSEC_DPM_PASSWORD  (+ MVSEC_DPM_TOTP_SECRET when the account has a second factor)
  *   MVSEC_DPM_MSP_DIR         the worker's Fabric identity: signcerts/*.pem and keystore/* (created on enrollment)
  *   MVSEC_DPM_ENROLL_ID / MVSEC_DPM_ENROLL_SECRET  enroll at the org's CA when MVSEC_DPM_MSP_DIR holds no identity
@@ -51,6 +51,7 @@ export interface WorkerConfig {
   providerId: string;
   mspId: string;
   token?: string;
+  refreshToken?: string;
   username?: string;
   password?: string;
   totpSecret?: string;
@@ -100,6 +101,7 @@ export async function loadIdentity(c: Pick<WorkerConfig, 'mspDir' | 'mspId' | 'e
 
 export class DpmWorker {
   private token: string | undefined;
+  private refreshToken: string | undefined;
   private stopped = false;
   /** Jobs this process gave up on (failed on the ledger, or refused to fail): not retried. */
   private readonly done = new Set<string>();
@@ -110,10 +112,27 @@ export class DpmWorker {
     private readonly me: { mspId: string; certificate: string; privateKey: KeyObject },
   ) {
     this.token = c.token;
+    this.refreshToken = c.refreshToken;
   }
 
+  /** Sign in (again): rotate the refresh token when there is one, else the password (and TOTP). */
   private async login(): Promise<void> {
-    if (!this.c.username || !this.c.password) throw new Error('the token was refused and no MVSEC_DPM_USERNAME / _PASSWORD are set');
+    if (this.refreshToken) {
+      try {
+        const t = (await this.raw('POST', '/auth/refresh', { refreshToken: this.refreshToken }, false)) as {
+          accessToken: string;
+          refreshToken: string;
+        };
+        this.token = t.accessToken;
+        this.refreshToken = t.refreshToken;
+        return;
+      } catch (e) {
+        this.refreshToken = undefined;
+        log(`token refresh refused: ${(e as Error).message}`);
+      }
+    }
+    if (!this.c.username || !this.c.password)
+      throw new Error('the token was refused and neither a refresh token nor MVSEC_DPM_USERNAME / _PASSWORD are usable');
     const totp = this.c.totpSecret ? await totpCode(this.c.totpSecret, Date.now()) : undefined;
     const r = await this.raw(
       'POST',
@@ -122,6 +141,7 @@ export class DpmWorker {
       false,
     );
     this.token = (r as { accessToken: string }).accessToken;
+    this.refreshToken = (r as { refreshToken?: string }).refreshToken;
   }
 
   private async raw(method: string, path: string, body: unknown, auth = true): Promise<unknown> {
@@ -142,7 +162,7 @@ export class DpmWorker {
     try {
       return (await this.raw(method, path, body)) as T;
     } catch (e) {
-      if (e instanceof HttpError && e.status === 401 && this.c.username) {
+      if (e instanceof HttpError && e.status === 401 && (this.refreshToken || this.c.username)) {
         await this.login();
         return (await this.raw(method, path, body)) as T;
       }
@@ -293,6 +313,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
     providerId,
     mspId: env.MVSEC_DPM_MSP_ID ?? 'DPMProviderMSP',
     token: env.MVSEC_DPM_TOKEN,
+    refreshToken: env.MVSEC_DPM_REFRESH_TOKEN,
     username: env.MVSEC_DPM_USERNAME,
     password: env.MVSEC_DPM_PASSWORD,
     totpSecret: env.MVSEC_DPM_TOTP_SECRET,

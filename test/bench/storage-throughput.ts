@@ -11,12 +11,17 @@
  *
  * Goals (issue 5): store ≥ 0.5× the copy's throughput; peak RSS growth < 64 MiB. It also prints a
  * JSON line (copyMiBs, storeMiBs, ratio, peakRssGrowthMiB, …) and exits 1 when a goal is missed.
+ *
+ * With MVSEC_S3_* set (e.g. `eval "$(npm run -s s3 -- env)"` after `npm run s3 -- start`) it also
+ * stores to the S3 backend (multipart upload, server-side commit) in the same ABBA rounds and
+ * reports that ratio too (informational, no goal).
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { S3Backend, s3ConfigFromEnv } from '../../gateway/src/storage/s3-backend.js';
 import { ObjectStore } from '../../gateway/src/storage/store.js';
 
 const MIB = 1024 * 1024;
@@ -46,9 +51,12 @@ async function plainCopy(src: string, dst: string): Promise<number> {
   return s;
 }
 
-async function store(src: string, dir: string): Promise<{ seconds: number; peakRss: number }> {
+const s3Config = s3ConfigFromEnv();
+const s3 = s3Config ? new S3Backend({ ...s3Config, prefix: `${s3Config.prefix}bench-${randomBytes(4).toString('hex')}/` }) : undefined;
+
+async function store(src: string, dir: string, backend?: S3Backend): Promise<{ seconds: number; peakRss: number }> {
   rmSync(dir, { recursive: true, force: true });
-  const s = new ObjectStore({ dir, storageKey: randomBytes(32) });
+  const s = new ObjectStore({ dir, storageKey: randomBytes(32), ...(backend ? { backend } : {}) });
   globalThis.gc?.();
   const rss0 = process.memoryUsage().rss;
   let peak = 0;
@@ -61,6 +69,7 @@ async function store(src: string, dir: string): Promise<{ seconds: number; peakR
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss - rss0);
   if (o.size !== SIZE_MIB * MIB) throw new Error(`stored ${o.size} bytes`);
+  if (backend) await backend.remove(o.address);
   rmSync(dir, { recursive: true, force: true });
   return { seconds, peakRss: peak };
 }
@@ -76,7 +85,10 @@ async function main(): Promise<void> {
     await store(input, join(dir, 'warm-store'));
     const copies: number[] = [];
     const stores: number[] = [];
+    const s3Stores: number[] = [];
     let peakRss = 0;
+    let s3PeakRss = 0;
+    if (s3) await store(input, join(dir, 'warm-s3'), s3);
     for (let p = 0; p < PAIRS; p++) {
       for (const kind of ['copy', 'store', 'store', 'copy'] as const) {
         if (kind === 'copy') copies.push(await plainCopy(input, join(dir, 'copy.bin')));
@@ -84,6 +96,11 @@ async function main(): Promise<void> {
           const r = await store(input, join(dir, 'store'));
           stores.push(r.seconds);
           peakRss = Math.max(peakRss, r.peakRss);
+          if (s3) {
+            const q = await store(input, join(dir, 'store-s3'), s3);
+            s3Stores.push(q.seconds);
+            s3PeakRss = Math.max(s3PeakRss, q.peakRss);
+          }
         }
       }
     }
@@ -96,9 +113,25 @@ async function main(): Promise<void> {
     console.log(`store (hash + encrypt + hash + fsync):  ${storeMiBs.toFixed(0)} MiB/s  (${stores.map((s) => s.toFixed(2)).join(', ')} s)`);
     console.log(`ratio store / copy: ${ratio.toFixed(2)} (goal ≥ 0.5)`);
     console.log(`peak RSS growth during a store: ${peakRssGrowthMiB.toFixed(1)} MiB (goal < 64 MiB)`);
-    console.log(JSON.stringify({ sizeMiB: SIZE_MIB, rounds: copies.length, copyMiBs, storeMiBs, ratio, peakRssGrowthMiB }));
+    const s3MiBs = s3Stores.length ? (SIZE_MIB * s3Stores.length) / sum(s3Stores) : undefined;
+    if (s3MiBs !== undefined) {
+      console.log(`store to S3 (${s3Config!.endpoint}):  ${s3MiBs.toFixed(0)} MiB/s  (${s3Stores.map((s) => s.toFixed(2)).join(', ')} s)`);
+      console.log(`ratio S3 store / copy: ${(s3MiBs / copyMiBs).toFixed(2)}; peak RSS growth ${(s3PeakRss / MIB).toFixed(1)} MiB`);
+    }
+    console.log(
+      JSON.stringify({
+        sizeMiB: SIZE_MIB,
+        rounds: copies.length,
+        copyMiBs,
+        storeMiBs,
+        ratio,
+        peakRssGrowthMiB,
+        ...(s3MiBs !== undefined ? { s3MiBs, s3Ratio: s3MiBs / copyMiBs, s3PeakRssGrowthMiB: s3PeakRss / MIB } : {}),
+      }),
+    );
     if (ratio < 0.5 || peakRssGrowthMiB >= 64) process.exitCode = 1;
   } finally {
+    s3?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

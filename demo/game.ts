@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { runShared } from './dpm-step.js';
-import { expect, IOT, MVA, MVB, SensingThing, subscribe, tx, until, type Cast, type Narrator } from './lib.js';
+import { expect, IOT, MVA, MVB, SensingThing, StepFailed, subscribe, tx, until, type Cast, type Narrator } from './lib.js';
 
 export interface GameSummary {
   thingId: string;
@@ -19,6 +19,7 @@ export interface GameSummary {
   readingsDelivered: number;
   refusedWithoutConsent: string;
   refusedReplay: string;
+  deliveredSha256: string;
   transferSteps: string[];
   dpmJobs: { jobId: string; requester: string; status: string; outputSha256: string }[];
   movements: number;
@@ -164,11 +165,17 @@ export async function runGame(cast: Cast, say: Narrator, opts: { dpm?: boolean }
 
   say.step('R3', player, 'consents (the third verification)');
   expect(await player.call('POST', `/r3/transfers/${ids.move}/consent`), 200, 'consent');
-  say.step('R3', opB, 'executes the move');
-  const exec = expect(await opB.call('POST', `/r3/transfers/${ids.move}/execute`, { dataSha256: sha }), 200, 'execute');
-  say.ledger(`transfer ${ids.move} EXECUTED once, bound to ${sha.slice(0, 16)}… (${tx(exec)})`);
+  say.step('R3', opB, 'executes the move and receives the items: recorded on the ledger first, then delivered');
+  const exec = expect(await opB.call('POST', `/r3/transfers/${ids.move}/delivery`, { dataSha256: sha }), 200, 'execute and deliver');
+  const delivered = exec.body as Buffer;
+  const deliveredSha = createHash('sha256').update(delivered).digest('hex');
+  if (deliveredSha !== sha) throw new StepFailed(`the delivered items hash to ${deliveredSha}, not the bound ${sha}`);
+  say.ledger(
+    `transfer ${ids.move} EXECUTED once, bound to ${sha.slice(0, 16)}… (tx ${String(exec.headers.get('mvsec-transfer-tx')).slice(0, 16)}…)`,
+  );
+  say.note(`Game B received ${delivered.length} bytes of items; their SHA-256 is the fingerprint the transfer was bound to`);
   say.step('R3', opB, 'replays the executed move');
-  const replay = expect(await opB.call('POST', `/r3/transfers/${ids.move}/execute`, { dataSha256: sha }), 403, 'replayed execute');
+  const replay = expect(await opB.call('POST', `/r3/transfers/${ids.move}/delivery`, { dataSha256: sha }), 403, 'replayed delivery');
   say.note(`refused: ${replay.body.detail}`);
 
   say.step('R1', opB, `maps the rig into Game B as avatar ${ids.heroB}, where the items now live`);
@@ -234,6 +241,7 @@ export async function runGame(cast: Cast, say: Narrator, opts: { dpm?: boolean }
     readingsDelivered: got,
     refusedWithoutConsent: early.body.detail,
     refusedReplay: replay.body.detail,
+    deliveredSha256: deliveredSha,
     transferSteps,
     dpmJobs,
     movements,

@@ -136,7 +136,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...authRoutes(login),
     ...ledgerRoutes(deps.ledger, now),
     ...offlineRoutes(deps.ledger, deps.ledger instanceof FabricLedger ? new OfflineSigning(deps.ledger) : undefined),
-    ...storageRoutes(deps.ledger, storage, { maxObjectBytes: config.maxObjectBytes, log }),
+    ...storageRoutes(deps.ledger, storage, { maxObjectBytes: config.maxObjectBytes, log, now }),
     ...dpmRoutes(deps.ledger, storage, { stateDir: config.stateDir, storageKey: config.storageKey, log }),
     ...(monitor?.routes ?? []),
     ...telemetryRoutes(telemetry),

@@ -23,6 +23,7 @@ describe('U2 cross-metaverse game, end to end', () => {
     assert.equal(s.readingsDelivered, 60);
     assert.match(s.refusedWithoutConsent, /^DENIED: .*TARGET_APPROVED/);
     assert.match(s.refusedReplay, /^DENIED: .*EXECUTED/);
+    assert.match(s.deliveredSha256, /^[0-9a-f]{64}$/);
     assert.deepEqual(s.transferSteps, ['REQUESTED', 'SOURCE_APPROVED', 'TARGET_APPROVED', 'CONSENTED', 'EXECUTED']);
     assert.ok(s.movements >= 1, `movements ${s.movements}`);
     assert.ok(say.lines.some((l) => l.startsWith('[R3] Game B operator: executes')));

@@ -89,7 +89,11 @@ export async function startLiveGateway(
     const r = await fetch(running.url + path, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
     const bytes = Buffer.from(await r.arrayBuffer());
     const type = r.headers.get('content-type') ?? '';
-    const parsed = bytes.length ? (/cbor/.test(type) ? decodeCbor(bytes) : JSON.parse(bytes.toString('utf8'))) : undefined;
+    let parsed: unknown;
+    if (!bytes.length) parsed = undefined;
+    else if (/cbor/.test(type)) parsed = decodeCbor(bytes);
+    else if (/json/.test(type)) parsed = JSON.parse(bytes.toString('utf8'));
+    else parsed = bytes;
     return { status: r.status, type, headers: r.headers, body: parsed };
   };
   let n = 0;

@@ -38,11 +38,32 @@ export async function guardAccess(
 
 interface TransferRecord {
   transferId: string;
+  dataId: string;
   status: string;
   sourceMspId: string;
   targetMspId: string;
   dataSha256: string;
   expiresAt: string;
+}
+
+/** The transfer guard (R3, X3): only a CONSENTED, unexpired transfer bound to this fingerprint may execute. */
+export async function guardExecution(
+  ledger: Ledger,
+  caller: Caller,
+  transferId: string,
+  dataSha256: string,
+  now: () => number,
+): Promise<TransferRecord> {
+  const t = (await ledger.evaluate(caller, 'transfer:GetTransfer', [transferId])) as TransferRecord;
+  if (t.status !== 'CONSENTED') {
+    throw deniedByLedger(
+      `transfer ${t.transferId} is ${t.status}; only a CONSENTED transfer (approved by both metaverses and the owner) may be executed`,
+    );
+  }
+  if (Date.parse(t.expiresAt) <= now()) throw deniedByLedger(`transfer ${t.transferId} expired at ${t.expiresAt}`);
+  if (t.dataSha256 !== dataSha256)
+    throw deniedByLedger(`transfer ${t.transferId} is bound to data fingerprint ${t.dataSha256}, not ${dataSha256}`);
+  return t;
 }
 
 export function ledgerRoutes(ledger: Ledger, now: () => number): AnyRoute[] {
@@ -498,15 +519,7 @@ export function ledgerRoutes(ledger: Ledger, now: () => number): AnyRoute[] {
       statuses: WRITE_STATUSES,
       idempotent: true,
       handler: async ({ caller, params, body }) => {
-        const t = (await read(caller, 'transfer:GetTransfer', [params.transferId])) as TransferRecord;
-        if (t.status !== 'CONSENTED') {
-          throw deniedByLedger(
-            `transfer ${t.transferId} is ${t.status}; only a CONSENTED transfer (approved by both metaverses and the owner) may be executed`,
-          );
-        }
-        if (Date.parse(t.expiresAt) <= now()) throw deniedByLedger(`transfer ${t.transferId} expired at ${t.expiresAt}`);
-        if (t.dataSha256 !== body.dataSha256)
-          throw deniedByLedger(`transfer ${t.transferId} is bound to data fingerprint ${t.dataSha256}, not ${body.dataSha256}`);
+        await guardExecution(ledger, caller, params.transferId, body.dataSha256, now);
         return { body: await submit(caller, 'transfer:ExecuteTransfer', [params.transferId, body.dataSha256]) };
       },
     }),

@@ -19,6 +19,7 @@ import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '.
 import { STREAM_TYPE } from '../http/representation.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import * as S from '../http/schemas.js';
+import { guardExecution } from './ledger-routes.js';
 import { StorageUnavailableError } from '../storage/backend.js';
 import { IntegrityError, TooLargeError } from '../storage/format.js';
 import { KeyError, ownerKey } from '../storage/keyring.js';
@@ -65,6 +66,7 @@ const isDeletedReason = (reason: string, dataId: string) => reason === `data ${d
 export interface StorageRouteOptions {
   maxObjectBytes: number;
   log: (msg: string) => void;
+  now?: () => number;
 }
 
 export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: StorageRouteOptions): AnyRoute[] {
@@ -283,6 +285,48 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
           throw err;
         }
         await serve(req, res, reader, anchor, o.log);
+        return {};
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/r3/transfers/:transferId/delivery',
+      tag: 'R3 cross-metaverse transfers',
+      summary:
+        'Execute a consented transfer and receive its data (application/octet-stream): the transfer guard first (403 unless CONSENTED, unexpired and bound to this fingerprint), then the object is verified against the bound fingerprint, ExecuteTransfer is committed, and only then are the bytes sent',
+      description:
+        'The same decision as …/execute (the chaincode authorizes the executor and allows one execution); Mvsec-Transfer-Tx names the committed transaction. Execution is single-use: a delivery cut short cannot be repeated, the owner shares again with a new transfer.',
+      access: 'authenticated',
+      params: S.TransferParams,
+      body: S.ExecuteTransfer,
+      binaryResponse: { contentType: STREAM_TYPE, description: 'The moved object, verified; Repr-Digest carries its SHA-256' },
+      statuses: [400, 403, 404, 409, 410, 502, 503],
+      handler: async ({ req, res, caller, params, body }) => {
+        const t = await guardExecution(ledger, caller, params.transferId, body.dataSha256, o.now ?? Date.now);
+        const e = await entryOf(t.dataId);
+        if (e.state === 'DELETED') throw gone(e, false);
+        let reader;
+        try {
+          reader = await store().openVerified(e, { sha256: t.dataSha256, size: e.size });
+        } catch (err) {
+          if (err instanceof IntegrityError || err instanceof KeyError) {
+            o.log(`storage: INTEGRITY data ${t.dataId} (transfer ${t.transferId}) refused: ${err.message}`);
+            throw integrityError(
+              `data ${t.dataId} failed verification against transfer ${t.transferId}'s fingerprint; nothing was executed or sent`,
+            );
+          }
+          if (err instanceof StorageUnavailableError) throw unavailable(err, o.log);
+          throw err;
+        }
+        let txId: string;
+        try {
+          ({ txId } = await ledger.submit(caller, 'transfer:ExecuteTransfer', [t.transferId, t.dataSha256]));
+        } catch (err) {
+          await reader.close();
+          throw err;
+        }
+        res.setHeader('Mvsec-Transfer-Tx', txId);
+        await serve(req, res, reader, { dataId: t.dataId, sha256: t.dataSha256, size: e.size } as AnchorRecord, o.log);
         return {};
       },
     }),

@@ -7,12 +7,13 @@ import { z } from 'zod';
 
 /** Lone UTF-16 surrogates (the chaincode refuses them; JSON can carry them as \uD800 escapes). */
 const hasLoneSurrogate = (s: string) => /[\ud800-\udfff]/.test(s.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''));
-/** Id lists as the chaincode takes them (assertIdList): at most 64, no duplicates. */
+/** Id lists as the chaincode takes them (assertIdList): at most 64, no duplicates (uniqueItems in the OpenAPI document). */
 const IdList = () =>
   z
     .array(Id)
     .max(64)
-    .refine((a) => new Set(a).size === a.length, 'must not contain duplicates');
+    .refine((a) => new Set(a).size === a.length, 'must not contain duplicates')
+    .meta({ uniqueItems: true });
 
 /** 1–128 characters, no control characters, no surrounding whitespace, no U+10FFFF (chaincode ids). */
 export const Id = z
@@ -78,6 +79,7 @@ export const DataFlowPolicy = z.strictObject({
     .array(Id.max(64))
     .max(64)
     .refine((a) => new Set(a).size === a.length, 'must not contain duplicates')
+    .meta({ uniqueItems: true })
     .optional(),
   retentionDays: z.number().int().min(1).max(36500).optional(),
   encryptionRequired: z.boolean().optional(),

@@ -90,6 +90,16 @@ describe('gateway input matches what the chaincode accepts', () => {
     assert.equal(gw.ledger.calls.length, before);
   });
 
+  it('the OpenAPI document states what is refused: uniqueItems on id lists, C1 in the text pattern, the record types', async () => {
+    const doc = (await gw.request('GET', '/openapi.json')).body;
+    const body = (path: string, method: string) => doc.paths[path][method].requestBody.content['application/json'].schema;
+    assert.equal(body('/r1/things/{thingId}/agents', 'put').properties.agents.uniqueItems, true);
+    assert.equal(body('/r1/things/{thingId}/policy', 'put').properties.purposes.uniqueItems, true);
+    assert.match(body('/r1/things/{thingId}/suspend', 'post').properties.reason.pattern, /\\u007f-\\u009f/);
+    const recordType = doc.paths['/audit/history/{recordType}/{id}'].get.parameters.find((p: { name: string }) => p.name === 'recordType');
+    assert.ok(recordType.schema.enum.includes('thing') && !recordType.schema.enum.includes('nonsense'));
+  });
+
   it('text the chaincode accepts still passes (non-ASCII, emoji, 128-character name)', async () => {
     const r = await gw.request('POST', '/r5/platforms', {
       token: admin,

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import client from 'prom-client';
+import { AgentStore } from './agents/agents.js';
 import { authenticator } from './auth/authenticate.js';
 import { LoginService } from './auth/login.js';
 import { OidcVerifier } from './auth/oidc.js';
@@ -24,6 +25,7 @@ import { IdempotencyStore } from './idempotency.js';
 import { monitorHooks, type Monitor } from './monitor/index.js';
 import { openApiDocument } from './openapi.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { agentRoutes } from './routes/agent-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { dpmRoutes } from './routes/dpm-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
@@ -140,6 +142,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...dpmRoutes(deps.ledger, storage, { stateDir: config.stateDir, storageKey: config.storageKey, log }),
     ...(monitor?.routes ?? []),
     ...telemetryRoutes(telemetry),
+    ...agentRoutes(deps.ledger, new AgentStore(config.storageKey, config.stateDir), telemetry, now),
     eventsRoute,
     ...auditRoutes(deps.ledger),
   ];

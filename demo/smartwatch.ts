@@ -63,6 +63,7 @@ export async function runSmartwatch(
     hub: `phone-hub-${r}`,
     watch: `watch-${r}`,
     heart: `heart-rate-${r}`,
+    agent: `hub-agent-${r}`,
     motion: `motion-log-${r}`,
     grant: `mva-process-${r}`,
     providers: [`dpm-alpha-${r}`, `dpm-beta-${r}`],
@@ -93,9 +94,18 @@ export async function runSmartwatch(
     retentionDays: 30,
     encryptionRequired: true,
   });
-  const hub = new SensingThing(ids.hub);
   const watch = new SensingThing(ids.watch);
-  const heart = new SensingThing(ids.heart, hub);
+  say.step('R1', wearer, `creates the thing agent ${ids.agent} of the phone hub: the IoT gateway of the heart-rate sensor`);
+  const agent = expect(
+    await wearer.call('POST', '/agents', { agentId: ids.agent, kind: 'thing', serves: [ids.heart], sensors: ['heart-rate'] }),
+    201,
+    'creating the thing agent',
+  );
+  say.note(
+    `the agent has its own Fabric identity (${agent.body.identity.role} ${agent.body.identity.principal}) and holds the hub's signing key`,
+  );
+  const hub = { thingId: ids.hub, publicKey: agent.body.publicKey as string };
+  const heart = { thingId: ids.heart, publicKey: new SensingThing(ids.heart).publicKey };
   say.step(
     'R1',
     wearer,
@@ -112,7 +122,7 @@ export async function runSmartwatch(
         platformId: ids.iot,
         kind,
         accessMode,
-        ...(accessMode === 'GATEWAY' ? { gatewayId: ids.hub } : {}),
+        ...(accessMode === 'GATEWAY' ? { gatewayId: ids.hub, agents: [ids.agent] } : {}),
         publicKey: t.publicKey,
         classification: 'CONFIDENTIAL',
         policy: policy([ids.mva, ids.mvb]),
@@ -159,15 +169,16 @@ export async function runSmartwatch(
       ...watch.readings('ankle', 10, (i) => [Math.cos(i), 0.1, Math.sin(i)], now),
       ...watch.readings('head', 10, (i) => [0.05 * i, 0.02, 0.01], now),
     ]);
-    // The constrained sensor cannot sign: its IoT gateway (the phone hub) signs for it.
-    await send(
-      wearer,
-      heart,
-      heart.readings('heart-rate', 10, (i) => 62 + (i % 6), now),
-    );
+    // The constrained sensor cannot sign: it hands its values to the hub's thing agent, which signs as the IoT gateway.
+    const beats = Array.from({ length: 10 }, (_, i) => ({
+      time: new Date(now + i * 20).toISOString(),
+      sensor: 'heart-rate',
+      value: 62 + (i % 6),
+    }));
+    expect(await wearer.call('POST', `/agents/${ids.agent}/readings`, { thingId: ids.heart, readings: beats }), 202, 'heart-rate readings');
     return 40;
   };
-  say.step('R1', `watch and hub`, 'send signed readings (the watch signs its own; the hub signs for the heart-rate sensor)');
+  say.step('R1', `watch and hub`, "send readings (the watch signs its own; the hub's thing agent signs for the heart-rate sensor)");
   const first = await burst();
   const delivered = {
     metaverseA: await until(

@@ -63,7 +63,10 @@ describe('live event stream /events (M1, M2)', () => {
     assert.ok(ev, JSON.stringify(live.frames.slice(0, 5)));
     assert.equal(ev.type, 'event');
     assert.equal(ev.name, 'mvsec.activity');
-    assert.ok(ev.payload?.changes?.some((c) => c.subjectId === platformId), JSON.stringify(ev.payload));
+    assert.ok(
+      ev.payload?.changes?.some((c) => c.subjectId === platformId),
+      JSON.stringify(ev.payload),
+    );
     assert.match(ev.blockNumber!, /^\d+$/);
 
     const replay = await follow(wsUrl(`?startBlock=${ev.blockNumber}`), auditor.token);

@@ -14,6 +14,9 @@
  */
 import '../../scripts/lib/test-env.js';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { availableParallelism } from 'node:os';
 import type { Caller } from '../../gateway/src/auth/principal.js';
 import { readingBytes } from '../../gateway/src/telemetry/canonical.js';
 import { signBytes } from '../../gateway/src/telemetry/signature.js';
@@ -57,11 +60,15 @@ try {
     things.push({ id, key: k.privateKey });
   }
 
-  // The things sign before the clock starts.
+  // The things sign before the clock starts, yielding to the event loop between requests: signing takes
+  // seconds on a loaded machine, and the server must be able to close its idle keep-alive sockets meanwhile
+  // (otherwise the client reuses a socket the server closes at that very moment: ECONNRESET).
   const perThing = Math.floor(READINGS / THINGS);
-  const bodies = things.map(({ id, key }) => {
+  const bodies: { id: string; reqs: string[] }[] = [];
+  for (const { id, key } of things) {
     const reqs: string[] = [];
     for (let start = 0; start < perThing; start += PER_REQUEST) {
+      await new Promise((resolve) => setImmediate(resolve));
       const readings = [];
       for (let seq = start; seq < Math.min(perThing, start + PER_REQUEST); seq++) {
         const x = { seq, time: new Date(Date.UTC(2026, 0, 1) + seq).toISOString(), sensor: 'wrist', value: [seq % 100, 0.25, -1] };
@@ -69,14 +76,22 @@ try {
       }
       reqs.push(JSON.stringify({ readings }));
     }
-    return { id, reqs };
-  });
+    bodies.push({ id, reqs });
+  }
   const total = perThing * THINGS;
   console.log(
     `signed ${total} readings of ${THINGS} things; posting ${PER_REQUEST} per request, ${THINGS} requests in flight, batches of ${BATCH} or 1 s`,
   );
 
   const before = { ...gw.telemetry.stats, timeToAnchorMs: gw.telemetry.stats.timeToAnchorMs.length };
+  // BENCH_PROFILE=<file>: a CPU profile of the main thread while accepting (open it in Chrome DevTools).
+  const profiler = process.env.BENCH_PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     bodies.map(async ({ id, reqs }) => {
@@ -92,6 +107,16 @@ try {
     }),
   );
   const tAccepted = performance.now();
+  // CPU of this process (gateway with its worker threads, and the posting client) while accepting:
+  // what a reading costs, independently of how much of the shared machine the process got.
+  const cpu = process.cpuUsage(c0);
+  const cpuUsPerReading = (cpu.user + cpu.system) / total;
+  const coresUsed = (cpu.user + cpu.system) / 1000 / (tAccepted - t0);
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   await gw.telemetry.flush();
   const tAnchored = performance.now();
   const s = gw.telemetry.stats;
@@ -102,6 +127,9 @@ try {
   const anchoredPerSec = total / ((tAnchored - t0) / 1000);
   const p50 = pct(latencies, 50);
   const p95 = pct(latencies, 95);
+  console.log(
+    `process CPU while accepting: ${cpuUsPerReading.toFixed(0)} µs per reading, ${coresUsed.toFixed(2)} cores busy on average (of ${availableParallelism()})`,
+  );
   console.log(
     `telemetry: ${total} readings accepted in ${((tAccepted - t0) / 1000).toFixed(2)} s (${acceptedPerSec.toFixed(0)}/s), all anchored after ${((tAnchored - t0) / 1000).toFixed(2)} s (${anchoredPerSec.toFixed(0)}/s) in ${batches} AnchorBatch transactions; time to anchor p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`,
   );
@@ -144,6 +172,8 @@ try {
       batch: BATCH,
       acceptedPerSec: Math.round(acceptedPerSec),
       anchoredPerSec: Math.round(anchoredPerSec),
+      cpuUsPerReading: Math.round(cpuUsPerReading),
+      coresUsed: Number(coresUsed.toFixed(2)),
       anchorTxs: batches,
       timeToAnchorP50Ms: Math.round(p50),
       timeToAnchorP95Ms: Math.round(p95),

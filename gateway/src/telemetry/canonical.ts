@@ -4,7 +4,7 @@
  * whitespace, strings and numbers written as JSON.stringify writes them. The Merkle leaf of a
  * reading is SHA-256 of exactly these bytes.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
@@ -39,12 +39,23 @@ export function canonicalJson(v: unknown): string {
   }
 }
 
+/**
+ * The canonical text of one reading. Its five keys, sorted, are always sensor < seq < thingId < time
+ * < value, so they are written in that order without sorting (the same text canonicalJson writes).
+ */
+export function readingText(r: ReadingFields): string {
+  const { thingId, seq, time, sensor, value } = r;
+  if (thingId === undefined || seq === undefined || time === undefined || sensor === undefined || value === undefined)
+    return canonicalJson({ thingId, seq, time, sensor, value }); // (undefined keys are left out)
+  return `{"sensor":${canonicalJson(sensor)},"seq":${canonicalJson(seq)},"thingId":${canonicalJson(thingId)},"time":${canonicalJson(time)},"value":${canonicalJson(value)}}`;
+}
+
 /** The bytes a thing (or its IoT gateway) signs for one reading. */
 export function readingBytes(r: ReadingFields): Buffer {
-  return Buffer.from(canonicalJson({ thingId: r.thingId, seq: r.seq, time: r.time, sensor: r.sensor, value: r.value }), 'utf8');
+  return Buffer.from(readingText(r), 'utf8');
 }
 
 /** The reading's Merkle leaf: SHA-256 of its signed bytes, hex. */
 export function leafOf(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return hash('sha256', bytes, 'hex');
 }

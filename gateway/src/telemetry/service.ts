@@ -14,10 +14,11 @@ import { callerKey, type Caller } from '../auth/principal.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import { BatchIndex, makeBatch, proofOf, type Batch, type StoredReading } from './batches.js';
-import { leafOf, readingBytes, type JsonValue } from './canonical.js';
+import { readingText, type JsonValue } from './canonical.js';
 import type { ProofStep } from './merkle.js';
 import { SeqStore } from './seq-store.js';
-import { KeyFormatError, parsePublicKey, verifyReading } from './signature.js';
+import { KeyFormatError, parsePublicKey } from './signature.js';
+import { VerifyPool } from './verify-pool.js';
 
 export interface IncomingReading {
   seq: number;
@@ -57,6 +58,8 @@ export interface TelemetryOptions {
   batchMaxWaitMs?: number;
   /** TTL of cached thing records, access decisions and avatar records (ms, default 2000). */
   cacheTtlMs?: number;
+  /** Worker threads verifying signatures (default: available parallelism, at most 4). */
+  verifyThreads?: number;
   now?: () => number;
   log?: (m: string) => void;
 }
@@ -143,6 +146,8 @@ export class TelemetryService {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly fanoutChain = new Map<string, Promise<void>>();
   private readonly listeners = new Set<ReadingsListener>();
+  private readonly verifyThreads?: number;
+  private pool?: VerifyPool;
   /** Counters for metrics and the benchmark. */
   readonly stats = { accepted: 0, refused: 0, batchesAnchored: 0, batchesRefused: 0, anchorTxs: 0, timeToAnchorMs: [] as number[] };
 
@@ -152,6 +157,7 @@ export class TelemetryService {
     this.maxWaitMs = o.batchMaxWaitMs ?? 1000;
     this.ttl = o.cacheTtlMs ?? 2000;
     this.now = o.now ?? Date.now;
+    this.verifyThreads = o.verifyThreads;
     this.log = o.log ?? ((m) => console.error(m));
     this.seqs = new SeqStore(o.dir);
     this.batches = new BatchIndex(o.dir);
@@ -244,17 +250,20 @@ export class TelemetryService {
     // Replay rule, before spending CPU on signatures: strictly increasing within the request and above the high-water mark.
     this.checkSeqs(thingId, readings);
 
-    const bytes = readings.map((r) => readingBytes({ thingId, seq: r.seq, time: r.time, sensor: r.sensor, value: r.value }));
+    // The signed texts; the pool hashes them (Merkle leaves) and verifies every signature.
+    const texts = readings.map((r) => readingText({ thingId, seq: r.seq, time: r.time, sensor: r.sensor, value: r.value }));
+    const signatures = readings.map((r) => r.signature);
+    this.pool ??= new VerifyPool(this.verifyThreads);
     let { key, signer } = await this.signerKey(caller, thing, false);
-    let results = await Promise.all(readings.map((r, i) => verifyReading(key, bytes[i], r.signature)));
-    if (results.some((ok) => !ok)) {
+    let { ok: results, leaves } = await this.pool.verify(key, texts, signatures);
+    if (results.includes(false)) {
       // Refresh on miss: the key may have been rotated on the ledger since it was cached.
       thing = await this.thing(caller, thingId, true);
       if (thing.status !== 'ACTIVE') throw deniedByLedger(inactiveReason(thing));
       const again = await this.signerKey(caller, thing, true);
       if (again.key !== key) {
         ({ key, signer } = again);
-        results = await Promise.all(readings.map((r, i) => verifyReading(key, bytes[i], r.signature)));
+        ({ ok: results, leaves } = await this.pool.verify(key, texts, signatures));
       }
     }
     const bad = readings.filter((_, i) => !results[i]);
@@ -279,12 +288,13 @@ export class TelemetryService {
       sensor: r.sensor,
       value: r.value,
       signature: r.signature,
-      leaf: leafOf(bytes[i]),
+      leaf: leaves[i],
     }));
     this.seqs.advance(thingId, readings[readings.length - 1].seq);
     this.enqueue(caller, thingId, stored, at);
     this.stats.accepted += readings.length;
-    this.fanout(thingId, { type: 'readings', thingId, readings: stored.map(({ leaf: _l, ...r }) => r) });
+    if (this.subscribers.get(thingId)?.size)
+      this.fanout(thingId, { type: 'readings', thingId, readings: stored.map(({ leaf: _l, ...r }) => r) });
     if (this.listeners.size) {
       const plain = stored.map(({ seq, time, sensor, value }) => ({ seq, time, sensor, value }));
       for (const l of this.listeners) {
@@ -567,6 +577,8 @@ export class TelemetryService {
 
   close(): void {
     for (const p of this.pending.values()) clearTimeout(p.timer);
+    void this.pool?.close();
+    this.pool = undefined;
     for (const set of this.subscribers.values()) for (const s of set) s.close(1001, 'gateway shutting down');
     this.subscribers.clear();
   }

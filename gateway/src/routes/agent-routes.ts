@@ -67,7 +67,7 @@ const view = (a: AgentRecord) => ({
 export function agentRoutes(ledger: Ledger, agents: AgentStore, telemetry: TelemetryService, now: () => number): AnyRoute[] {
   const agentOf = (agentId: string) => {
     const a = agents.get(agentId);
-    if (!a) throw new ApiError(404, `no agent ${agentId} on this gateway`, 'not-found');
+    if (!a) throw new ApiError(404, `no agent ${agentId} on this gateway`, 'not-found', { code: 'NOT_FOUND' });
     return a;
   };
   return [

@@ -3,13 +3,10 @@
  * NodeOU-style certificates, endorser transactions and signed blocks built with fabric-protos.
  */
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
-import { execFileSync } from 'node:child_process';
-import { createHash, createPrivateKey, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { blockHeaderDer, blockHeaderHash } from '../../../audit/src/asn1.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle } from '../../../audit/src/bundle.js';
+import { OpensslCas } from '../support/openssl-ca.js';
 
 export interface Signer {
   mspId: string;
@@ -19,87 +16,17 @@ export interface Signer {
   id: Uint8Array;
 }
 
-export class Pki {
-  private dir = mkdtempSync(join(tmpdir(), 'mvsec-pki-'));
-  readonly cas = new Map<string, string>();
+export class Pki extends OpensslCas {
   private serial = 1;
-
-  private openssl(...args: string[]): void {
-    execFileSync('openssl', args, { cwd: this.dir, stdio: 'pipe' });
-  }
-
-  ca(mspId: string): string {
-    if (!this.cas.has(mspId)) {
-      this.openssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${mspId}.key`,
-        '-out',
-        `${mspId}.pem`,
-        '-days',
-        '30',
-        '-subj',
-        `/O=${mspId}/CN=ca.${mspId}`,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,digitalSignature',
-      );
-      this.cas.set(mspId, readFileSync(join(this.dir, `${mspId}.pem`), 'utf8'));
-    }
-    return this.cas.get(mspId)!;
-  }
 
   /** A leaf of `mspId` with OU `ou`, issued by `issuerMsp`'s CA (default: its own). */
   leaf(mspId: string, ou: string, cn: string, issuerMsp = mspId): Signer {
-    this.ca(issuerMsp);
-    const name = `leaf${this.serial++}`;
-    this.openssl(
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/O=${mspId}/OU=${ou}/CN=${cn}`,
-    );
-    this.openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${issuerMsp}.pem`,
-      '-CAkey',
-      `${issuerMsp}.key`,
-      '-set_serial',
-      String(this.serial),
-      '-days',
-      '30',
-      '-out',
-      `${name}.pem`,
-    );
-    const pem = readFileSync(join(this.dir, `${name}.pem`), 'utf8');
+    const serial = this.serial++;
+    const { pem, key } = this.issue(`leaf${serial}`, `/O=${mspId}/OU=${ou}/CN=${cn}`, issuerMsp, serial + 1);
     const id = new msp.SerializedIdentity();
     id.setMspid(mspId);
     id.setIdBytes(Buffer.from(pem));
-    return { mspId, pem, key: createPrivateKey(readFileSync(join(this.dir, `${name}.key`))), id: id.serializeBinary() };
-  }
-
-  dispose(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    return { mspId, pem, key, id: id.serializeBinary() };
   }
 }
 

@@ -1,12 +1,14 @@
 /**
  * The replay rule's memory (C2): per thing, the highest accepted `seq`. A reading is accepted
- * only if its seq is greater. The map is written to `<dir>/seq.json` (write to a temporary file,
- * then rename) before a submission is acknowledged, so a gateway restart does not reopen the window.
- * Without a directory it lives in memory only (tests).
+ * only if its seq is greater. The map is written to `<dir>/seq.json` (a temporary file, fsync,
+ * rename, fsync of the directory) before a submission is acknowledged, so neither a gateway restart
+ * nor a crash of the machine reopens the window. Concurrent submissions share writes: while one
+ * runs, every change made meanwhile waits for exactly one more. Without a directory it lives in
+ * memory only (tests).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, rename } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export class SeqStore {
   private readonly high = new Map<string, number>();
@@ -55,13 +57,29 @@ export class SeqStore {
   private write(): Promise<void> {
     this.dirty = false;
     const snapshot = JSON.stringify(Object.fromEntries(this.high));
-    const tmp = `${this.file}.tmp`;
-    const p = writeFile(tmp, snapshot, { mode: 0o600 })
-      .then(() => rename(tmp, this.file!))
-      .finally(() => {
-        if (this.writing === p) this.writing = undefined;
-      });
+    const p = durableReplace(this.file!, snapshot).finally(() => {
+      if (this.writing === p) this.writing = undefined;
+    });
     this.writing = p;
     return p;
+  }
+}
+
+/** Replace `file` with `text` so that, once resolved, the new content survives a crash (old or new, never torn). */
+async function durableReplace(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  const dir = await open(dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }

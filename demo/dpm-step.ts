@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTopology } from '../network/topology.js';
 import { register } from '../scripts/network/ca.js';
-import { DPM, expect, StepFailed, tx, until, type Actor, type Cast, type Narrator } from './lib.js';
+import { DPM, expect, registerPlatform, StepFailed, until, type Actor, type Cast, type Narrator } from './lib.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -35,12 +35,7 @@ interface Provider {
 
 /** Register the provider's platform and account; with `worker`, start its worker process and wait for its key. */
 async function provider(cast: Cast, say: Narrator, operator: Actor, providerId: string, worker: boolean): Promise<Provider> {
-  const p = expect(
-    await operator.call('POST', '/r5/platforms', { platformId: providerId, type: 'DPM', name: providerId, capabilityLevel: 3 }),
-    201,
-    `registering DPM provider ${providerId}`,
-  );
-  say.ledger(`DPM platform ${providerId} of ${DPM} (${tx(p)})`);
+  await registerPlatform(say, operator, { platformId: providerId, type: 'DPM', name: providerId, capabilityLevel: 3 });
   const account = await cast.actor(DPM, 'dpm', `DPM provider ${providerId}`, providerId);
   if (!worker) return { providerId, account, stop: async () => {} };
 

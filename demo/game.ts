@@ -10,7 +10,20 @@
  */
 import { createHash } from 'node:crypto';
 import { runShared } from './dpm-step.js';
-import { expect, IOT, MVA, MVB, SensingThing, StepFailed, subscribe, tx, until, type Cast, type Narrator } from './lib.js';
+import {
+  expect,
+  registerPlatform,
+  IOT,
+  MVA,
+  MVB,
+  SensingThing,
+  StepFailed,
+  subscribe,
+  tx,
+  until,
+  type Cast,
+  type Narrator,
+} from './lib.js';
 
 export interface GameSummary {
   thingId: string;
@@ -47,14 +60,9 @@ export async function runGame(cast: Cast, say: Narrator, opts: { dpm?: boolean }
   ]);
 
   say.step('R5', 'the three platforms', 'register, each under its own organisation');
-  for (const [who, body] of [
-    [iotOp, { platformId: ids.iot, type: 'IOT', name: 'Player sensing platform', capabilityLevel: 3 }],
-    [opA, { platformId: ids.gameA, type: 'METAVERSE', name: 'Game A', capabilityLevel: 3 }],
-    [opB, { platformId: ids.gameB, type: 'METAVERSE', name: 'Game B', capabilityLevel: 3 }],
-  ] as const) {
-    const p = expect(await who.call('POST', '/r5/platforms', body), 201, `registering ${body.platformId}`);
-    say.ledger(`platform ${body.platformId} of ${who.mspId} (${tx(p)})`);
-  }
+  await registerPlatform(say, iotOp, { platformId: ids.iot, type: 'IOT', name: 'Player sensing platform', capabilityLevel: 3 });
+  await registerPlatform(say, opA, { platformId: ids.gameA, type: 'METAVERSE', name: 'Game A', capabilityLevel: 3 });
+  await registerPlatform(say, opB, { platformId: ids.gameB, type: 'METAVERSE', name: 'Game B', capabilityLevel: 3 });
   say.step('R5', opA, `proposes federation with ${ids.gameB}; Game B accepts (endorsed by both metaverses)`);
   expect(
     await opA.call('POST', '/r5/federations', { platformId: ids.gameA, peerPlatformId: ids.gameB, terms: 'item portability' }),

@@ -113,6 +113,17 @@ export const silentNarrator = (): Narrator & { lines: string[] } => {
   };
 };
 
+/** R5: a platform registered by an operator of its organisation, narrated with its transaction. */
+export async function registerPlatform(
+  say: Narrator,
+  who: Actor,
+  p: { platformId: string; type: 'IOT' | 'METAVERSE' | 'DPM'; name: string; capabilityLevel: number },
+) {
+  const r = expect(await who.call('POST', '/r5/platforms', p), 201, `registering ${p.platformId}`);
+  say.ledger(`${p.type === 'DPM' ? 'DPM platform' : 'platform'} ${p.platformId} of ${who.mspId} (${tx(r)})`);
+  return r;
+}
+
 export const tx = (r: Res) => (r.body?.txId ? `tx ${String(r.body.txId).slice(0, 16)}…` : 'no transaction');
 
 /** A thing's own signing key and a counter: it signs readings like firmware would. */

@@ -11,7 +11,21 @@
  */
 import { createHash } from 'node:crypto';
 import { runJobs } from './dpm-step.js';
-import { expect, IOT, MVA, MVB, SensingThing, sleep, subscribe, tx, until, type Actor, type Cast, type Narrator } from './lib.js';
+import {
+  expect,
+  registerPlatform,
+  IOT,
+  MVA,
+  MVB,
+  SensingThing,
+  sleep,
+  subscribe,
+  tx,
+  until,
+  type Actor,
+  type Cast,
+  type Narrator,
+} from './lib.js';
 
 export interface SmartwatchSummary {
   watchId: string;
@@ -77,14 +91,9 @@ export async function runSmartwatch(
   ]);
 
   say.step('R5', 'the platforms', 'the IoT platform and both metaverses register, each under its own organisation');
-  for (const [who, body] of [
-    [iotOp, { platformId: ids.iot, type: 'IOT', name: 'Wearables platform', capabilityLevel: 3 }],
-    [opA, { platformId: ids.mva, type: 'METAVERSE', name: 'MetaverseA', capabilityLevel: 3 }],
-    [opB, { platformId: ids.mvb, type: 'METAVERSE', name: 'MetaverseB', capabilityLevel: 2 }],
-  ] as const) {
-    const p = expect(await who.call('POST', '/r5/platforms', body), 201, `registering ${body.platformId}`);
-    say.ledger(`platform ${body.platformId} of ${who.mspId} (${tx(p)})`);
-  }
+  await registerPlatform(say, iotOp, { platformId: ids.iot, type: 'IOT', name: 'Wearables platform', capabilityLevel: 3 });
+  await registerPlatform(say, opA, { platformId: ids.mva, type: 'METAVERSE', name: 'MetaverseA', capabilityLevel: 3 });
+  await registerPlatform(say, opB, { platformId: ids.mvb, type: 'METAVERSE', name: 'MetaverseB', capabilityLevel: 2 });
 
   const policy = (metaverses: string[]) => ({
     storage: 'ANY',

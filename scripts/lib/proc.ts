@@ -45,6 +45,8 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
         reject(new OperatorError(`${cmd.split('/').pop()} ${args.slice(0, 4).join(' ')} failed (${why}):\n${out}`));
       }
     });
+    // A command that exits without reading its input closes the pipe (EPIPE): its exit code tells what happened.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -137,4 +137,32 @@ describe('thing agent: the IoT gateway of constrained things (F4, A2, R1)', () =
     assert.equal(foreign.status, 403, JSON.stringify(foreign.body));
     assert.match(foreign.body.detail, /^DENIED: /);
   });
+  it('A2/R1: an avatar agent follows its avatar as itself, once the avatar lists it; the metaverse collects the feed', async () => {
+    const agentId = `ag-avagent-${gw.run}`;
+    const made = await mvaAdmin.call('POST', '/agents', { agentId, kind: 'avatar', serves: [ids.avatar] });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual(made.body.identity, { role: 'avatar-agent', principal: agentId, mspId: MVA });
+    const feed = `/agents/${agentId}/avatars/${ids.avatar}/readings`;
+    const unlisted = await mvaAdmin.call('GET', feed);
+    assert.equal(unlisted.status, 403, JSON.stringify(unlisted.body));
+    assert.match(unlisted.body.detail, /^DENIED: /);
+    assert.equal((await mvaAdmin.call('PUT', `/r1/avatars/${ids.avatar}/agents`, { agents: [agentId] })).status, 200);
+    const started = await mvaAdmin.call('GET', feed);
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    assert.deepEqual(started.body.readings, []);
+    const beats = [71, 72, 73].map((value, i) => ({ time: new Date(Date.now() + i).toISOString(), sensor: 'heart-rate', value }));
+    assert.equal((await owner.call('POST', `/agents/${ids.agent}/readings`, { thingId: ids.heart, readings: beats })).status, 202);
+    let got = started;
+    for (let i = 0; i < 100 && got.body.readings.length < 3; i++) {
+      await new Promise((ok) => setTimeout(ok, 200));
+      got = await mvaAdmin.call('GET', feed, undefined, { cbor: true });
+    }
+    assert.deepEqual(
+      got.body.readings.map((r: { value: number }) => r.value),
+      [71, 72, 73],
+    );
+    const foreign = await stranger.call('GET', feed);
+    assert.equal(foreign.status, 403);
+    assert.match(foreign.body.detail, /^DENIED: /);
+  });
 });

@@ -6,6 +6,8 @@
  *  POST /agents/:agentId/readings  a constrained thing hands its raw readings to its thing agent,
  *                                  which applies its collection policy, numbers and signs them as the
  *                                  IoT gateway and submits them as itself (R1 telemetry)
+ *  GET  /agents/:agentId/avatars/:avatarId/readings
+ *                                  an avatar agent's feed: the avatar's live data, followed as itself
  *
  * Creating an agent configures a gateway component (admin or creator); it grants nothing: the agent
  * acts only where the chaincode lets its own identity act (listed among a thing's or avatar's agents),
@@ -14,6 +16,7 @@
 import { z } from 'zod';
 import { requireRole } from '../auth/authenticate.js';
 import { AGENT_KINDS, agentCaller, type AgentRecord, type AgentStore } from '../agents/agents.js';
+import { AvatarFeeds } from '../agents/avatar-feed.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
@@ -65,6 +68,7 @@ const view = (a: AgentRecord) => ({
 });
 
 export function agentRoutes(ledger: Ledger, agents: AgentStore, telemetry: TelemetryService, now: () => number): AnyRoute[] {
+  const feeds = new AvatarFeeds(telemetry, now);
   const agentOf = (agentId: string) => {
     const a = agents.get(agentId);
     if (!a) throw new ApiError(404, `no agent ${agentId} on this gateway`, 'not-found', { code: 'NOT_FOUND' });
@@ -146,6 +150,45 @@ export function agentRoutes(ledger: Ledger, agents: AgentStore, telemetry: Telem
           return { ...reading, signature: signBytes(key, readingBytes({ thingId: body.thingId, ...reading })) };
         });
         return { body: { ...(await telemetry.ingest(agentCaller(a), body.thingId, signed)), agentId: a.agentId } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/agents/:agentId/avatars/:avatarId/readings',
+      tag: TAG,
+      summary: "An avatar agent's feed: the latest live readings of an avatar it serves, collected as its own identity",
+      description:
+        'The caller must be allowed to read the avatar (the ledger decides). On the first call the agent starts following the avatar — admitted by the ledger as itself: listed among the avatar’s agents, the thing’s policy allowing the metaverse (403 with the reason otherwise). ' +
+        'Answers the readings received since (the latest 1,000) and, once the stream ended for good (policy revoked, avatar gone), why.',
+      access: 'authenticated',
+      params: z.strictObject({ agentId: Id, avatarId: Id }),
+      response: z.object({
+        agentId: z.string(),
+        avatarId: z.string(),
+        since: z.string(),
+        readings: z.array(z.unknown()),
+        anchoredBatches: z.number(),
+        closed: z.string().optional(),
+      }),
+      statuses: [403, 404, 422, 503],
+      handler: async ({ caller, params }) => {
+        const a = agentOf(params.agentId);
+        if (a.kind !== 'avatar')
+          throw new ApiError(422, `agent ${a.agentId} is a ${a.kind} agent; avatar feeds are kept by avatar agents`, 'not-an-avatar-agent');
+        if (!a.serves.includes(params.avatarId))
+          throw new ApiError(403, `agent ${a.agentId} does not serve avatar ${params.avatarId}`, 'not-served');
+        await guardAccess(ledger, caller, 'AVATAR', params.avatarId, 'read', '*');
+        const f = await feeds.follow(a, params.avatarId);
+        return {
+          body: {
+            agentId: a.agentId,
+            avatarId: params.avatarId,
+            since: f.since,
+            readings: f.readings,
+            anchoredBatches: f.anchored,
+            ...(f.closed ? { closed: f.closed } : {}),
+          },
+        };
       },
     }),
   ];

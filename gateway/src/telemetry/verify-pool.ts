@@ -1,6 +1,6 @@
 /**
  * Reading signatures verified on a small pool of worker threads (issue 5: ECDSA P-256 verification
- * is ~85 % of the CPU a reading costs). A request's readings are cut into chunks; each chunk goes to
+ * is 75–90 % of the CPU a reading costs). A request's readings are cut into chunks; each chunk goes to
  * the least-loaded worker, which — for every reading — encodes the canonical text as UTF-8, hashes
  * it (the Merkle leaf, SHA-256) and verifies the signature with the signer's key, synchronously, in
  * a tight loop. One message per chunk instead of one libuv job and one callback per reading; both

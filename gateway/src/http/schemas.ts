@@ -26,6 +26,12 @@ export const Id = z
   )
   .refine((s) => !s.includes('\u{10ffff}'), 'must not contain U+10FFFF')
   .refine((s) => !hasLoneSurrogate(s), 'must not contain unpaired UTF-16 surrogates');
+/** One X.509 certificate in PEM (line breaks allowed, nothing else outside base64). */
+export const CertificatePem = z
+  .string()
+  .min(100)
+  .max(16_384)
+  .regex(/^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?$/, 'must be one PEM certificate');
 export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (SHA-256)');
 export const Iso = z.iso.datetime({ offset: true });
 /** Printable text as the chaincode takes it (assertText): no C0 or C1 control characters, no lone surrogates. */

@@ -48,7 +48,7 @@ import { IdentityService } from '../fabric/identities.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
-import { Id, Iso, LedgerRecord, Sha256, Text } from '../http/schemas.js';
+import { CertificatePem, Id, Iso, LedgerRecord, Sha256, Text } from '../http/schemas.js';
 import { IntegrityError } from '../storage/format.js';
 import { KeyError } from '../storage/keyring.js';
 import type { ObjectStore } from '../storage/store.js';
@@ -79,7 +79,7 @@ const JobsQuery = z.strictObject({
   bookmark: Text(1024).optional(),
 });
 const RegisterKey = z.strictObject({
-  certificate: z.string().min(100).max(8192).includes('-----BEGIN CERTIFICATE-----'),
+  certificate: CertificatePem,
   signedAt: Iso,
   /** ECDSA (DER, base64) by the certificate's key over canonical CBOR {typ, providerId, certSha256, signedAt}. */
   signature: Base64.min(8).max(512),

@@ -21,7 +21,7 @@ const Base64 = z
   .min(1)
   .max(1_000_000)
   .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be standard base64');
-const Identity = { mspId: S.Id, certificate: S.Text(16_384).min(1) };
+const Identity = { mspId: S.Id, certificate: S.CertificatePem };
 const Prepare = z.strictObject({
   ...Identity,
   fn: z.string().regex(/^[A-Za-z]{1,64}:[A-Za-z]{1,64}$/, 'must be contract:Function'),

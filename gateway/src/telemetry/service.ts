@@ -16,6 +16,7 @@ import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '.
 import { BatchIndex, makeBatch, proofOf, type Batch, type StoredReading } from './batches.js';
 import { readingText, type JsonValue } from './canonical.js';
 import type { ProofStep } from './merkle.js';
+import { AcceptedJournal, type JournalEntry } from './journal.js';
 import { SeqStore } from './seq-store.js';
 import { KeyFormatError, parsePublicKey } from './signature.js';
 import { VerifyPool } from './verify-pool.js';
@@ -58,6 +59,8 @@ export interface TelemetryOptions {
   batchMaxWaitMs?: number;
   /** TTL of cached thing records, access decisions and avatar records (ms, default 2000). */
   cacheTtlMs?: number;
+  /** How long transient anchoring failures (peers or orderers unreachable) are retried (default 10 min). */
+  anchorRetryMs?: number;
   /** Worker threads verifying signatures (default: available parallelism, at most 4). */
   verifyThreads?: number;
   now?: () => number;
@@ -132,6 +135,11 @@ export function inTransmitWindow(w: { fromHour: number; toHour: number } | undef
 export class TelemetryService {
   readonly seqs: SeqStore;
   readonly batches: BatchIndex;
+  private readonly journal: AcceptedJournal;
+  /** Journaled readings not yet settled (anchored or refused); the journal is emptied at 0. */
+  private unsettled = 0;
+  private closed = false;
+  private readonly anchorRetryMs: number;
   private readonly ledger: Ledger;
   private readonly maxReadings: number;
   private readonly maxWaitMs: number;
@@ -161,6 +169,27 @@ export class TelemetryService {
     this.log = o.log ?? ((m) => console.error(m));
     this.seqs = new SeqStore(o.dir);
     this.batches = new BatchIndex(o.dir);
+    this.journal = new AcceptedJournal(o.dir);
+    this.anchorRetryMs = o.anchorRetryMs ?? 10 * 60_000;
+    this.recover();
+  }
+
+  /** Readings acknowledged before a restart but not in an anchored batch are anchored again. */
+  private recover(): void {
+    const open: JournalEntry[] = [];
+    for (const e of this.journal.load()) {
+      const readings = e.readings.filter((r) => this.batches.find(e.thingId, r.seq)?.batch.status !== 'ANCHORED');
+      if (readings.length) open.push({ ...e, readings });
+    }
+    this.journal.startWith(open);
+    for (const e of open) {
+      const last = e.readings[e.readings.length - 1].seq;
+      if (last > this.seqs.get(e.thingId)) this.seqs.advance(e.thingId, last);
+      this.unsettled += e.readings.length;
+      this.enqueue(e.caller, e.thingId, e.readings, e.at);
+    }
+    if (open.length)
+      this.log(`telemetry: ${this.unsettled} acknowledged readings were not anchored before the last stop; anchoring them now`);
   }
 
   static inStateDir(stateDir: string | undefined, o: Omit<TelemetryOptions, 'dir'>): TelemetryService {
@@ -291,6 +320,8 @@ export class TelemetryService {
       leaf: leaves[i],
     }));
     this.seqs.advance(thingId, readings[readings.length - 1].seq);
+    this.journal.append({ caller, thingId, at, readings: stored });
+    this.unsettled += stored.length;
     this.enqueue(caller, thingId, stored, at);
     this.stats.accepted += readings.length;
     if (this.subscribers.get(thingId)?.size)
@@ -305,7 +336,8 @@ export class TelemetryService {
         }
       }
     }
-    await this.seqs.flush();
+    // Durable before the 202: the replay marks and the readings themselves (anchored again after a crash).
+    await Promise.all([this.seqs.flush(), this.journal.flush()]);
     return { thingId, accepted: readings.length, firstSeq: readings[0].seq, lastSeq: readings[readings.length - 1].seq, signer };
   }
 
@@ -380,7 +412,10 @@ export class TelemetryService {
       firstReadingAt: batch.firstReadingAt,
       lastReadingAt: batch.lastReadingAt,
     };
+    const started = this.now();
     for (let attempt = 1; ; attempt++) {
+      // Stopped while waiting to retry: the readings stay journaled for the next start.
+      if (this.closed) return;
       try {
         this.stats.anchorTxs++;
         const { txId } = await this.ledger.submit(caller, 'data:AnchorBatch', [JSON.stringify(input)]);
@@ -392,6 +427,7 @@ export class TelemetryService {
         if (this.stats.timeToAnchorMs.length > 200_000) this.stats.timeToAnchorMs.splice(0, 100_000);
         this.stats.batchesAnchored++;
         this.batches.settled(batch);
+        this.settled(batch);
         this.fanout(batch.thingId, {
           type: 'anchored',
           thingId: batch.thingId,
@@ -410,9 +446,10 @@ export class TelemetryService {
           batch.txId = batch.txId ?? 'unknown (committed by an earlier attempt)';
           this.stats.batchesAnchored++;
           this.batches.settled(batch);
+          this.settled(batch);
           return;
         }
-        if (coded || attempt >= 5) {
+        if (coded || this.now() - started > this.anchorRetryMs) {
           batch.status = 'REFUSED';
           batch.reason = coded ? `${coded.code}: ${coded.reason}` : String((e as Error)?.message ?? e);
           this.stats.batchesRefused++;
@@ -420,17 +457,34 @@ export class TelemetryService {
           this.log(
             `telemetry: batch ${batch.batchId} of ${batch.thingId} (${batch.readings.length} readings) not anchored: ${batch.reason}`,
           );
+          this.settled(batch);
           return;
         }
-        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+        // Peers or orderers unreachable: keep trying (a peer restart takes longer than a few retries).
+        await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5000)));
       }
     }
   }
 
-  /** Cut every pending batch now and wait until every anchoring has settled. */
-  async flush(): Promise<void> {
+  /** A batch is anchored or refused for good; once nothing journaled is open, the journal starts empty. */
+  private settled(batch: Batch): void {
+    this.unsettled -= batch.readings.length;
+    if (this.unsettled <= 0 && this.pending.size === 0) {
+      this.unsettled = 0;
+      void this.journal.reset().catch((e: unknown) => this.log(`telemetry: emptying the journal failed: ${(e as Error).message}`));
+    }
+  }
+
+  /** Cut every pending batch now and wait (up to `waitMs`) until every anchoring has settled. */
+  async flush(waitMs = 30_000): Promise<void> {
     for (const [k, p] of [...this.pending]) this.cut(k, p);
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+    // Bounded: with the network down, what is still open stays in the journal for the next start.
+    const until = Date.now() + waitMs;
+    while (this.inFlight.size && Date.now() < until)
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())).unref()),
+      ]);
   }
 
   // ---------------------------------------------------------------- proofs
@@ -576,6 +630,8 @@ export class TelemetryService {
   }
 
   close(): void {
+    this.closed = true;
+    void this.journal.close();
     for (const p of this.pending.values()) clearTimeout(p.timer);
     void this.pool?.close();
     this.pool = undefined;

@@ -1,0 +1,131 @@
+/**
+ * The accepted-readings journal (R1, P2): every accepted submission is appended to
+ * `<dir>/accepted.jsonl` and fsynced before the 202, so a reading the gateway acknowledged is never
+ * lost — a gateway killed before its batch was anchored re-anchors it on the next start (readings
+ * already in an anchored batch are skipped). Concurrent submissions share writes as the replay
+ * marks do. The journal is emptied whenever every journaled reading has settled (anchored or
+ * refused by the chaincode). Without a directory it keeps nothing (tests).
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Caller } from '../auth/principal.js';
+import type { StoredReading } from './batches.js';
+
+export interface JournalEntry {
+  caller: Caller;
+  thingId: string;
+  at: number;
+  readings: StoredReading[];
+}
+
+export class AcceptedJournal {
+  private readonly file?: string;
+  private buffered: string[] = [];
+  private writing?: Promise<void>;
+  private next?: Promise<void>;
+  private handle?: Promise<FileHandle>;
+
+  constructor(dir?: string) {
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, 'accepted.jsonl');
+  }
+
+  /** What the journal holds from before this start (a torn last line after a crash is skipped: it was never acknowledged). */
+  load(): JournalEntry[] {
+    if (!this.file) return [];
+    let text = '';
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const out: JournalEntry[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as JournalEntry);
+      } catch {
+        // torn write: its submission got no 202
+      }
+    }
+    return out;
+  }
+
+  /** At start: replace the journal, durably (temporary file, fsync, rename, fsync of the folder), with what is still open. */
+  startWith(entries: JournalEntry[]): void {
+    if (!this.file) return;
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      for (const e of entries) writeSync(fd, `${JSON.stringify(e)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+    const dir = openSync(dirname(this.file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  }
+
+  append(e: JournalEntry): void {
+    if (this.file) this.buffered.push(`${JSON.stringify(e)}\n`);
+  }
+
+  /** Resolves once everything appended so far is on disk. */
+  flush(): Promise<void> {
+    if (!this.file || (!this.buffered.length && !this.writing)) return Promise.resolve();
+    if (!this.buffered.length) return this.writing!;
+    if (!this.writing) return this.write();
+    this.next ??= this.writing.then(() => {
+      this.next = undefined;
+      return this.write();
+    });
+    return this.next;
+  }
+
+  private write(): Promise<void> {
+    const text = this.buffered.join('');
+    this.buffered = [];
+    const p = (async () => {
+      this.handle ??= open(this.file!, 'a', 0o600);
+      const fh = await this.handle;
+      await fh.appendFile(text);
+      await fh.sync();
+    })().finally(() => {
+      if (this.writing === p) this.writing = undefined;
+    });
+    this.writing = p;
+    return p;
+  }
+
+  /**
+   * Everything journaled has settled: start empty. Skipped while anything is buffered or being
+   * written; otherwise the truncation takes the writer's place, so later appends land after it.
+   */
+  reset(): Promise<void> {
+    if (!this.file || this.buffered.length || this.writing) return Promise.resolve();
+    const p = (async () => {
+      this.handle ??= open(this.file!, 'a', 0o600);
+      const fh = await this.handle;
+      await fh.truncate(0);
+      await fh.sync();
+    })().finally(() => {
+      if (this.writing === p) this.writing = undefined;
+    });
+    this.writing = p;
+    return p;
+  }
+
+  async close(): Promise<void> {
+    await this.flush().catch(() => {});
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await (await h).close();
+  }
+}

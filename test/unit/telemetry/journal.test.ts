@@ -1,0 +1,91 @@
+/**
+ * Acknowledged readings survive a gateway stop before anchoring (R1, P2): readings accepted (202)
+ * while the ledger cannot be reached are journaled; a new gateway on the same state folder anchors
+ * them, exactly once, and a further start finds nothing left to do.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Caller } from '../../../gateway/src/auth/principal.js';
+import type { Ledger } from '../../../gateway/src/fabric/ledger.js';
+import { readingBytes } from '../../../gateway/src/telemetry/canonical.js';
+import { TelemetryService } from '../../../gateway/src/telemetry/service.js';
+import { signBytes } from '../../../gateway/src/telemetry/signature.js';
+
+const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const caller: Caller = { principal: 'alice', mspId: 'IoTPlatformMSP', role: 'creator', issuer: 'gateway', amr: ['pwd'] };
+
+function ledger() {
+  const anchored: { batchId: string; leafCount: number }[] = [];
+  const l = {
+    down: true,
+    anchored,
+    async evaluate(_c: Caller, fn: string) {
+      if (fn === 'thing:GetThing')
+        return {
+          thingId: 'watch',
+          status: 'ACTIVE',
+          accessMode: 'AUTONOMOUS',
+          publicKey: key.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+        };
+      if (fn === 'access:CheckAccess') return { allowed: true, reason: 'owner' };
+      throw new Error(`unexpected ${fn}`);
+    },
+    async submit(_c: Caller, fn: string, args: string[]) {
+      if (fn !== 'data:AnchorBatch') throw new Error(`unexpected ${fn}`);
+      if (l.down) throw new Error('AnchorBatch: Fabric unavailable (14 UNAVAILABLE: connect ECONNREFUSED)');
+      const b = JSON.parse(args[0]) as { batchId: string; leafCount: number };
+      anchored.push({ batchId: b.batchId, leafCount: b.leafCount });
+      return { txId: `tx-${anchored.length}`, result: b };
+    },
+    async ready() {
+      return { ready: true, detail: '' };
+    },
+    close() {},
+  };
+  return l;
+}
+
+const reading = (seq: number) => {
+  const r = { seq, time: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(), sensor: 'wrist', value: seq };
+  return { ...r, signature: signBytes(key.privateKey, readingBytes({ thingId: 'watch', ...r })) };
+};
+
+describe('accepted-readings journal (R1, P2)', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'mvsec-journal-')), 'telemetry');
+  after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
+
+  it('readings acknowledged while the ledger is down are anchored by the next start, exactly once', async () => {
+    const l = ledger();
+    const opts = { ledger: l as unknown as Ledger, dir, batchMaxReadings: 100, batchMaxWaitMs: 5, cacheTtlMs: 0, verifyThreads: 1 };
+    const first = new TelemetryService(opts);
+    const ack = await first.ingest(caller, 'watch', [reading(1), reading(2), reading(3)]);
+    assert.equal(ack.accepted, 3);
+    await first.flush(300); // the ledger stays down: nothing anchored, the readings stay journaled
+    first.close();
+    assert.equal(l.anchored.length, 0);
+    assert.match(readFileSync(join(dir, 'accepted.jsonl'), 'utf8'), /"seq":3/);
+
+    l.down = false;
+    const second = new TelemetryService(opts);
+    assert.equal(second.seqs.get('watch'), 3);
+    await second.flush();
+    assert.deepEqual(
+      l.anchored.map((b) => b.leafCount),
+      [3],
+    );
+    const p = await second.proof(caller, 'watch', 2);
+    assert.equal(p.txId, 'tx-1');
+    await new Promise((r) => setTimeout(r, 50));
+    second.close();
+    assert.equal(readFileSync(join(dir, 'accepted.jsonl'), 'utf8'), '');
+
+    const third = new TelemetryService(opts);
+    await third.flush();
+    third.close();
+    assert.equal(l.anchored.length, 1, 'nothing anchored twice');
+  });
+});

@@ -22,7 +22,9 @@
  * Usage: npm run bench:faults [-- --seconds 30]    (own network: .data-faults, ports + 30000)
  */
 import './support/faults-env.js';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readingBytes } from '../../gateway/src/telemetry/canonical.js';
@@ -32,6 +34,7 @@ import { startGateway } from '../../scripts/gateway.js';
 import { log, main } from '../../scripts/lib/log.js';
 import { DATA } from '../../scripts/lib/paths.js';
 import { daemonPid, killDaemon } from '../../scripts/lib/proc.js';
+import { register } from '../../scripts/network/ca.js';
 import { ordererDaemon, peerDaemon, startOrderer, startPeer } from '../../scripts/network/nodes.js';
 import {
   bootstrapAdmins,
@@ -51,7 +54,7 @@ const SECONDS = Number(argv.seconds);
 const READINGS_PER_REQUEST = 5;
 const GATEWAY = { name: 'gateway', marker: 'gateway/src/main.ts' };
 
-type Op = 'thing' | 'agents' | 'avatar' | 'readings' | 'transfer';
+type Op = 'thing' | 'agents' | 'avatar' | 'readings' | 'transfer' | 'dpm';
 const WRITES: Op[] = ['thing', 'agents', 'avatar', 'transfer'];
 
 interface Final {
@@ -93,6 +96,8 @@ main(async () => {
   const mvbAdmin = admins.get('MetaverseBMSP')!;
   const alice = await createAccount(url, iotAdmin, 'creator', `lf-alice-${run}`);
   const bob = await createAccount(url, mvaAdmin, 'creator', `lf-bob-${run}`);
+  const dpmAdmin = admins.get('DPMProviderMSP')!;
+  const providerId = `lf-dpm-${run}`;
   const ids = {
     iot: `lf-iot-${run}`,
     mva: `lf-mva-${run}`,
@@ -106,7 +111,13 @@ main(async () => {
     if (r.status >= 300) throw new Error(`fixture ${what}: ${r.status} ${JSON.stringify(r.body)}`);
     return r;
   };
-  const policy = { storage: 'ANY', allowedMetaverses: [ids.mva, ids.mvb], purposes: ['gameplay'], encryptionRequired: true };
+  const policy = {
+    storage: 'ANY',
+    allowedMetaverses: [ids.mva, ids.mvb],
+    allowedDpmProviders: [providerId],
+    purposes: ['gameplay'],
+    encryptionRequired: true,
+  };
   const key = thingKey();
   const thingBody = (thingId: string) => ({
     thingId,
@@ -176,6 +187,40 @@ main(async () => {
       },
     }),
   );
+  // R6: an independent DPM provider with the reference worker as its own process (its own CA identity).
+  await must(
+    'dpm platform',
+    http(url, 'POST', '/r5/platforms', {
+      token: dpmAdmin.token,
+      json: { platformId: providerId, type: 'DPM', name: 'DPM', capabilityLevel: 3 },
+    }),
+  );
+  const provider = await createAccount(url, dpmAdmin, 'dpm', providerId);
+  const workerName = `lf-worker-${run}`;
+  const workerSecret = await register(orgOf('DPMProviderMSP'), {
+    name: workerName,
+    type: 'client',
+    attrs: { role: 'dpm', principal: providerId },
+  });
+  const workerHome = mkdtempSync(join(tmpdir(), 'mvsec-lf-worker-'));
+  const dpmWorker = spawn(process.execPath, ['--import', 'tsx', join('gateway', 'src', 'dpm', 'worker.ts')], {
+    env: {
+      ...process.env,
+      MVSEC_DPM_GATEWAY_URL: url,
+      MVSEC_DPM_PROVIDER_ID: providerId,
+      MVSEC_DPM_TOKEN: provider.token,
+      MVSEC_DPM_MSP_DIR: join(workerHome, 'msp'),
+      MVSEC_DPM_ENROLL_ID: workerName,
+      MVSEC_DPM_ENROLL_SECRET: workerSecret,
+      MVSEC_DPM_POLL_MS: '1000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 120; i++) {
+    if ((await http(url, 'GET', `/r6/providers/${providerId}/key`, { token: provider.token })).status === 200) break;
+    if (dpmWorker.exitCode !== null) throw new Error('the DPM worker stopped during start-up');
+    await sleep(500);
+  }
   const MAX_WORKERS = 16;
   const readingThing = (w: number) => `lf-rt-${run}-${w}`;
   for (let w = 0; w < MAX_WORKERS; w += 4)
@@ -285,6 +330,18 @@ main(async () => {
       });
       finals.push(
         await send(phase, 'readings', alice, 'POST', `/r1/things/${rt}/readings`, { readings }, `${rt}#${readings[0].seq}`, seqs[w]),
+      );
+      const jobId = `lf-job-${run}-${phase}-${w}-${i}`;
+      finals.push(
+        await send(
+          phase,
+          'dpm',
+          mvaAdmin,
+          'POST',
+          '/r6/jobs',
+          { jobId, metaverseId: ids.mva, providerId, purpose: 'gameplay', inputs: [ids.data] },
+          jobId,
+        ),
       );
       const transferId = `lf-tr-${run}-${phase}-${w}-${i}`;
       finals.push(
@@ -412,6 +469,7 @@ main(async () => {
     agents: ['thing', 'agents-set'],
     avatar: ['avatar', 'mapped'],
     transfer: ['transfer', 'requested'],
+    dpm: ['job', 'submitted'],
   };
   const out = {
     ok2xx: 0,
@@ -464,6 +522,24 @@ main(async () => {
     }),
   );
   window.close();
+  // R6: the jobs the gateway acknowledged are processed by the worker (receipts on the ledger).
+  const jobs = finals.filter((f) => f.op === 'dpm' && f.status >= 200 && f.status < 300).map((f) => f.subject);
+  const jobState = async () =>
+    Promise.all(
+      jobs.map(async (j) => (await http(currentGatewayUrl, 'GET', `/r6/jobs/${j}`, { token: mvaAdmin.token })).body as { status?: string }),
+    );
+  let states = await jobState();
+  for (let i = 0; i < 60 && states.some((j) => j.status !== 'COMPLETED' && j.status !== 'FAILED'); i++) {
+    await sleep(2000);
+    states = await jobState();
+  }
+  dpmWorker.kill('SIGTERM');
+  rmSync(workerHome, { recursive: true, force: true });
+  const dpmJobs = {
+    acknowledged: jobs.length,
+    completed: states.filter((j) => j.status === 'COMPLETED').length,
+    failed: states.filter((j) => j.status === 'FAILED').length,
+  };
   const summary = {
     run,
     log: logFile,
@@ -479,6 +555,7 @@ main(async () => {
       readingsAccepted: out.readingsAccepted,
       readingsAnchored: out.readingsAnchored,
       readingsLost: out.readingsLost.length,
+      dpmJobs,
       details: { lost: out.lost, duplicated: out.duplicated, ambiguous: out.ambiguous, readingsLost: out.readingsLost.slice(0, 20) },
     },
   };

@@ -193,12 +193,24 @@ export const StoreObjectQuery = z.strictObject({
 });
 export const PurposeQuery = z.strictObject({ purpose: Purpose.optional() });
 export const DeleteObjectQuery = z.strictObject({ reason: Text(256).min(1) });
+/**
+ * A page bookmark as clients hold it: the chaincode's bookmark (a composite key, with NUL
+ * separators) in base64url, so it travels in a query string and passes the no-control-characters
+ * rule; `''` or absent for the first page.
+ */
+export const PageBookmark = z
+  .string()
+  .max(2048)
+  .regex(/^[A-Za-z0-9_-]*$/, 'must be a bookmark this API returned (base64url)');
+export const bookmarkOut = (ledgerBookmark: string) => Buffer.from(ledgerBookmark, 'utf8').toString('base64url');
+export const bookmarkIn = (clientBookmark: string | undefined) => Buffer.from(clientBookmark ?? '', 'base64url').toString('utf8');
+
 export const AnchorsQuery = z.strictObject({
   pageSize: z
     .string()
     .regex(/^(?:[1-9]\d?|1\d\d|200)$/, 'must be 1–200')
     .optional(),
-  bookmark: Text(1024).optional(),
+  bookmark: PageBookmark.optional(),
 });
 export const StoredObject = z.object({
   dataId: z.string(),

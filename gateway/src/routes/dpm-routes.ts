@@ -48,7 +48,7 @@ import { IdentityService } from '../fabric/identities.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
-import { CertificatePem, Id, Iso, LedgerRecord, Sha256, Text } from '../http/schemas.js';
+import { bookmarkIn, bookmarkOut, CertificatePem, Id, Iso, LedgerRecord, PageBookmark, Sha256, Text } from '../http/schemas.js';
 import { IntegrityError } from '../storage/format.js';
 import { KeyError } from '../storage/keyring.js';
 import type { ObjectStore } from '../storage/store.js';
@@ -76,7 +76,7 @@ const JobsQuery = z.strictObject({
     .string()
     .regex(/^(?:[1-9]\d?|1\d\d|200)$/, 'must be 1–200')
     .optional(),
-  bookmark: Text(1024).optional(),
+  bookmark: PageBookmark.optional(),
 });
 const RegisterKey = z.strictObject({
   certificate: CertificatePem,
@@ -510,13 +510,16 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
         const page = (await ledger.evaluate(caller, 'dpm:ListJobsByProvider', [
           params.providerId,
           query.pageSize ?? '50',
-          query.bookmark ?? '',
+          bookmarkIn(query.bookmark),
         ])) as {
           items: DpmJobRecord[];
           bookmark: string;
         };
         return {
-          body: { items: query.status ? page.items.filter((j) => j.status === query.status) : page.items, bookmark: page.bookmark },
+          body: {
+            items: query.status ? page.items.filter((j) => j.status === query.status) : page.items,
+            bookmark: bookmarkOut(page.bookmark),
+          },
         };
       },
     }),

@@ -402,9 +402,17 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
       params: S.ThingParams,
       query: S.AnchorsQuery,
       statuses: [403, 404],
-      handler: async ({ caller, params, query }) => ({
-        body: await ledger.evaluate(caller, 'data:ListDataOfThing', [params.thingId, query.pageSize ?? '50', query.bookmark ?? '']),
-      }),
+      handler: async ({ caller, params, query }) => {
+        const page = (await ledger.evaluate(caller, 'data:ListDataOfThing', [
+          params.thingId,
+          query.pageSize ?? '50',
+          S.bookmarkIn(query.bookmark),
+        ])) as {
+          items: unknown[];
+          bookmark: string;
+        };
+        return { body: { items: page.items, bookmark: S.bookmarkOut(page.bookmark) } };
+      },
     }),
   ];
 }

@@ -193,4 +193,21 @@ describe('R2 routes (F2, X5, X7, A1) with a ledger double', () => {
     assert.equal(bad.status, 400);
     assert.match(bad.body.detail, /nothing stored/);
   });
+  it("P2: a page bookmark (the chaincode's composite key, NUL-separated) travels base64url and comes back intact", async () => {
+    const raw = '\u0000data~thing\u0000t-1\u0000d-9\u0000';
+    const seen: string[] = [];
+    gw.ledger.on('data:ListDataOfThing', ({ args }) => {
+      seen.push(args[2]);
+      return { items: [], bookmark: args[2] ? '' : raw };
+    });
+    const first = await gw.request('GET', '/r2/things/t-1/anchors?pageSize=1', { token: alice });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.match(first.body.bookmark, /^[A-Za-z0-9_-]+$/);
+    const next = await gw.request('GET', `/r2/things/t-1/anchors?pageSize=1&bookmark=${first.body.bookmark}`, { token: alice });
+    assert.equal(next.status, 200, JSON.stringify(next.body));
+    assert.deepEqual(seen, ['', raw]);
+    assert.equal(next.body.bookmark, '');
+    const bad = await gw.request('GET', '/r2/things/t-1/anchors?bookmark=%00x', { token: alice });
+    assert.equal(bad.status, 400);
+  });
 });

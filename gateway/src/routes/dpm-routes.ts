@@ -152,6 +152,16 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
     return { txId: r.txId, job: r.result as DpmJobRecord };
   };
   const getJob = async (c: Caller, jobId: string) => (await ledger.evaluate(c, 'dpm:GetJob', [jobId])) as DpmJobRecord;
+  /** A COMPLETED job (409 otherwise) and its result envelope held here (404 otherwise). */
+  const completedResult = async (c: Caller, jobId: string) => {
+    const job = await getJob(c, jobId);
+    if (job.status !== 'COMPLETED' || !job.receipt)
+      throw new ApiError(409, `job ${job.jobId} is ${job.status}; it has no result`, 'no-result');
+    const bytes = await dpm().envelope(jobId, 'result');
+    if (!bytes)
+      throw new ApiError(404, `no result envelope for job ${job.jobId} is held by this gateway`, 'not-found', { code: 'NOT_FOUND' });
+    return { job: job as DpmJobRecord & { receipt: NonNullable<DpmJobRecord['receipt']> }, bytes };
+  };
   /** A chaincode refusal, as a problem, from a thrown error (or the error itself). */
   const coded = (err: unknown): ApiError | undefined => {
     if (err instanceof ApiError) return err;
@@ -402,12 +412,7 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
       response: LedgerRecord,
       statuses: [403, 404, 409],
       handler: async ({ caller, params }) => {
-        const job = await getJob(caller, params.jobId);
-        if (job.status !== 'COMPLETED' || !job.receipt)
-          throw new ApiError(409, `job ${job.jobId} is ${job.status}; it has no result`, 'no-result');
-        const bytes = await dpm().envelope(params.jobId, 'result');
-        if (!bytes)
-          throw new ApiError(404, `no result envelope for job ${job.jobId} is held by this gateway`, 'not-found', { code: 'NOT_FOUND' });
+        const { job, bytes } = await completedResult(caller, params.jobId);
         const sha256 = sha256Hex(bytes);
         return {
           body: {
@@ -427,11 +432,9 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
       access: 'authenticated',
       params: JobParams,
       response: LedgerRecord,
-      statuses: [403, 404, 409],
+      statuses: [403, 404, 409, 502],
       handler: async ({ caller, params }) => {
-        const job = await getJob(caller, params.jobId);
-        if (job.status !== 'COMPLETED' || !job.receipt)
-          throw new ApiError(409, `job ${job.jobId} is ${job.status}; it has no result`, 'no-result');
+        const { job, bytes } = await completedResult(caller, params.jobId);
         const by = job.submittedBy ?? {};
         if (by.mspId !== caller.mspId || by.principal !== caller.principal || by.role !== caller.role)
           throw new ApiError(
@@ -439,9 +442,6 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
             `the result of job ${job.jobId} is encrypted to the identity that submitted it (${by.principal}@${by.mspId})`,
             'not-recipient',
           );
-        const bytes = await dpm().envelope(params.jobId, 'result');
-        if (!bytes)
-          throw new ApiError(404, `no result envelope for job ${job.jobId} is held by this gateway`, 'not-found', { code: 'NOT_FOUND' });
         const me = await identityOf(caller);
         let opened;
         try {
@@ -463,7 +463,7 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
         } catch (e) {
           if (e instanceof EnvelopeError) {
             o.log(`dpm: INTEGRITY result of job ${job.jobId} refused: ${e.message}`);
-            throw new ApiError(500, `the result envelope of job ${job.jobId} does not open: ${e.message}`, 'integrity-error', {
+            throw new ApiError(502, `the result envelope of job ${job.jobId} does not open: ${e.message}`, 'integrity-error', {
               code: 'INTEGRITY',
             });
           }
@@ -474,12 +474,12 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
           out = decodeResultPayload(opened.payload);
         } catch (e) {
           if (e instanceof EnvelopeError)
-            throw new ApiError(500, `the result of job ${job.jobId}: ${e.message}`, 'integrity-error', { code: 'INTEGRITY' });
+            throw new ApiError(502, `the result of job ${job.jobId}: ${e.message}`, 'integrity-error', { code: 'INTEGRITY' });
           throw e;
         }
         const outputSha256 = sha256Hex(out.data);
         if (outputSha256 !== job.receipt.outputSha256 || opened.senderAttrs.principal !== job.providerId)
-          throw new ApiError(500, `the result of job ${job.jobId} is not what the receipt on the ledger binds`, 'integrity-error', {
+          throw new ApiError(502, `the result of job ${job.jobId} is not what the receipt on the ledger binds`, 'integrity-error', {
             code: 'INTEGRITY',
           });
         return {
@@ -511,14 +511,12 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
           params.providerId,
           query.pageSize ?? '50',
           bookmarkIn(query.bookmark),
-        ])) as {
-          items: DpmJobRecord[];
-          bookmark: string;
-        };
+        ])) as { items: DpmJobRecord[]; bookmark?: string } | undefined;
+        const items = page?.items ?? [];
         return {
           body: {
-            items: query.status ? page.items.filter((j) => j.status === query.status) : page.items,
-            bookmark: bookmarkOut(page.bookmark),
+            items: query.status ? items.filter((j) => j.status === query.status) : items,
+            bookmark: bookmarkOut(page?.bookmark ?? ''),
           },
         };
       },
@@ -532,7 +530,7 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
       access: 'authenticated',
       params: JobParams,
       response: EnvelopeBody,
-      statuses: [403, 404, 409],
+      statuses: [403, 404, 409, 502],
       handler: async ({ caller, params }) => {
         const job = await getJob(caller, params.jobId);
         await guardProvider(caller, params.jobId);
@@ -542,7 +540,7 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
         const sha256 = sha256Hex(bytes);
         if (sha256 !== job.envelopeSha256) {
           o.log(`dpm: INTEGRITY envelope of job ${job.jobId} hashes to ${sha256}, the ledger says ${job.envelopeSha256}`);
-          throw new ApiError(500, `the envelope of job ${job.jobId} is not the one the ledger records`, 'integrity-error', {
+          throw new ApiError(502, `the envelope of job ${job.jobId} is not the one the ledger records`, 'integrity-error', {
             code: 'INTEGRITY',
           });
         }

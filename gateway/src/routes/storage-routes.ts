@@ -407,11 +407,13 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
           params.thingId,
           query.pageSize ?? '50',
           S.bookmarkIn(query.bookmark),
-        ])) as {
-          items: unknown[];
-          bookmark: string;
-        };
-        return { body: { items: page.items, bookmark: S.bookmarkOut(page.bookmark) } };
+        ])) as
+          | {
+              items: unknown[];
+              bookmark?: string;
+            }
+          | undefined;
+        return { body: { items: page?.items ?? [], bookmark: S.bookmarkOut(page?.bookmark ?? '') } };
       },
     }),
   ];

@@ -33,5 +33,16 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 /** Retry an action with backoff while it throws (e.g. right after Raft elects a leader). */
 export async function retry<T>(what: string, action: () => Promise<T>, opts: WaitOptions): Promise<T> {
-  return waitFor(what, async () => action(), opts);
+  // A failed command is an OperatorError, which waitFor takes as final: here it is one more try.
+  return waitFor(
+    what,
+    async () => {
+      try {
+        return await action();
+      } catch (e) {
+        throw new Error((e as Error).message);
+      }
+    },
+    opts,
+  );
 }

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { OperatorError } from '../../../scripts/lib/log.js';
 import { paths } from '../../../scripts/lib/paths.js';
 import { assertPortFree, daemonPid, startDaemon, stopDaemon } from '../../../scripts/lib/proc.js';
-import { waitFor } from '../../../scripts/lib/wait.js';
+import { retry, waitFor } from '../../../scripts/lib/wait.js';
 
 describe('process management of the network scripts', () => {
   it('detects a stale pid file (process gone) and removes it', () => {
@@ -71,5 +71,19 @@ describe('process management of the network scripts', () => {
       /exited during start/,
     );
     assert.equal(calls, 1);
+  });
+
+  it('retry tries a failed command again (e.g. "no Raft leader" right after a restart) until it succeeds', async () => {
+    let calls = 0;
+    const out = await retry(
+      'an approval',
+      async () => {
+        if (++calls < 3) throw new OperatorError('peer lifecycle chaincode approveformyorg failed: SERVICE_UNAVAILABLE -- no Raft leader');
+        return 'approved';
+      },
+      { timeoutMs: 10_000, intervalMs: 10 },
+    );
+    assert.equal(out, 'approved');
+    assert.equal(calls, 3);
   });
 });

@@ -1,17 +1,10 @@
 /** Idempotency keys and the data-movement guard, against the Ledger double. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestGateway, type TestGateway } from './support.js';
+import { sampleThing, startTestGateway, type TestGateway } from './support.js';
 
 const SHA = 'a'.repeat(64);
-const thing = {
-  thingId: 'w-1',
-  platformId: 'iot-1',
-  kind: 'DEVICE',
-  accessMode: 'AUTONOMOUS',
-  publicKey: 'pk',
-  classification: 'CONFIDENTIAL',
-};
+const thing = sampleThing();
 
 describe('gateway idempotency and guard', () => {
   let gw: TestGateway;

@@ -12,7 +12,7 @@ import { ApiError } from '../../../gateway/src/http/problem.js';
 import { validationCode } from '../../../gateway/src/fabric/fabric-ledger.js';
 import type { TransactionStatus } from '../../../gateway/src/fabric/ledger.js';
 import { IdempotencyStore, journalEndorsed } from '../../../gateway/src/idempotency.js';
-import { startTestGateway } from './support.js';
+import { startTestGateway, sampleThing } from './support.js';
 
 const caller: Caller = { principal: 'alice', mspId: 'IoTPlatformMSP', role: 'creator', issuer: 'gateway', amr: ['pwd'] };
 const req = (key: string, body: unknown, path = '/r1/things') =>
@@ -173,14 +173,7 @@ describe('durable idempotency store', () => {
     const stateDir = dir();
     const users = new UserStore();
     const jwtSecret = randomBytes(32);
-    const thing = {
-      thingId: 'w-9',
-      platformId: 'iot-1',
-      kind: 'DEVICE',
-      accessMode: 'AUTONOMOUS',
-      publicKey: 'pk',
-      classification: 'PUBLIC',
-    };
+    const thing = sampleThing({ thingId: 'w-9', classification: 'PUBLIC' });
     const headers = { 'idempotency-key': 'restart-1' };
     const gw1 = await startTestGateway({ stateDir, jwtSecret }, { users });
     const token = await gw1.tokenFor('creator');

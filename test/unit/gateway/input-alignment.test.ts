@@ -5,16 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestGateway, type TestGateway } from './support.js';
+import { sampleThing, startTestGateway, type TestGateway } from './support.js';
 
-const thing = {
-  thingId: 'w-1',
-  platformId: 'iot-1',
-  kind: 'DEVICE',
-  accessMode: 'AUTONOMOUS',
-  publicKey: 'pk',
-  classification: 'CONFIDENTIAL',
-};
+const thing = sampleThing();
 
 describe('gateway input matches what the chaincode accepts', () => {
   let gw: TestGateway;

@@ -9,6 +9,17 @@ import type { Ledger, Readiness, SubmitOptions, Submitted } from '../../../gatew
 import { decodeCbor, encodeCbor } from '../../../gateway/src/http/representation.js';
 import { listen } from '../../../gateway/src/server.js';
 
+/** A minimal valid RegisterThing body (R1) for route tests. */
+export const sampleThing = (over: Record<string, unknown> = {}) => ({
+  thingId: 'w-1',
+  platformId: 'iot-1',
+  kind: 'DEVICE',
+  accessMode: 'AUTONOMOUS',
+  publicKey: 'pk',
+  classification: 'CONFIDENTIAL',
+  ...over,
+});
+
 export interface Call {
   kind: 'submit' | 'evaluate';
   caller: Caller;

@@ -5,6 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** `openssl req` arguments for a new P-256 key without a passphrase, written to `keyFile`. */
+const newP256Key = (keyFile: string) => ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile];
+
 export class OpensslCas {
   protected readonly dir = mkdtempSync(join(tmpdir(), 'mvsec-pki-'));
   readonly cas = new Map<string, string>();
@@ -23,13 +26,7 @@ export class OpensslCas {
       this.openssl(
         'req',
         '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        `${mspId}.key`,
+        ...newP256Key(`${mspId}.key`),
         '-out',
         `${mspId}.pem`,
         '-days',
@@ -49,21 +46,7 @@ export class OpensslCas {
   /** A P-256 leaf `name` with subject `subj`, signed by `issuerMsp`'s CA, with the extensions in `extFile` if given. */
   protected issue(name: string, subj: string, issuerMsp: string, serial: number, extFile?: string): { pem: string; key: KeyObject } {
     this.ca(issuerMsp);
-    this.openssl(
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      subj,
-    );
+    this.openssl('req', '-new', ...newP256Key(`${name}.key`), '-out', `${name}.csr`, '-subj', subj);
     this.openssl(
       'x509',
       '-req',

@@ -19,7 +19,7 @@ import { Readings } from '../../gateway/src/routes/telemetry-routes.js';
 import { canonicalJson, leafOf, readingBytes } from '../../gateway/src/telemetry/canonical.js';
 import { VerifyPool } from '../../gateway/src/telemetry/verify-pool.js';
 import { TelemetryService, type IncomingReading } from '../../gateway/src/telemetry/service.js';
-import { decodeSignature, parsePublicKey, signBytes, verifyReading } from '../../gateway/src/telemetry/signature.js';
+import { decodeSignature, parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../gateway/src/telemetry/signature.js';
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const READINGS = env('BENCH_READINGS', 20_000);
@@ -31,19 +31,23 @@ const publicText = publicKey.export({ format: 'der', type: 'spki' }).toString('b
 const key = parsePublicKey(publicText);
 // THINGS things (one key), each with its own requests of PER_REQUEST readings.
 const perThing = Math.floor(READINGS / THINGS);
-const lanes: { thingId: string; raws: Buffer[] }[] = [];
+const lanes: { thingId: string; raws: Buffer[]; setRaws: Buffer[] }[] = [];
 for (let t = 0; t < THINGS; t++) {
   const thingId = `bench-thing-${t}`;
   const raws: Buffer[] = [];
+  const setRaws: Buffer[] = [];
   for (let start = 0; start < perThing; start += PER_REQUEST) {
     const readings = [];
-    for (let seq = start; seq < Math.min(perThing, start + PER_REQUEST); seq++) {
-      const x = { seq, time: new Date(Date.UTC(2026, 0, 1) + seq).toISOString(), sensor: 'wrist', value: [seq % 100, 0.25, -1] };
-      readings.push({ ...x, signature: signBytes(privateKey, readingBytes({ thingId, ...x })) });
-    }
-    raws.push(Buffer.from(JSON.stringify({ readings })));
+    for (let seq = start; seq < Math.min(perThing, start + PER_REQUEST); seq++)
+      readings.push({ seq, time: new Date(Date.UTC(2026, 0, 1) + seq).toISOString(), sensor: 'wrist', value: [seq % 100, 0.25, -1] });
+    raws.push(
+      Buffer.from(
+        JSON.stringify({ readings: readings.map((x) => ({ ...x, signature: signBytes(privateKey, readingBytes({ thingId, ...x })) })) }),
+      ),
+    );
+    setRaws.push(Buffer.from(JSON.stringify({ readings, setSignature: signReadingSet(privateKey, thingId, readings) })));
   }
-  lanes.push({ thingId, raws });
+  lanes.push({ thingId, raws, setRaws });
 }
 const raws = lanes.flatMap((l) => l.raws);
 const thingOf = lanes.flatMap((l) => l.raws.map(() => l.thingId));
@@ -82,11 +86,11 @@ await time('canonical bytes', () => all.forEach((r) => readingBytes(r)));
 await time('SHA-256 leaves', () => bytes.forEach((b) => leafOf(b)));
 await time('verify, sync, one thread', () =>
   all.forEach((r, i) => {
-    const s = decodeSignature(r.signature)!;
+    const s = decodeSignature(r.signature!)!;
     if (!verify('sha256', bytes[i], { key, dsaEncoding: s.encoding }, s.bytes)) throw new Error('bad');
   }),
 );
-await time('verify, libuv pool (callbacks)', () => Promise.all(all.map((r, i) => verifyReading(key, bytes[i], r.signature))));
+await time('verify, libuv pool (callbacks)', () => Promise.all(all.map((r, i) => verifyReading(key, bytes[i], r.signature!))));
 const pool = new VerifyPool();
 const texts = bodies.map((b, i) => b.map((r) => canonicalJson({ thingId: thingOf[i], ...r, signature: undefined })));
 await time(`verify + leaves, worker pool (${availableParallelism()})`, () =>
@@ -95,11 +99,17 @@ await time(`verify + leaves, worker pool (${availableParallelism()})`, () =>
       pool.verify(
         key,
         texts[i],
-        b.map((r) => r.signature),
+        b.map((r) => r.signature!),
       ),
     ),
   ).then((rs) => {
     if (rs.some((r) => r.ok.includes(false))) throw new Error('bad');
+  }),
+);
+const setSignatures = lanes.flatMap((l) => l.setRaws.map((raw) => (JSON.parse(raw.toString()) as { setSignature: string }).setSignature));
+await time(`signed sets: leaves + root + 1 verify, pool`, () =>
+  Promise.all(bodies.map((_, i) => pool.verifySet(key, thingOf[i], texts[i], setSignatures[i]))).then((rs) => {
+    if (rs.some((r) => !r.ok)) throw new Error('bad');
   }),
 );
 await pool.close();
@@ -115,19 +125,23 @@ const ledger = {
   close: () => {},
 } as unknown as Ledger;
 // Whole path: the things post at once, one request each in flight (as the network bench does).
-await time(`ingest (whole path, ${THINGS} in flight)`, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mvsec-ingest-'));
-  const svc = TelemetryService.inStateDir(dir, { ledger, batchMaxReadings: 1000, log: () => {} });
-  try {
-    await Promise.all(
-      lanes.map(async ({ thingId, raws }) => {
-        for (const raw of raws) await svc.ingest(caller, thingId, validate(Readings, parseJson(raw), 'body').readings as IncomingReading[]);
-      }),
-    );
-    await svc.flush();
-  } finally {
-    svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const mode of ['reading', 'set'] as const)
+  await time(`ingest (whole path, ${THINGS} in flight, ${mode === 'set' ? 'signed sets' : 'signed readings'})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mvsec-ingest-'));
+    const svc = TelemetryService.inStateDir(dir, { ledger, batchMaxReadings: 1000, log: () => {} });
+    try {
+      await Promise.all(
+        lanes.map(async ({ thingId, raws, setRaws }) => {
+          for (const raw of mode === 'set' ? setRaws : raws) {
+            const body = validate(Readings, parseJson(raw), 'body');
+            await svc.ingest(caller, thingId, body.readings as IncomingReading[], body.setSignature);
+          }
+        }),
+      );
+      await svc.flush();
+    } finally {
+      svc.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 console.log(JSON.stringify({ readings: READINGS, perRequest: PER_REQUEST, usPerReading: results }));

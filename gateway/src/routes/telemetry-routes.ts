@@ -21,6 +21,12 @@ const Value: z.ZodType<JsonValue> = z.union([
   z.record(z.string().max(64), Scalar),
 ]) as z.ZodType<JsonValue>;
 
+const Signature = z
+  .string()
+  .min(16)
+  .max(200)
+  .regex(/^[A-Za-z0-9+/_-]+=*$/, 'must be base64 or base64url');
+
 export const Reading = z.strictObject({
   seq: z
     .number()
@@ -31,16 +37,18 @@ export const Reading = z.strictObject({
   time: Iso.describe('when the reading was taken (ISO-8601)'),
   sensor: Id.max(64).describe('which sensor of the thing'),
   value: Value.describe('a number, string, boolean, a short array of them, or a flat object of them'),
-  signature: z
-    .string()
-    .min(16)
-    .max(200)
-    .regex(/^[A-Za-z0-9+/_-]+=*$/, 'must be base64 or base64url')
-    .describe(
-      'ECDSA P-256/SHA-256 over the canonical reading (sorted-key JSON of {thingId, seq, time, sensor, value}); 64-byte r‖s or DER',
-    ),
+  signature: Signature.describe(
+    'ECDSA P-256/SHA-256 over the canonical reading (sorted-key JSON of {thingId, seq, time, sensor, value}); 64-byte r‖s or DER. Leave out when the request carries setSignature.',
+  ).optional(),
 });
-export const Readings = z.strictObject({ readings: z.array(Reading).min(1).max(2000) });
+export const Readings = z.strictObject({
+  readings: z.array(Reading).min(1).max(2000),
+  setSignature: Signature.describe(
+    'One signature for all readings of the request instead of one each: ECDSA P-256/SHA-256 over ' +
+      '{"leafCount":N,"merkleRoot":"<hex>","thingId":"<id>","type":"mvsec.reading-set.v1"} (sorted keys, no whitespace), ' +
+      "merkleRoot over the readings' leaves (SHA-256 of each canonical reading) in request order — docs/telemetry.md",
+  ).optional(),
+});
 export const ReadingsAccepted = z.object({
   thingId: z.string(),
   accepted: z.number(),
@@ -59,7 +67,25 @@ export const ReadingProof = z.object({
   merkleRoot: Sha256,
   txId: z.string(),
   leafCount: z.number(),
-  reading: z.object({ seq: z.number(), time: z.string(), sensor: z.string(), value: z.unknown(), signature: z.string() }),
+  reading: z.object({
+    seq: z.number(),
+    time: z.string(),
+    sensor: z.string(),
+    value: z.unknown(),
+    signature: z.string().optional().describe('its own signature, when it was signed alone'),
+    set: z.object({ root: Sha256, index: z.number() }).optional().describe('its place in a signed set'),
+  }),
+  set: z
+    .object({
+      merkleRoot: Sha256,
+      leafCount: z.number(),
+      index: z.number(),
+      proof: z.array(ProofStep).describe("from the reading's leaf up to the set's merkleRoot"),
+      signature: z.string(),
+      signedText: z.string().describe('the exact text the signature covers'),
+    })
+    .optional()
+    .describe('for a reading signed as part of a set: what proves its signature'),
 });
 
 export function telemetryRoutes(telemetry: TelemetryService): AnyRoute[] {
@@ -70,7 +96,7 @@ export function telemetryRoutes(telemetry: TelemetryService): AnyRoute[] {
       tag: TAG,
       summary: 'Submit signed readings of a thing (batched and anchored with data:AnchorBatch)',
       description:
-        'Each reading is signed by the thing (AUTONOMOUS: its publicKey on the ledger) or by its IoT gateway (GATEWAY: the publicKey of the thing registered as gatewayId). ' +
+        'Each reading — or the whole request, with setSignature — is signed by the thing (AUTONOMOUS: its publicKey on the ledger) or by its IoT gateway (GATEWAY: the publicKey of the thing registered as gatewayId). ' +
         "All readings of a request are accepted or none: 403 when the thing is not ACTIVE or the caller may not write it (the contract's reason), " +
         '409 on a replay (seq not above the highest accepted), 422 when a signature does not verify. Accepted readings go to the live stream at once and are anchored in batches.',
       access: 'authenticated',
@@ -79,7 +105,9 @@ export function telemetryRoutes(telemetry: TelemetryService): AnyRoute[] {
       response: ReadingsAccepted,
       successStatus: 202,
       statuses: [403, 404, 409, 422, 503],
-      handler: async ({ caller, params, body }) => ({ body: await telemetry.ingest(caller, params.thingId, body.readings) }),
+      handler: async ({ caller, params, body }) => ({
+        body: await telemetry.ingest(caller, params.thingId, body.readings, body.setSignature),
+      }),
     }),
     route({
       method: 'get',
@@ -119,7 +147,7 @@ export const streamOpenApi = {
     description:
       'Upgrade to a WebSocket (wss:// with TLS). Bearer token as `Sec-WebSocket-Protocol: bearer, <token>` or `?access_token=<token>`. ' +
       "The caller must be allowed to read the avatar (CheckAccess) and the thing's policy must list the avatar's metaverse. " +
-      'JSON text frames: {type: "subscribed"}, {type: "readings", readings: [{seq, time, sensor, value, signature}]}, ' +
+      'JSON text frames: {type: "subscribed"}, {type: "readings", readings: [{seq, time, sensor, value, signature | set: {root, index}}], set?: {merkleRoot, leafCount, signature}} (set: the request was signed as one set), ' +
       '{type: "anchored", batchId, merkleRoot, txId, firstSeq, lastSeq}, {type: "closed", reason} (then close code 4403: the policy no longer allows the metaverse, the avatar is gone or the thing revoked). ' +
       "Nothing is sent while the thing or avatar is suspended or outside the policy's transmit window.",
     security: [{ bearer: [] }],

@@ -15,8 +15,20 @@ export interface StoredReading {
   time: string;
   sensor: string;
   value: JsonValue;
-  signature: string;
+  /** Its own signature, or… */
+  signature?: string;
+  /** …its place in a signed set (the set's Merkle root identifies it). */
+  set?: { root: string; index: number };
   leaf: string;
+}
+
+/** One signature over several readings of a thing (canonical.ts `readingSetText`). */
+export interface ReadingSet {
+  merkleRoot: string;
+  leafCount: number;
+  signature: string;
+  /** The readings' leaves in the signed order: a reading's path to the signed root is computed from them. */
+  leaves: string[];
 }
 
 export type BatchStatus = 'PENDING' | 'ANCHORED' | 'REFUSED';
@@ -31,6 +43,8 @@ export interface Batch {
   status: BatchStatus;
   txId?: string;
   reason?: string;
+  /** The signed sets its readings belong to, by Merkle root (a set cut across two batches is in both). */
+  sets?: Record<string, ReadingSet>;
   levels?: Buffer[][];
 }
 
@@ -78,7 +92,12 @@ export class BatchIndex {
   }
 }
 
-export function makeBatch(batchId: string, thingId: string, readings: StoredReading[]): Batch {
+export function makeBatch(
+  batchId: string,
+  thingId: string,
+  readings: StoredReading[],
+  setOf: (root: string) => ReadingSet | undefined = () => undefined,
+): Batch {
   const levels = merkleLevels(readings.map((r) => r.leaf));
   let first = Infinity;
   let last = -Infinity;
@@ -87,10 +106,18 @@ export function makeBatch(batchId: string, thingId: string, readings: StoredRead
     if (t < first) first = t;
     if (t > last) last = t;
   }
+  const sets: Record<string, ReadingSet> = {};
+  for (const r of readings) {
+    if (!r.set || sets[r.set.root]) continue;
+    const set = setOf(r.set.root);
+    if (!set) throw new Error(`reading ${r.seq} of ${thingId} names an unknown signed set ${r.set.root}`);
+    sets[r.set.root] = set;
+  }
   return {
     batchId,
     thingId,
     readings,
+    ...(Object.keys(sets).length ? { sets } : {}),
     merkleRoot: rootOfLevels(levels),
     firstReadingAt: new Date(first).toISOString(),
     lastReadingAt: new Date(last).toISOString(),
@@ -102,4 +129,9 @@ export function makeBatch(batchId: string, thingId: string, readings: StoredRead
 export function proofOf(batch: Batch, index: number): ProofStep[] {
   batch.levels ??= merkleLevels(batch.readings.map((r) => r.leaf));
   return merkleProof(batch.levels, index);
+}
+
+/** A set-signed reading's path from its leaf to the root its set's signature covers. */
+export function setProofOf(set: ReadingSet, index: number): ProofStep[] {
+  return merkleProof(merkleLevels(set.leaves), index);
 }

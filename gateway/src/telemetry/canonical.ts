@@ -55,6 +55,17 @@ export function readingBytes(r: ReadingFields): Buffer {
   return Buffer.from(readingText(r), 'utf8');
 }
 
+/**
+ * The text a thing (or its IoT gateway) signs for a whole set of readings at once (one signature
+ * per request instead of one per reading): the Merkle root (merkle.ts convention) over the
+ * readings' leaves in request order, their count and the thing. Its `type` member keeps it apart
+ * from any single reading's text, so one can never be taken for the other.
+ */
+export function readingSetText(thingId: string, merkleRoot: string, leafCount: number): string {
+  return canonicalJson({ leafCount, merkleRoot, thingId, type: READING_SET_TYPE });
+}
+export const READING_SET_TYPE = 'mvsec.reading-set.v1';
+
 /** The reading's Merkle leaf: SHA-256 of its signed bytes, hex. */
 export function leafOf(bytes: Uint8Array): string {
   return hash('sha256', bytes, 'hex');

@@ -10,13 +10,15 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Caller } from '../auth/principal.js';
-import type { StoredReading } from './batches.js';
+import type { ReadingSet, StoredReading } from './batches.js';
 
 export interface JournalEntry {
   caller: Caller;
   thingId: string;
   at: number;
   readings: StoredReading[];
+  /** When the readings were signed as one set: the set (its signature and leaves). */
+  set?: ReadingSet;
 }
 
 export class AcceptedJournal {

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { callerKey, type Caller } from '../auth/principal.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
-import { BatchIndex, makeBatch, proofOf, type Batch, type StoredReading } from './batches.js';
-import { readingText, type JsonValue } from './canonical.js';
+import { BatchIndex, makeBatch, proofOf, setProofOf, type Batch, type ReadingSet, type StoredReading } from './batches.js';
+import { readingSetText, readingText, type JsonValue } from './canonical.js';
 import type { ProofStep } from './merkle.js';
 import { AcceptedJournal, type JournalEntry } from './journal.js';
 import { SeqStore } from './seq-store.js';
@@ -26,7 +26,8 @@ export interface IncomingReading {
   time: string;
   sensor: string;
   value: JsonValue;
-  signature: string;
+  /** Absent when the request carries one signature for the whole set (`setSignature`). */
+  signature?: string;
 }
 
 /** Told of every reading accepted (signature verified, not a replay), e.g. the monitor's bounds rules. */
@@ -77,11 +78,16 @@ export interface ProofAnswer {
   txId: string;
   leafCount: number;
   reading: Omit<StoredReading, 'leaf'>;
+  /** A set-signed reading: the set's signature, its signed text, and the reading's path to the set's root. */
+  set?: { merkleRoot: string; leafCount: number; index: number; proof: ProofStep[]; signature: string; signedText: string };
 }
+
+/** What a live-stream subscriber gets to check a set-signed request's readings itself. */
+export type SetSummary = Pick<ReadingSet, 'merkleRoot' | 'leafCount' | 'signature'>;
 
 /** What a live-stream subscriber receives. */
 export type StreamMessage =
-  | { type: 'readings'; avatarId: string; thingId: string; readings: Omit<StoredReading, 'leaf'>[] }
+  | { type: 'readings'; avatarId: string; thingId: string; readings: Omit<StoredReading, 'leaf'>[]; set?: SetSummary }
   | {
       type: 'anchored';
       avatarId: string;
@@ -150,6 +156,8 @@ export class TelemetryService {
   private readonly keys = new Map<string, { text: string; key: KeyObject }>();
   private readonly access = new Map<string, Cached<{ allowed: boolean; reason: string }>>();
   private readonly pending = new Map<string, Pending>();
+  /** Signed sets with readings not yet cut into a batch (thingId NUL root), and how many. */
+  private readonly openSets = new Map<string, { set: ReadingSet; open: number }>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly fanoutChain = new Map<string, Promise<void>>();
@@ -186,6 +194,7 @@ export class TelemetryService {
       const last = e.readings[e.readings.length - 1].seq;
       if (last > this.seqs.get(e.thingId)) this.seqs.advance(e.thingId, last);
       this.unsettled += e.readings.length;
+      if (e.set) this.openSet(e.thingId, e.set, e.readings.length);
       this.enqueue(e.caller, e.thingId, e.readings, e.at);
     }
     if (open.length)
@@ -260,16 +269,30 @@ export class TelemetryService {
     caller: Caller,
     thingId: string,
     readings: IncomingReading[],
+    setSignature?: string,
   ): Promise<{ thingId: string; accepted: number; firstSeq: number; lastSeq: number; signer: string }> {
     try {
-      return await this.ingestAll(caller, thingId, readings);
+      return await this.ingestAll(caller, thingId, readings, setSignature);
     } catch (e) {
       this.stats.refused += readings.length;
       throw e;
     }
   }
 
-  private async ingestAll(caller: Caller, thingId: string, readings: IncomingReading[]) {
+  private async ingestAll(caller: Caller, thingId: string, readings: IncomingReading[], setSignature?: string) {
+    const mixed =
+      setSignature === undefined
+        ? readings.findIndex((r) => r.signature === undefined)
+        : readings.findIndex((r) => r.signature !== undefined);
+    if (mixed >= 0)
+      throw new ApiError(400, 'sign every reading (signature) or the whole set (setSignature), not both and not neither', 'validation', {
+        errors: [
+          {
+            path: `body.readings.${mixed}.signature`,
+            message: setSignature === undefined ? 'missing: the request has no setSignature' : 'not allowed with setSignature',
+          },
+        ],
+      });
     let thing = await this.thing(caller, thingId);
     if (thing.status !== 'ACTIVE') thing = await this.thing(caller, thingId, true);
     if (thing.status !== 'ACTIVE') throw deniedByLedger(inactiveReason(thing));
@@ -279,23 +302,41 @@ export class TelemetryService {
     // Replay rule, before spending CPU on signatures: strictly increasing within the request and above the high-water mark.
     this.checkSeqs(thingId, readings);
 
-    // The signed texts; the pool hashes them (Merkle leaves) and verifies every signature.
+    // The signed texts; the pool hashes them (Merkle leaves) and verifies the signature(s).
     const texts = readings.map((r) => readingText({ thingId, seq: r.seq, time: r.time, sensor: r.sensor, value: r.value }));
-    const signatures = readings.map((r) => r.signature);
     this.pool ??= new VerifyPool(this.verifyThreads);
+    const pool = this.pool;
+    const check = async (key: KeyObject) => {
+      if (setSignature === undefined)
+        return pool.verify(
+          key,
+          texts,
+          readings.map((r) => r.signature!),
+        );
+      const v = await pool.verifySet(key, thingId, texts, setSignature);
+      return { ok: [v.ok], leaves: v.leaves, root: v.root };
+    };
     let { key, signer } = await this.signerKey(caller, thing, false);
-    let { ok: results, leaves } = await this.pool.verify(key, texts, signatures);
-    if (results.includes(false)) {
+    let verdict = await check(key);
+    if (verdict.ok.includes(false)) {
       // Refresh on miss: the key may have been rotated on the ledger since it was cached.
       thing = await this.thing(caller, thingId, true);
       if (thing.status !== 'ACTIVE') throw deniedByLedger(inactiveReason(thing));
       const again = await this.signerKey(caller, thing, true);
       if (again.key !== key) {
         ({ key, signer } = again);
-        ({ ok: results, leaves } = await this.pool.verify(key, texts, signatures));
+        verdict = await check(key);
       }
     }
-    const bad = readings.filter((_, i) => !results[i]);
+    const { ok: results, leaves } = verdict;
+    if (setSignature !== undefined && !results[0])
+      throw new ApiError(
+        422,
+        `the set signature does not verify with the key of ${signer} (ECDSA P-256/SHA-256 over the set of ${readings.length} readings: their Merkle root); nothing was accepted`,
+        'invalid-signature',
+        { errors: [{ path: 'body.setSignature', message: 'does not verify over these readings' }] },
+      );
+    const bad = setSignature === undefined ? readings.filter((_, i) => !results[i]) : [];
     if (bad.length)
       throw new ApiError(
         422,
@@ -311,21 +352,30 @@ export class TelemetryService {
     // Verification awaited: another request may have advanced the mark meanwhile.
     this.checkSeqs(thingId, readings);
     const at = this.now();
+    const root = 'root' in verdict ? verdict.root : undefined;
+    const set: ReadingSet | undefined =
+      setSignature !== undefined && root ? { merkleRoot: root, leafCount: readings.length, signature: setSignature, leaves } : undefined;
     const stored: StoredReading[] = readings.map((r, i) => ({
       seq: r.seq,
       time: r.time,
       sensor: r.sensor,
       value: r.value,
-      signature: r.signature,
+      ...(set ? { set: { root: set.merkleRoot, index: i } } : { signature: r.signature }),
       leaf: leaves[i],
     }));
     this.seqs.advance(thingId, readings[readings.length - 1].seq);
-    this.journal.append({ caller, thingId, at, readings: stored });
+    this.journal.append({ caller, thingId, at, readings: stored, ...(set ? { set } : {}) });
     this.unsettled += stored.length;
+    if (set) this.openSet(thingId, set, stored.length);
     this.enqueue(caller, thingId, stored, at);
     this.stats.accepted += readings.length;
     if (this.subscribers.get(thingId)?.size)
-      this.fanout(thingId, { type: 'readings', thingId, readings: stored.map(({ leaf: _l, ...r }) => r) });
+      this.fanout(thingId, {
+        type: 'readings',
+        thingId,
+        readings: stored.map(({ leaf: _l, ...r }) => r),
+        ...(set ? { set: { merkleRoot: set.merkleRoot, leafCount: set.leafCount, signature: set.signature } } : {}),
+      });
     if (this.listeners.size) {
       const plain = stored.map(({ seq, time, sensor, value }) => ({ seq, time, sensor, value }));
       for (const l of this.listeners) {
@@ -393,11 +443,26 @@ export class TelemetryService {
     }
   }
 
+  private openSet(thingId: string, set: ReadingSet, readings: number): void {
+    const k = `${thingId}\u0000${set.merkleRoot}`;
+    const o = this.openSets.get(k);
+    if (o) o.open += readings;
+    else this.openSets.set(k, { set, open: readings });
+  }
+
+  /** One of the set's readings is in a batch now (which keeps the set); forgotten here after the last. */
+  private closeSetReading(thingId: string, root: string): void {
+    const k = `${thingId}\u0000${root}`;
+    const o = this.openSets.get(k);
+    if (o && --o.open <= 0) this.openSets.delete(k);
+  }
+
   private cut(k: string, p: Pending): void {
     if (this.pending.get(k) !== p) return;
     this.pending.delete(k);
     clearTimeout(p.timer);
-    const batch = makeBatch(`tb-${randomUUID()}`, p.thingId, p.readings);
+    const batch = makeBatch(`tb-${randomUUID()}`, p.thingId, p.readings, (root) => this.openSets.get(`${p.thingId}\u0000${root}`)?.set);
+    for (const r of p.readings) if (r.set) this.closeSetReading(p.thingId, r.set.root);
     this.batches.add(batch);
     const run = this.anchor(p.caller, batch, p.accepted).finally(() => this.inFlight.delete(run));
     this.inFlight.add(run);
@@ -514,6 +579,7 @@ export class TelemetryService {
         { members: { batchId: batch.batchId } },
       );
     const { leaf, ...reading } = batch.readings[index];
+    const set = reading.set && batch.sets?.[reading.set.root];
     return {
       thingId,
       seq,
@@ -524,6 +590,18 @@ export class TelemetryService {
       txId: batch.txId!,
       leafCount: batch.readings.length,
       reading,
+      ...(set && reading.set
+        ? {
+            set: {
+              merkleRoot: set.merkleRoot,
+              leafCount: set.leafCount,
+              index: reading.set.index,
+              proof: setProofOf(set, reading.set.index),
+              signature: set.signature,
+              signedText: readingSetText(thingId, set.merkleRoot, set.leafCount),
+            },
+          }
+        : {}),
     };
   }
 
@@ -587,7 +665,7 @@ export class TelemetryService {
   private fanout(
     thingId: string,
     m:
-      | { type: 'readings'; thingId: string; readings: Omit<StoredReading, 'leaf'>[] }
+      | { type: 'readings'; thingId: string; readings: Omit<StoredReading, 'leaf'>[]; set?: SetSummary }
       | Omit<Extract<StreamMessage, { type: 'anchored' }>, 'avatarId'>,
   ): void {
     if (!this.subscribers.get(thingId)?.size) return;

@@ -6,6 +6,8 @@
  * base64 of the DER SPKI, or a JWK (JSON) of an EC P-256 key.
  */
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { leafOf, readingBytes, readingSetText, type ReadingFields } from './canonical.js';
+import { merkleRoot } from './merkle.js';
 
 export class KeyFormatError extends Error {}
 
@@ -45,6 +47,15 @@ export function verifyReading(key: KeyObject, bytes: Buffer, signature: string):
 }
 
 /** Client side (things, IoT gateways, tests, benchmark): sign a reading's canonical bytes, 64-byte r‖s, base64url. */
-export function signBytes(privateKey: import('node:crypto').KeyObject, bytes: Buffer): string {
+export function signBytes(privateKey: KeyObject, bytes: Buffer): string {
   return sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+}
+
+/**
+ * Client side: one signature over a set of readings of one thing (their Merkle root, see
+ * canonical.ts `readingSetText`), sent as `setSignature` with readings that carry none.
+ */
+export function signReadingSet(privateKey: KeyObject, thingId: string, readings: Omit<ReadingFields, 'thingId'>[]): string {
+  const root = merkleRoot(readings.map((r) => leafOf(readingBytes({ ...r, thingId }))));
+  return signBytes(privateKey, Buffer.from(readingSetText(thingId, root, readings.length), 'utf8'));
 }

@@ -13,28 +13,51 @@
 import { availableParallelism } from 'node:os';
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { readingSetText } from './canonical.js';
 
 /** The worker: plain JavaScript (a worker thread cannot load TypeScript through tsx). */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
-const { verify, hash } = require('node:crypto');
+const { verify, hash, createHash } = require('node:crypto');
 const B64 = /^[A-Za-z0-9+/_-]+=*$/;
-parentPort.on('message', ({ id, key, texts, signatures }) => {
+const sigOf = (s) => {
+  if (!B64.test(s)) return undefined;
+  const sig = Buffer.from(s, 'base64');
+  const der = sig.length !== 64;
+  if (der && !(sig.length >= 8 && sig.length <= 72 && sig[0] === 0x30)) return undefined;
+  return { sig, dsaEncoding: der ? 'der' : 'ieee-p1363' };
+};
+const check = (key, bytes, s) => {
+  const d = sigOf(s);
+  if (!d) return 0;
+  try {
+    return verify('sha256', bytes, { key, dsaEncoding: d.dsaEncoding }, d.sig) ? 1 : 0;
+  } catch {
+    return 0;
+  }
+};
+// A signed set: every leaf, their Merkle root (merkle.ts convention), one verification of the set's text.
+const verifySet = ({ id, key, texts, set }) => {
+  let level = texts.map((t) => hash('sha256', Buffer.from(t, 'utf8'), 'buffer'));
+  const leaves = level.map((l) => l.toString('hex'));
+  while (level.length > 1) {
+    const next = [];
+    for (let i = 0; i < level.length; i += 2) next.push(createHash('sha256').update(level[i]).update(level[i + 1] ?? level[i]).digest());
+    level = next;
+  }
+  const root = level[0].toString('hex');
+  const ok = new Uint8Array([check(key, Buffer.from(set.before + root + set.after, 'utf8'), set.signature)]);
+  parentPort.postMessage({ id, ok, leaves, root });
+};
+parentPort.on('message', (m) => {
+  if (m.set) return verifySet(m);
+  const { id, key, texts, signatures } = m;
   const ok = new Uint8Array(texts.length);
   const leaves = new Array(texts.length);
   for (let i = 0; i < texts.length; i++) {
     const bytes = Buffer.from(texts[i], 'utf8');
     leaves[i] = hash('sha256', bytes, 'hex');
-    const s = signatures[i];
-    if (!B64.test(s)) continue;
-    const sig = Buffer.from(s, 'base64');
-    const der = sig.length !== 64;
-    if (der && !(sig.length >= 8 && sig.length <= 72 && sig[0] === 0x30)) continue;
-    try {
-      ok[i] = verify('sha256', bytes, { key, dsaEncoding: der ? 'der' : 'ieee-p1363' }, sig) ? 1 : 0;
-    } catch {
-      ok[i] = 0;
-    }
+    ok[i] = check(key, bytes, signatures[i]);
   }
   parentPort.postMessage({ id, ok, leaves });
 });
@@ -47,8 +70,15 @@ export interface Verified {
   leaves: string[];
 }
 
+interface Answer {
+  ok: Uint8Array;
+  leaves: string[];
+  /** For a set: the Merkle root of its leaves. */
+  root?: string;
+}
+
 interface Task {
-  resolve(r: { ok: Uint8Array; leaves: string[] }): void;
+  resolve(r: Answer): void;
   reject(e: Error): void;
   size: number;
 }
@@ -79,8 +109,8 @@ export class VerifyPool {
     if (this.closed) throw new Error('the verify pool is closed');
     const n = texts.length;
     const size = Math.max(16, Math.min(this.chunk, Math.ceil(n / this.threads)));
-    const parts: Promise<{ ok: Uint8Array; leaves: string[] }>[] = [];
-    for (let i = 0; i < n; i += size) parts.push(this.run(key, texts.slice(i, i + size), signatures.slice(i, i + size)));
+    const parts: Promise<Answer>[] = [];
+    for (let i = 0; i < n; i += size) parts.push(this.run(key, texts.slice(i, i + size), { signatures: signatures.slice(i, i + size) }));
     const done = await Promise.all(parts);
     const ok: boolean[] = [];
     const leaves: string[] = [];
@@ -91,14 +121,36 @@ export class VerifyPool {
     return { ok, leaves };
   }
 
-  private run(key: KeyObject, texts: string[], signatures: string[]): Promise<{ ok: Uint8Array; leaves: string[] }> {
+  /**
+   * Verify one signature over a whole set of readings (canonical.ts `readingSetText`): the worker
+   * hashes every reading (its leaf), computes the set's Merkle root and verifies the signature of
+   * the set's text once. `ok` is that one verdict.
+   */
+  async verifySet(
+    key: KeyObject,
+    thingId: string,
+    texts: string[],
+    signature: string,
+  ): Promise<{ ok: boolean; leaves: string[]; root: string }> {
+    if (this.closed) throw new Error('the verify pool is closed');
+    if (!texts.length) throw new Error('a reading set needs at least one reading');
+    // The set's text around its root, so the worker writes exactly what readingSetText writes.
+    const mark = '@root@';
+    const text = readingSetText(thingId, mark, texts.length);
+    const at = text.indexOf(mark);
+    const set = { signature, before: text.slice(0, at), after: text.slice(at + mark.length) };
+    const a = await this.run(key, texts, { set });
+    return { ok: a.ok[0] === 1, leaves: a.leaves, root: a.root! };
+  }
+
+  private run(key: KeyObject, texts: string[], rest: { signatures: string[] } | { set: object }): Promise<Answer> {
     const slot = this.leastLoaded();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       slot.tasks.set(id, { resolve, reject, size: texts.length });
       slot.load += texts.length;
       if (slot.tasks.size === 1) slot.worker.ref();
-      slot.worker.postMessage({ id, key, texts, signatures });
+      slot.worker.postMessage({ id, key, texts, ...rest });
     });
   }
 
@@ -113,7 +165,7 @@ export class VerifyPool {
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     const slot: Slot = { worker, load: 0, tasks: new Map() };
     worker.unref(); // referenced only while it has work, so an idle pool never keeps the process alive
-    worker.on('message', (m: { id: number; ok: Uint8Array; leaves: string[] }) => {
+    worker.on('message', (m: Answer & { id: number }) => {
       const t = slot.tasks.get(m.id);
       if (!t) return;
       slot.tasks.delete(m.id);

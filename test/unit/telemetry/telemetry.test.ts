@@ -12,11 +12,12 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { merkleRoot as ccMerkleRoot, rootFromProof as ccRootFromProof, sha256Hex } from '../../../chaincode/src/data/merkle.js';
 import type { Caller } from '../../../gateway/src/auth/principal.js';
-import { canonicalJson, leafOf, readingBytes } from '../../../gateway/src/telemetry/canonical.js';
+import { canonicalJson, leafOf, readingBytes, readingSetText } from '../../../gateway/src/telemetry/canonical.js';
 import { merkleLevels, merkleProof, merkleRoot, rootFromProof } from '../../../gateway/src/telemetry/merkle.js';
+import { verify } from 'node:crypto';
 import { SeqStore } from '../../../gateway/src/telemetry/seq-store.js';
 import { TelemetryService, inTransmitWindow } from '../../../gateway/src/telemetry/service.js';
-import { decodeSignature, parsePublicKey, signBytes, verifyReading } from '../../../gateway/src/telemetry/signature.js';
+import { decodeSignature, parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../../gateway/src/telemetry/signature.js';
 import { FakeLedger, startTestGateway, type TestGateway } from '../gateway/support.js';
 
 const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -200,6 +201,9 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
     thing('leaf', 'GATEWAY', pem(leaf.publicKey), 'hub');
     thing('lost', 'AUTONOMOUS', pem(watch.publicKey));
     thing('nokey', 'AUTONOMOUS', 'pk-not-a-key');
+    thing('bulk', 'AUTONOMOUS', pem(watch.publicKey));
+    thing('hub2', 'AUTONOMOUS', pem(hub.publicKey));
+    thing('leaf2', 'GATEWAY', pem(leaf.publicKey), 'hub2');
     w.avatars.set('av-1', { avatarId: 'av-1', thingId: 'watch', metaverseId: 'mv-a', status: 'ACTIVE' });
     w.avatars.set('av-b', { avatarId: 'av-b', thingId: 'watch', metaverseId: 'mv-b', status: 'ACTIVE' });
     gw = await startTestGateway(
@@ -348,6 +352,87 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
     const p2 = await gw.request('GET', '/r1/things/lost/readings/2/proof', { token });
     assert.equal(p2.status, 409);
     assert.match(p2.body.detail, /was not anchored: DENIED: thing lost is SUSPENDED/);
+  });
+
+  describe('signed sets: one signature per request (F4, C3)', () => {
+    const unsigned = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => {
+        const { signature: _s, ...r } = signed(watch.privateKey, 'bulk', from + i);
+        return r;
+      });
+    const postSet = (thingId: string, readings: unknown[], setSignature: string) =>
+      gw.request('POST', `/r1/things/${thingId}/readings`, { token, json: { readings, setSignature } });
+
+    it("accepts 13 readings under one setSignature; each proof proves the reading's signature and its anchoring, also after a restart", async () => {
+      const readings = unsigned(0, 13);
+      const r = await postSet('bulk', readings, signReadingSet(watch.privateKey, 'bulk', readings));
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      assert.deepEqual(r.body, { thingId: 'bulk', accepted: 13, firstSeq: 0, lastSeq: 12, signer: 'bulk' });
+      await gw.app.telemetry.flush();
+      const check = (p: Awaited<ReturnType<TelemetryService['proof']>>, seq: number) => {
+        // anchoring: leaf → batch root, the chaincode's rule
+        assert.equal(ccRootFromProof(p.leaf, p.proof), w.anchored.get(p.batchId)!.merkleRoot);
+        assert.equal(p.leaf, leafOf(readingBytes({ thingId: 'bulk', ...readings[seq] })));
+        // signature: leaf → set root, and the thing's signature over the set's text
+        assert.ok(p.set, 'set evidence');
+        assert.equal(p.set.index, seq);
+        assert.equal(p.set.leafCount, 13);
+        assert.equal(rootFromProof(p.leaf, p.set.proof), p.set.merkleRoot);
+        assert.equal(p.set.signedText, readingSetText('bulk', p.set.merkleRoot, 13));
+        assert.ok(
+          verify(
+            'sha256',
+            Buffer.from(p.set.signedText),
+            { key: watch.publicKey, dsaEncoding: 'ieee-p1363' },
+            Buffer.from(p.set.signature, 'base64url'),
+          ),
+        );
+        assert.equal(p.reading.signature, undefined);
+      };
+      const batches = new Set<string>();
+      for (const seq of [0, 9, 10, 12]) {
+        const p = await gw.request('GET', `/r1/things/bulk/readings/${seq}/proof`, { token });
+        assert.equal(p.status, 200, JSON.stringify(p.body));
+        check(p.body, seq);
+        batches.add(p.body.batchId);
+      }
+      assert.equal(batches.size, 2, 'the set was cut across two batches (10 readings each at most); both carry it');
+      const again = new TelemetryService({ ledger: gw.ledger, dir: join(dir, 'telemetry'), cacheTtlMs: 0 });
+      const caller: Caller = { principal: 'alice', mspId: 'IoTPlatformMSP', role: 'creator', issuer: 'gateway', amr: ['pwd'] };
+      check(await again.proof(caller, 'bulk', 11), 11);
+      again.close();
+    });
+
+    it('refuses a set with one reading changed after signing (422, nothing accepted), and a request mixing or lacking signatures (400)', async () => {
+      const readings = unsigned(20, 5);
+      const sig = signReadingSet(watch.privateKey, 'bulk', readings);
+      const altered = readings.map((x, i) => (i === 3 ? { ...x, value: 42 } : x));
+      const bad = await postSet('bulk', altered, sig);
+      assert.equal(bad.status, 422);
+      assert.match(bad.type, /application\/problem\+json/);
+      assert.equal(bad.body.errors[0].path, 'body.setSignature');
+      const reordered = await postSet('bulk', [readings[1], readings[0], ...readings.slice(2)], sig);
+      assert.equal(reordered.status, 409, 'out of order is a replay refusal before any signature is checked');
+      const otherThing = await postSet('watch', readings, sig);
+      assert.ok([409, 422].includes(otherThing.status), 'signed for bulk, not for watch');
+      const mixed = await postSet('bulk', [signed(watch.privateKey, 'bulk', 20), ...readings.slice(1)], sig);
+      assert.equal(mixed.status, 400);
+      assert.match(mixed.body.detail, /not both/);
+      const neither = await post('bulk', readings);
+      assert.equal(neither.status, 400);
+      assert.equal(neither.body.errors[0].path, 'body.readings.0.signature');
+      const ok = await postSet('bulk', readings, sig);
+      assert.equal(ok.status, 202, 'seq 20..24 were not consumed by the refused requests');
+    });
+
+    it("GATEWAY mode: the IoT gateway signs the constrained thing's set", async () => {
+      const readings = unsigned(1, 3);
+      const own = await postSet('leaf2', readings, signReadingSet(leaf.privateKey, 'leaf2', readings));
+      assert.equal(own.status, 422);
+      const viaHub = await postSet('leaf2', readings, signReadingSet(hub.privateKey, 'leaf2', readings));
+      assert.equal(viaHub.status, 202, JSON.stringify(viaHub.body));
+      assert.equal(viaHub.body.signer, 'hub2');
+    });
   });
 
   it('batches by time: a lone reading is anchored after the wait', async () => {

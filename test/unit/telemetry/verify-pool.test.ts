@@ -11,7 +11,8 @@ import type { Caller } from '../../../gateway/src/auth/principal.js';
 import { ApiError } from '../../../gateway/src/http/problem.js';
 import { leafOf, readingBytes, readingText, canonicalJson } from '../../../gateway/src/telemetry/canonical.js';
 import { TelemetryService } from '../../../gateway/src/telemetry/service.js';
-import { parsePublicKey, signBytes, verifyReading } from '../../../gateway/src/telemetry/signature.js';
+import { parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../../gateway/src/telemetry/signature.js';
+import { merkleRoot } from '../../../gateway/src/telemetry/merkle.js';
 import { VerifyPool } from '../../../gateway/src/telemetry/verify-pool.js';
 import { FakeLedger } from '../gateway/support.js';
 
@@ -73,6 +74,32 @@ describe('telemetry: signature verification pool (issue 5)', () => {
       Array.from({ length: n }, (_, i) => i).filter((i) => i % 37 === 5),
     );
     assert.equal(got.leaves[300], leafOf(Buffer.from(texts[300], 'utf8')));
+  });
+
+  it('verifies a signed set once: the leaves, the root of merkle.ts, and the signature over readingSetText', async () => {
+    for (const n of [1, 2, 7, 300]) {
+      const rs = Array.from({ length: n }, (_, i) => reading(i, i === 0 ? { ü: 'é' } : i));
+      const texts = rs.map((r) => readingText(r));
+      const sig = signReadingSet(privateKey, 'watch', rs);
+      const v = await pool.verifySet(key, 'watch', texts, sig);
+      assert.ok(v.ok, `set of ${n}`);
+      assert.deepEqual(
+        v.leaves,
+        rs.map((r) => leafOf(readingBytes(r))),
+      );
+      assert.equal(v.root, merkleRoot(v.leaves));
+      assert.equal((await pool.verifySet(key, 'other-thing', texts, sig)).ok, false, 'bound to the thing');
+      if (n > 1) assert.equal((await pool.verifySet(key, 'watch', texts.slice(1), sig)).ok, false, 'a reading left out');
+    }
+    const texts = [readingText(reading(1))];
+    const single = signBytes(privateKey, readingBytes(reading(1)));
+    assert.equal((await pool.verifySet(key, 'watch', texts, single)).ok, false, "a reading's own signature is not a set signature");
+    assert.equal(
+      (await pool.verifySet(key, 'watch', texts, signReadingSet(other.privateKey, 'watch', [reading(1)]))).ok,
+      false,
+      'another key',
+    );
+    assert.equal((await pool.verifySet(key, 'watch', texts, 'not base64!')).ok, false);
   });
 
   it('replaces a worker that died: its tasks fail, the next verification works', async () => {

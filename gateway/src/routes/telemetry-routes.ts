@@ -15,9 +15,10 @@ import type { TelemetryService } from '../telemetry/service.js';
 const TAG = 'R1 telemetry';
 
 const Scalar = z.union([z.number(), z.string().max(256), z.boolean(), z.null()]);
+// Arrays first: a union builds an issue for every option that fails, and vectors are the common readings.
 const Value: z.ZodType<JsonValue> = z.union([
-  Scalar,
   z.array(Scalar).max(64),
+  Scalar,
   z.record(z.string().max(64), Scalar),
 ]) as z.ZodType<JsonValue>;
 

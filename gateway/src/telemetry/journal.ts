@@ -11,6 +11,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Caller } from '../auth/principal.js';
 import type { ReadingSet, StoredReading } from './batches.js';
+import { leafOf, readingBytes } from './canonical.js';
 
 export interface JournalEntry {
   caller: Caller;
@@ -19,6 +20,46 @@ export interface JournalEntry {
   readings: StoredReading[];
   /** When the readings were signed as one set: the set (its signature and leaves). */
   set?: ReadingSet;
+}
+
+/**
+ * A journal line holds what the thing sent, nothing derived: each reading without its leaf, a set
+ * without its leaves (both recomputed on load: SHA-256 of the canonical reading). Half the bytes
+ * to fsync per submission.
+ */
+interface JournalLine {
+  caller: Caller;
+  thingId: string;
+  at: number;
+  readings: Omit<StoredReading, 'leaf' | 'set'>[];
+  set?: Omit<ReadingSet, 'leaves'>;
+}
+
+function lineOf(e: JournalEntry): string {
+  const line: JournalLine = {
+    caller: e.caller,
+    thingId: e.thingId,
+    at: e.at,
+    readings: e.readings.map(({ seq, time, sensor, value, signature }) => ({
+      seq,
+      time,
+      sensor,
+      value,
+      ...(signature ? { signature } : {}),
+    })),
+    ...(e.set ? { set: { merkleRoot: e.set.merkleRoot, leafCount: e.set.leafCount, signature: e.set.signature } } : {}),
+  };
+  return `${JSON.stringify(line)}\n`;
+}
+
+function entryOf(l: JournalLine): JournalEntry {
+  const readings: StoredReading[] = l.readings.map((r, i) => ({
+    ...r,
+    ...(l.set ? { set: { root: l.set.merkleRoot, index: i } } : {}),
+    leaf: leafOf(readingBytes({ thingId: l.thingId, ...r })),
+  }));
+  const { set, ...rest } = l;
+  return { ...rest, readings, ...(set ? { set: { ...set, leaves: readings.map((r) => r.leaf) } } : {}) };
 }
 
 export class AcceptedJournal {
@@ -34,7 +75,10 @@ export class AcceptedJournal {
     this.file = join(dir, 'accepted.jsonl');
   }
 
-  /** What the journal holds from before this start (a torn last line after a crash is skipped: it was never acknowledged). */
+  /**
+   * What the journal holds from before this start (a torn last line after a crash is skipped: it was
+   * never acknowledged). A set's entry holds the whole set (startWith keeps entries whole).
+   */
   load(): JournalEntry[] {
     if (!this.file) return [];
     let text = '';
@@ -47,7 +91,7 @@ export class AcceptedJournal {
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {
-        out.push(JSON.parse(line) as JournalEntry);
+        out.push(entryOf(JSON.parse(line) as JournalLine));
       } catch {
         // torn write: its submission got no 202
       }
@@ -55,13 +99,13 @@ export class AcceptedJournal {
     return out;
   }
 
-  /** At start: replace the journal, durably (temporary file, fsync, rename, fsync of the folder), with what is still open. */
+  /** At start: replace the journal, durably (temporary file, fsync, rename, fsync of the folder), with the entries still open. */
   startWith(entries: JournalEntry[]): void {
     if (!this.file) return;
     const tmp = `${this.file}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      for (const e of entries) writeSync(fd, `${JSON.stringify(e)}\n`);
+      for (const e of entries) writeSync(fd, lineOf(e));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -75,8 +119,13 @@ export class AcceptedJournal {
     }
   }
 
+  /** Appends reach the disk (a state dir was given). */
+  get durable(): boolean {
+    return this.file !== undefined;
+  }
+
   append(e: JournalEntry): void {
-    if (this.file) this.buffered.push(`${JSON.stringify(e)}\n`);
+    if (this.file) this.buffered.push(lineOf(e));
   }
 
   /** Resolves once everything appended so far is on disk. */
@@ -98,7 +147,7 @@ export class AcceptedJournal {
       this.handle ??= open(this.file!, 'a', 0o600);
       const fh = await this.handle;
       await fh.appendFile(text);
-      await fh.sync();
+      await fh.datasync(); // the appended bytes and the file's new size; timestamps need not be durable
     })().finally(() => {
       if (this.writing === p) this.writing = undefined;
     });

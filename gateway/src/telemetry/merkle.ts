@@ -5,7 +5,7 @@
  * odd node is paired with itself. A proof lists the siblings from the leaf up, each with the side
  * it sits on, so `data:VerifyInclusion` accepts it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export interface ProofStep {
   position: 'L' | 'R';
@@ -21,7 +21,7 @@ export function merkleLevels(leavesHex: string[]): Buffer[][] {
     const next: Buffer[] = [];
     for (let i = 0; i < level.length; i += 2) {
       const right = level[i + 1] ?? level[i];
-      next.push(createHash('sha256').update(level[i]).update(right).digest());
+      next.push(hash('sha256', Buffer.concat([level[i], right], 64), 'buffer'));
     }
     levels.push(next);
     level = next;

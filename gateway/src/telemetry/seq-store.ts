@@ -1,12 +1,14 @@
 /**
  * The replay rule's memory (C2): per thing, the highest accepted `seq`. A reading is accepted
  * only if its seq is greater. The map is written to `<dir>/seq.json` (a temporary file, fsync,
- * rename, fsync of the directory) before a submission is acknowledged, so neither a gateway restart
- * nor a crash of the machine reopens the window. Concurrent submissions share writes: while one
- * runs, every change made meanwhile waits for exactly one more. Without a directory it lives in
- * memory only (tests).
+ * rename, fsync of the directory). The telemetry service acknowledges a submission once its
+ * readings are in the accepted journal (which carries their seqs, so neither a restart nor a crash
+ * reopens the window) and writes this file before the journal is emptied; without a journal it
+ * flushes this file before each acknowledgement. Concurrent flushes share writes: while one runs,
+ * every change made meanwhile waits for exactly one more. Without a directory it lives in memory
+ * only (tests).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -52,6 +54,27 @@ export class SeqStore {
       return this.write();
     });
     return this.next;
+  }
+
+  /** The same, synchronously (at start, before the journal is rewritten). */
+  flushSync(): void {
+    if (!this.file || !this.dirty) return;
+    this.dirty = false;
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(Object.fromEntries(this.high)));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+    const d = openSync(dirname(this.file), 'r');
+    try {
+      fsyncSync(d);
+    } finally {
+      closeSync(d);
+    }
   }
 
   private write(): Promise<void> {

@@ -184,18 +184,20 @@ export class TelemetryService {
 
   /** Readings acknowledged before a restart but not in an anchored batch are anchored again. */
   private recover(): void {
-    const open: JournalEntry[] = [];
+    const open: { entry: JournalEntry; readings: StoredReading[] }[] = [];
     for (const e of this.journal.load()) {
-      const readings = e.readings.filter((r) => this.batches.find(e.thingId, r.seq)?.batch.status !== 'ANCHORED');
-      if (readings.length) open.push({ ...e, readings });
-    }
-    this.journal.startWith(open);
-    for (const e of open) {
+      // The journal is the replay marks' log too (seq.json is written only before the journal is emptied).
       const last = e.readings[e.readings.length - 1].seq;
       if (last > this.seqs.get(e.thingId)) this.seqs.advance(e.thingId, last);
-      this.unsettled += e.readings.length;
-      if (e.set) this.openSet(e.thingId, e.set, e.readings.length);
-      this.enqueue(e.caller, e.thingId, e.readings, e.at);
+      const readings = e.readings.filter((r) => this.batches.find(e.thingId, r.seq)?.batch.status !== 'ANCHORED');
+      if (readings.length) open.push({ entry: e, readings });
+    }
+    this.seqs.flushSync(); // before the journal drops the settled entries that carried marks
+    this.journal.startWith(open.map((o) => o.entry)); // whole entries: a set's leaves are recomputed from all its readings
+    for (const { entry: e, readings } of open) {
+      this.unsettled += readings.length;
+      if (e.set) this.openSet(e.thingId, e.set, readings.length);
+      this.enqueue(e.caller, e.thingId, readings, e.at);
     }
     if (open.length)
       this.log(`telemetry: ${this.unsettled} acknowledged readings were not anchored before the last stop; anchoring them now`);
@@ -386,8 +388,9 @@ export class TelemetryService {
         }
       }
     }
-    // Durable before the 202: the replay marks and the readings themselves (anchored again after a crash).
-    await Promise.all([this.seqs.flush(), this.journal.flush()]);
+    // Durable before the 202: the readings (anchored again after a crash) and with them the replay
+    // marks — one fsync shared by concurrent requests; without a journal (no state dir) the seq store itself.
+    await (this.journal.durable ? this.journal.flush() : this.seqs.flush());
     return { thingId, accepted: readings.length, firstSeq: readings[0].seq, lastSeq: readings[readings.length - 1].seq, signer };
   }
 
@@ -536,7 +539,11 @@ export class TelemetryService {
     this.unsettled -= batch.readings.length;
     if (this.unsettled <= 0 && this.pending.size === 0) {
       this.unsettled = 0;
-      void this.journal.reset().catch((e: unknown) => this.log(`telemetry: emptying the journal failed: ${(e as Error).message}`));
+      // The marks go to seq.json first: the journal entries about to be dropped were their only durable copy.
+      void this.seqs
+        .flush()
+        .then(() => (this.unsettled === 0 && this.pending.size === 0 ? this.journal.reset() : undefined))
+        .catch((e: unknown) => this.log(`telemetry: emptying the journal failed: ${(e as Error).message}`));
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,7 +13,8 @@ import type { Caller } from '../../../gateway/src/auth/principal.js';
 import type { Ledger } from '../../../gateway/src/fabric/ledger.js';
 import { readingBytes } from '../../../gateway/src/telemetry/canonical.js';
 import { TelemetryService } from '../../../gateway/src/telemetry/service.js';
-import { signBytes } from '../../../gateway/src/telemetry/signature.js';
+import { signBytes, signReadingSet } from '../../../gateway/src/telemetry/signature.js';
+import { rootFromProof } from '../../../gateway/src/telemetry/merkle.js';
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const caller: Caller = { principal: 'alice', mspId: 'IoTPlatformMSP', role: 'creator', issuer: 'gateway', amr: ['pwd'] };
@@ -22,6 +23,8 @@ function ledger() {
   const anchored: { batchId: string; leafCount: number }[] = [];
   const l = {
     down: true,
+    /** Goes down after this many more anchors (undefined: never). */
+    downAfter: undefined as number | undefined,
     anchored,
     async evaluate(_c: Caller, fn: string) {
       if (fn === 'thing:GetThing')
@@ -36,6 +39,7 @@ function ledger() {
     },
     async submit(_c: Caller, fn: string, args: string[]) {
       if (fn !== 'data:AnchorBatch') throw new Error(`unexpected ${fn}`);
+      if (l.downAfter !== undefined && l.downAfter-- <= 0) l.down = true;
       if (l.down) throw new Error('AnchorBatch: Fabric unavailable (14 UNAVAILABLE: connect ECONNREFUSED)');
       const b = JSON.parse(args[0]) as { batchId: string; leafCount: number };
       anchored.push({ batchId: b.batchId, leafCount: b.leafCount });
@@ -87,5 +91,73 @@ describe('accepted-readings journal (R1, P2)', () => {
     await third.flush();
     third.close();
     assert.equal(l.anchored.length, 1, 'nothing anchored twice');
+  });
+
+  it('the replay marks are durable through the journal alone; seq.json is written before the journal is emptied (C2)', async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'mvsec-marks-')), 'telemetry');
+    try {
+      const l = ledger();
+      const opts = { ledger: l as unknown as Ledger, dir: d, batchMaxReadings: 100, batchMaxWaitMs: 5, cacheTtlMs: 0, verifyThreads: 1 };
+      const first = new TelemetryService(opts);
+      await first.ingest(caller, 'watch', [reading(10), reading(11)]);
+      // acknowledged: the journal holds the readings, no seq.json was written on the way (one fsync per submission)
+      assert.equal(existsSync(join(d, 'seq.json')), false);
+      first.close(); // stops its anchoring; writes no seq.json either (as if killed)
+      const second = new TelemetryService(opts);
+      assert.equal(second.seqs.get('watch'), 11, 'the mark came back from the journal');
+      await assert.rejects(second.ingest(caller, 'watch', [reading(11)]), (e: Error & { status?: number }) => e.status === 409);
+      l.down = false;
+      await second.flush();
+      for (let i = 0; i < 100 && readFileSync(join(d, 'accepted.jsonl'), 'utf8') !== ''; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(readFileSync(join(d, 'accepted.jsonl'), 'utf8'), '', 'everything settled: the journal is empty');
+      assert.deepEqual(JSON.parse(readFileSync(join(d, 'seq.json'), 'utf8')), { watch: 11 }, 'the marks were saved before');
+      second.close();
+      const third = new TelemetryService(opts);
+      await assert.rejects(third.ingest(caller, 'watch', [reading(11)]), (e: Error & { status?: number }) => e.status === 409);
+      third.close();
+    } finally {
+      rmSync(join(d, '..'), { recursive: true, force: true });
+    }
+  });
+
+  it('a signed set half anchored before a stop: the rest is anchored by the next start, with the set proving every signature (F4, P2)', async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'mvsec-set-journal-')), 'telemetry');
+    try {
+      const l = ledger();
+      l.down = false;
+      l.downAfter = 1; // the first batch commits, then the ledger is gone
+      const opts = { ledger: l as unknown as Ledger, dir: d, batchMaxReadings: 3, batchMaxWaitMs: 5, cacheTtlMs: 0, verifyThreads: 1 };
+      const readings = [20, 21, 22, 23, 24].map((seq) => {
+        const { signature: _s, ...r } = reading(seq);
+        return r;
+      });
+      const first = new TelemetryService(opts);
+      await first.ingest(caller, 'watch', readings, signReadingSet(key.privateKey, 'watch', readings));
+      await first.flush(300);
+      first.close();
+      assert.deepEqual(
+        l.anchored.map((b) => b.leafCount),
+        [3],
+      );
+
+      l.down = false;
+      l.downAfter = undefined;
+      const second = new TelemetryService(opts);
+      await second.flush();
+      assert.deepEqual(
+        l.anchored.map((b) => b.leafCount),
+        [3, 2],
+        'the two readings left, exactly once',
+      );
+      for (const seq of [20, 24]) {
+        const p = await second.proof(caller, 'watch', seq);
+        assert.ok(p.set);
+        assert.equal(p.set.index, seq - 20);
+        assert.equal(rootFromProof(p.leaf, p.set.proof), p.set.merkleRoot, `seq ${seq}: leaf → the signed root`);
+      }
+      second.close();
+    } finally {
+      rmSync(join(d, '..'), { recursive: true, force: true });
+    }
   });
 });

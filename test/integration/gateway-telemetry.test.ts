@@ -4,15 +4,18 @@
  * batches — far fewer AnchorBatch transactions than readings; a random reading's proof verifies
  * against the anchored root with the chaincode's own data:VerifyInclusion; a forged signature, a
  * replayed reading and a reading of a suspended thing are refused with problems; a WebSocket
- * subscriber of an allowed avatar receives the readings.
+ * subscriber of an allowed avatar receives the readings. Signed sets (one signature per request):
+ * accepted and anchored likewise; each reading's proof carries what proves its signature, checked
+ * here against the key on the ledger, and the live stream carries the set's signature too.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomInt, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomInt, verify, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { Caller } from '../../gateway/src/auth/principal.js';
-import { readingBytes } from '../../gateway/src/telemetry/canonical.js';
-import { signBytes } from '../../gateway/src/telemetry/signature.js';
+import { leafOf, readingBytes, readingSetText, type JsonValue } from '../../gateway/src/telemetry/canonical.js';
+import { merkleRoot, rootFromProof } from '../../gateway/src/telemetry/merkle.js';
+import { signBytes, signReadingSet } from '../../gateway/src/telemetry/signature.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 
 const IOT = 'IoTPlatformMSP';
@@ -217,5 +220,99 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
     assert.equal(refused.status, 403, JSON.stringify(refused.body));
     assert.equal(refused.body.code, 'DENIED');
     assert.equal(refused.body.detail, `DENIED: thing ${ids.lost} is SUSPENDED (lost)`);
+  });
+
+  it('signed sets: 2,000 readings under 4 signatures are anchored; a proof proves both anchoring (VerifyInclusion) and signature (key on the ledger); the stream carries the set; an altered set is refused', async () => {
+    const thingId = ids.things[0]; // the avatar's thing: its subscriber gets the sets too
+    const wsUrl = `${gw.url.replace('http', 'ws')}/r1/avatars/${ids.avatar}/stream`;
+    const ws = new WebSocket(wsUrl, ['bearer', mvaAdmin.token]);
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    const sets: {
+      readings: { seq: number; time: string; sensor: string; value: JsonValue }[];
+      set?: { merkleRoot: string; signature: string };
+    }[] = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { type: string } & (typeof sets)[number];
+      if (m.type === 'readings' && m.set) sets.push(m);
+    });
+
+    const from = 20_000;
+    const unsigned = (start: number) =>
+      Array.from({ length: PER_REQUEST }, (_, i) => {
+        const { signature: _s, ...r } = reading(keys.get(thingId)!, thingId, start + i);
+        return r;
+      });
+    for (let k = 0; k < 4; k++) {
+      const readings = unsigned(from + k * PER_REQUEST);
+      const res = await alice.call(
+        'POST',
+        `/r1/things/${thingId}/readings`,
+        { readings, setSignature: signReadingSet(keys.get(thingId)!, thingId, readings) },
+        { cbor: k % 2 === 1 },
+      );
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      assert.equal(res.body.accepted, PER_REQUEST);
+    }
+    await gw.telemetry.flush();
+
+    // The thing's key as the ledger has it: what a verifier trusts, not what the gateway says.
+    const thing = (await gw.ledger.evaluate(asCaller(alice), 'thing:GetThing', [thingId])) as { publicKey: string };
+    const publicKey = createPublicKey({ key: Buffer.from(thing.publicKey, 'base64'), format: 'der', type: 'spki' });
+    const seq = from + randomInt(4 * PER_REQUEST);
+    const p = await alice.call('GET', `/r1/things/${thingId}/readings/${seq}/proof`);
+    assert.equal(p.status, 200, JSON.stringify(p.body));
+    assert.equal(p.body.leaf, leafOf(readingBytes({ thingId, ...p.body.reading })));
+    const v = (await gw.ledger.evaluate(asCaller(alice), 'data:VerifyInclusion', [
+      p.body.batchId,
+      p.body.leaf,
+      JSON.stringify(p.body.proof),
+    ])) as {
+      valid: boolean;
+    };
+    assert.equal(v.valid, true, 'anchored: leaf → the batch root on the ledger');
+    assert.equal(rootFromProof(p.body.leaf, p.body.set.proof), p.body.set.merkleRoot, 'leaf → the signed set root');
+    assert.equal(p.body.set.signedText, readingSetText(thingId, p.body.set.merkleRoot, PER_REQUEST));
+    assert.ok(
+      verify(
+        'sha256',
+        Buffer.from(p.body.set.signedText),
+        { key: publicKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(p.body.set.signature, 'base64url'),
+      ),
+      "the set's signature verifies with the thing's key on the ledger",
+    );
+
+    // A subscriber verifies each set itself: the root over the readings it got, the signature with the ledger's key.
+    for (let i = 0; i < 100 && sets.length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(sets.length, 4);
+    for (const m of sets) {
+      const root = merkleRoot(m.readings.map((r) => leafOf(readingBytes({ thingId, ...r }))));
+      assert.equal(root, m.set!.merkleRoot);
+      assert.ok(
+        verify(
+          'sha256',
+          Buffer.from(readingSetText(thingId, root, m.readings.length)),
+          { key: publicKey, dsaEncoding: 'ieee-p1363' },
+          Buffer.from(m.set!.signature, 'base64url'),
+        ),
+      );
+    }
+    ws.close();
+
+    const next = unsigned(from + 4 * PER_REQUEST).slice(0, 10);
+    const sig = signReadingSet(keys.get(thingId)!, thingId, next);
+    const altered = await alice.call('POST', `/r1/things/${thingId}/readings`, {
+      readings: next.map((r, i) => (i === 5 ? { ...r, value: [0, 0, 0] } : r)),
+      setSignature: sig,
+    });
+    assert.equal(altered.status, 422, JSON.stringify(altered.body));
+    assert.equal(altered.body.errors[0].path, 'body.setSignature');
+    const otherKey = await alice.call('POST', `/r1/things/${thingId}/readings`, {
+      readings: next,
+      setSignature: signReadingSet(keys.get(ids.things[1])!, thingId, next),
+    });
+    assert.equal(otherKey.status, 422);
+    const ok = await alice.call('POST', `/r1/things/${thingId}/readings`, { readings: next, setSignature: sig });
+    assert.equal(ok.status, 202, 'nothing of the refused requests was accepted');
   });
 });

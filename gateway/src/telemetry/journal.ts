@@ -10,6 +10,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Caller } from '../auth/principal.js';
+import { writeFileAtomic } from '../storage/backend.js';
 import type { ReadingSet, StoredReading } from './batches.js';
 import { leafOf, readingBytes } from './canonical.js';
 
@@ -68,8 +69,16 @@ export class AcceptedJournal {
   private writing?: Promise<void>;
   private next?: Promise<void>;
   private handle?: Promise<FileHandle>;
+  /** Bytes appended since the journal was last emptied or compacted. */
+  private size = 0;
+  /** Set by compact(): the next write replaces the journal with these entries' lines. */
+  private compactWith?: () => JournalEntry[];
 
-  constructor(dir?: string) {
+  /** @param compactAt rewrite the journal with only its open entries once this many bytes were appended (compact()) */
+  constructor(
+    dir?: string,
+    readonly compactAt = 64 * 1024 * 1024,
+  ) {
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'accepted.jsonl');
@@ -119,6 +128,29 @@ export class AcceptedJournal {
     }
   }
 
+  /** Appends since the last reset or compaction outgrew `compactAt`. */
+  get oversized(): boolean {
+    return this.size >= this.compactAt;
+  }
+
+  /**
+   * Under a stream that never lets every entry settle at once, the journal is never emptied:
+   * instead, the next write replaces it (temporary file, fsync, rename, fsync of the folder) with
+   * the lines of `open()` — every entry not settled yet, those appended meanwhile included, which
+   * is why the buffered lines are not written besides. The caller makes the replay marks durable
+   * first (the dropped entries carried them).
+   */
+  compact(open: () => JournalEntry[]): Promise<void> {
+    if (!this.file) return Promise.resolve();
+    this.compactWith = open;
+    if (!this.writing) return this.write();
+    this.next ??= this.writing.then(() => {
+      this.next = undefined;
+      return this.write();
+    });
+    return this.next;
+  }
+
   /** Appends reach the disk (a state dir was given). */
   get durable(): boolean {
     return this.file !== undefined;
@@ -141,9 +173,21 @@ export class AcceptedJournal {
   }
 
   private write(): Promise<void> {
-    const text = this.buffered.join('');
+    const compacting = this.compactWith;
+    this.compactWith = undefined;
+    // Compacting: the open entries include every buffered one.
+    const text = compacting ? compacting().map(lineOf).join('') : this.buffered.join('');
     this.buffered = [];
     const p = (async () => {
+      if (compacting) {
+        const old = this.handle;
+        this.handle = undefined;
+        await old?.then((h) => h.close());
+        await writeFileAtomic(this.file!, text);
+        this.size = 0;
+        return;
+      }
+      this.size += text.length;
       this.handle ??= open(this.file!, 'a', 0o600);
       const fh = await this.handle;
       await fh.appendFile(text);
@@ -166,6 +210,7 @@ export class AcceptedJournal {
       const fh = await this.handle;
       await fh.truncate(0);
       await fh.sync();
+      this.size = 0;
     })().finally(() => {
       if (this.writing === p) this.writing = undefined;
     });

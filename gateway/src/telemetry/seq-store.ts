@@ -9,8 +9,8 @@
  * only (tests).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../storage/backend.js';
 
 export class SeqStore {
   private readonly high = new Map<string, number>();
@@ -80,29 +80,10 @@ export class SeqStore {
   private write(): Promise<void> {
     this.dirty = false;
     const snapshot = JSON.stringify(Object.fromEntries(this.high));
-    const p = durableReplace(this.file!, snapshot).finally(() => {
+    const p = writeFileAtomic(this.file!, snapshot).finally(() => {
       if (this.writing === p) this.writing = undefined;
     });
     this.writing = p;
     return p;
-  }
-}
-
-/** Replace `file` with `text` so that, once resolved, the new content survives a crash (old or new, never torn). */
-async function durableReplace(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
-  const dir = await open(dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }

@@ -62,6 +62,8 @@ export interface TelemetryOptions {
   cacheTtlMs?: number;
   /** How long transient anchoring failures (peers or orderers unreachable) are retried (default 10 min). */
   anchorRetryMs?: number;
+  /** Compact the accepted-readings journal once this many bytes were appended since it was last emptied (default 64 MiB). */
+  journalCompactBytes?: number;
   /** Worker threads verifying signatures (default: available parallelism, at most 4). */
   verifyThreads?: number;
   now?: () => number;
@@ -144,7 +146,11 @@ export class TelemetryService {
   private readonly journal: AcceptedJournal;
   /** Journaled readings not yet settled (anchored or refused); the journal is emptied at 0. */
   private unsettled = 0;
+  /** Journal entries with readings not settled yet (what a compaction keeps), found from their readings. */
+  private readonly openEntries = new Set<{ entry: JournalEntry; open: number }>();
+  private readonly entryOf = new WeakMap<StoredReading, { entry: JournalEntry; open: number }>();
   private closed = false;
+  private compacting = false;
   private readonly anchorRetryMs: number;
   private readonly ledger: Ledger;
   private readonly maxReadings: number;
@@ -177,7 +183,7 @@ export class TelemetryService {
     this.log = o.log ?? ((m) => console.error(m));
     this.seqs = new SeqStore(o.dir);
     this.batches = new BatchIndex(o.dir);
-    this.journal = new AcceptedJournal(o.dir);
+    this.journal = new AcceptedJournal(o.dir, o.journalCompactBytes);
     this.anchorRetryMs = o.anchorRetryMs ?? 10 * 60_000;
     this.recover();
   }
@@ -195,7 +201,7 @@ export class TelemetryService {
     this.seqs.flushSync(); // before the journal drops the settled entries that carried marks
     this.journal.startWith(open.map((o) => o.entry)); // whole entries: a set's leaves are recomputed from all its readings
     for (const { entry: e, readings } of open) {
-      this.unsettled += readings.length;
+      this.track(e, readings);
       if (e.set) this.openSet(e.thingId, e.set, readings.length);
       this.enqueue(e.caller, e.thingId, readings, e.at);
     }
@@ -366,8 +372,9 @@ export class TelemetryService {
       leaf: leaves[i],
     }));
     this.seqs.advance(thingId, readings[readings.length - 1].seq);
-    this.journal.append({ caller, thingId, at, readings: stored, ...(set ? { set } : {}) });
-    this.unsettled += stored.length;
+    const entry: JournalEntry = { caller, thingId, at, readings: stored, ...(set ? { set } : {}) };
+    this.journal.append(entry);
+    this.track(entry, stored);
     if (set) this.openSet(thingId, set, stored.length);
     this.enqueue(caller, thingId, stored, at);
     this.stats.accepted += readings.length;
@@ -534,9 +541,32 @@ export class TelemetryService {
     }
   }
 
-  /** A batch is anchored or refused for good; once nothing journaled is open, the journal starts empty. */
+  /** Journaled readings awaiting their batch's outcome. */
+  private track(entry: JournalEntry, readings: StoredReading[]): void {
+    this.unsettled += readings.length;
+    const state = { entry, open: readings.length };
+    this.openEntries.add(state);
+    for (const r of readings) this.entryOf.set(r, state);
+  }
+
+  /**
+   * A batch is anchored or refused for good; once nothing journaled is open, the journal starts
+   * empty — and while a stream never lets that happen, it is compacted to its open entries.
+   */
   private settled(batch: Batch): void {
     this.unsettled -= batch.readings.length;
+    for (const r of batch.readings) {
+      const state = this.entryOf.get(r);
+      if (state && --state.open <= 0) this.openEntries.delete(state);
+    }
+    if (this.unsettled > 0 && this.journal.oversized && !this.compacting) {
+      this.compacting = true;
+      void this.seqs
+        .flush()
+        .then(() => this.journal.compact(() => [...this.openEntries].map((s) => s.entry)))
+        .catch((e: unknown) => this.log(`telemetry: compacting the journal failed: ${(e as Error).message}`))
+        .finally(() => (this.compacting = false));
+    }
     if (this.unsettled <= 0 && this.pending.size === 0) {
       this.unsettled = 0;
       // The marks go to seq.json first: the journal entries about to be dropped were their only durable copy.

@@ -160,4 +160,49 @@ describe('accepted-readings journal (R1, P2)', () => {
       rmSync(join(d, '..'), { recursive: true, force: true });
     }
   });
+
+  it('a stream that never lets the journal empty: it is compacted to the open entries, marks saved first (P2, C2)', async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'mvsec-compact-')), 'telemetry');
+    try {
+      const l = ledger();
+      l.down = false;
+      const opts = {
+        ledger: l as unknown as Ledger,
+        dir: d,
+        batchMaxReadings: 2,
+        batchMaxWaitMs: 60_000,
+        cacheTtlMs: 0,
+        verifyThreads: 1,
+        journalCompactBytes: 1,
+      };
+      const first = new TelemetryService(opts);
+      await first.ingest(caller, 'watch', [reading(30), reading(31)]); // a full batch: anchored
+      await first.ingest(caller, 'watch', [reading(32)]); // waits for its batch: never settles here
+      await first.ingest(caller, 'watch', [reading(33), reading(34)]); // [32, 33] anchored; 34 waits
+      const lines = () => readFileSync(join(d, 'accepted.jsonl'), 'utf8').trim().split('\n').filter(Boolean);
+      for (let i = 0; i < 100 && lines().length !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(lines().length, 1, 'compacted: only the entry with the reading still open');
+      assert.deepEqual(
+        (JSON.parse(lines()[0]) as { readings: { seq: number }[] }).readings.map((r) => r.seq),
+        [33, 34],
+      );
+      assert.deepEqual(JSON.parse(readFileSync(join(d, 'seq.json'), 'utf8')), { watch: 34 }, 'marks saved before entries were dropped');
+      await first.ingest(caller, 'watch', [reading(35)]); // appended to the compacted journal
+      first.close(); // killed before [34, 35] was anchored
+
+      const second = new TelemetryService(opts);
+      assert.equal(second.seqs.get('watch'), 35);
+      await assert.rejects(second.ingest(caller, 'watch', [reading(30)]), (e: Error & { status?: number }) => e.status === 409);
+      await second.flush();
+      assert.deepEqual(
+        l.anchored.map((b) => b.leafCount),
+        [2, 2, 2],
+        'the open readings anchored once, nothing twice',
+      );
+      assert.equal((await second.proof(caller, 'watch', 35)).reading.seq, 35);
+      second.close();
+    } finally {
+      rmSync(join(d, '..'), { recursive: true, force: true });
+    }
+  });
 });

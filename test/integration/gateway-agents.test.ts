@@ -110,6 +110,7 @@ describe('thing agent: the IoT gateway of constrained things (F4, A2, R1)', () =
     assert.ok(stream.anchored.length >= 1);
     const proof = await owner.call('GET', `/r1/things/${ids.heart}/readings/${r.body.firstSeq}/proof`);
     assert.equal(proof.status, 200, JSON.stringify(proof.body));
+    assert.equal(proof.body.set?.leafCount, 12, "the agent signed the request's readings as one set");
     // The batch was anchored on the ledger by the agent's own identity.
     const batch = await iotAdmin.call('GET', `/audit/history/batch/${proof.body.batchId}`);
     assert.equal(batch.status, 200, JSON.stringify(batch.body));

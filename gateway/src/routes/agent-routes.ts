@@ -21,9 +21,8 @@ import type { Ledger } from '../fabric/ledger.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import { Id, Iso } from '../http/schemas.js';
-import { readingBytes } from '../telemetry/canonical.js';
 import type { TelemetryService } from '../telemetry/service.js';
-import { signBytes } from '../telemetry/signature.js';
+import { signReadingSet } from '../telemetry/signature.js';
 import { guardAccess } from './ledger-routes.js';
 import { Reading, ReadingsAccepted } from './telemetry-routes.js';
 
@@ -122,7 +121,7 @@ export function agentRoutes(ledger: Ledger, agents: AgentStore, telemetry: Telem
         "A constrained thing's raw readings handed to its thing agent, which signs them as the IoT gateway and submits them as itself",
       description:
         'The caller must be allowed to write the thing (the ledger decides); the agent must serve it and accept the sensors (its collection policy, 422 otherwise). ' +
-        "The agent numbers the readings, signs each with the IoT gateway's key and submits them through R1 telemetry as its own identity — the chaincode lets it only if it is listed among the thing's agents.",
+        "The agent numbers the readings, signs them as one set with the IoT gateway's key and submits them through R1 telemetry as its own identity — the chaincode lets it only if it is listed among the thing's agents.",
       access: 'authenticated',
       params: AgentParams,
       body: RawReadings,
@@ -145,11 +144,10 @@ export function agentRoutes(ledger: Ledger, agents: AgentStore, telemetry: Telem
         await guardAccess(ledger, caller, 'THING', body.thingId, 'write', '*');
         const key = agents.signingKey(a);
         const first = agents.reserve(a, body.thingId, body.readings.length);
-        const signed = body.readings.map((r, i) => {
-          const reading = { seq: first + i, time: r.time, sensor: r.sensor, value: r.value };
-          return { ...reading, signature: signBytes(key, readingBytes({ thingId: body.thingId, ...reading })) };
-        });
-        return { body: { ...(await telemetry.ingest(agentCaller(a), body.thingId, signed)), agentId: a.agentId } };
+        const readings = body.readings.map((r, i) => ({ seq: first + i, time: r.time, sensor: r.sensor, value: r.value }));
+        // One signature over the request's readings (a signed set): what the gateway would verify per reading otherwise.
+        const setSignature = signReadingSet(key, body.thingId, readings);
+        return { body: { ...(await telemetry.ingest(agentCaller(a), body.thingId, readings, setSignature)), agentId: a.agentId } };
       },
     }),
     route({

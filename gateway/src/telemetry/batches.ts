@@ -2,11 +2,8 @@
  * Reading batches and their proofs. Accepted readings of one thing, submitted by one caller, are
  * cut into a batch when it holds `maxReadings` or when its oldest reading has waited `maxWaitMs`;
  * the batch's Merkle root is anchored with one `data:AnchorBatch` transaction as that caller.
- * Anchored batches are appended to `<dir>/batches.jsonl` and reloaded at start, so proofs survive
- * a restart.
+ * Anchored batches are kept on disk (batch-index.ts), so proofs survive a restart.
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { JsonValue } from './canonical.js';
 import { merkleLevels, merkleProof, rootOfLevels, type ProofStep } from './merkle.js';
 
@@ -46,50 +43,6 @@ export interface Batch {
   /** The signed sets its readings belong to, by Merkle root (a set cut across two batches is in both). */
   sets?: Record<string, ReadingSet>;
   levels?: Buffer[][];
-}
-
-export class BatchIndex {
-  private readonly bySeq = new Map<string, Map<number, { batch: Batch; index: number }>>();
-  private readonly file?: string;
-
-  constructor(dir?: string) {
-    if (!dir) return;
-    mkdirSync(dir, { recursive: true });
-    this.file = join(dir, 'batches.jsonl');
-    let text = '';
-    try {
-      text = readFileSync(this.file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        this.add(JSON.parse(line) as Batch);
-      } catch {
-        // a torn last line after a crash: that batch's proofs are not served
-      }
-    }
-  }
-
-  /** A new batch (pending) whose readings become findable by seq. */
-  add(batch: Batch): void {
-    let m = this.bySeq.get(batch.thingId);
-    if (!m) this.bySeq.set(batch.thingId, (m = new Map()));
-    batch.readings.forEach((r, index) => m.set(r.seq, { batch, index }));
-  }
-
-  /** The batch was anchored (or refused): keep it on disk. */
-  settled(batch: Batch): void {
-    if (this.file && batch.status === 'ANCHORED') {
-      const { levels: _levels, ...record } = batch;
-      appendFileSync(this.file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    }
-  }
-
-  find(thingId: string, seq: number): { batch: Batch; index: number } | undefined {
-    return this.bySeq.get(thingId)?.get(seq);
-  }
 }
 
 export function makeBatch(

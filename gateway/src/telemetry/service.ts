@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { callerKey, type Caller } from '../auth/principal.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
-import { BatchIndex, makeBatch, proofOf, setProofOf, type Batch, type ReadingSet, type StoredReading } from './batches.js';
+import { BatchIndex } from './batch-index.js';
+import { makeBatch, proofOf, setProofOf, type Batch, type ReadingSet, type StoredReading } from './batches.js';
 import { readingSetText, readingText, type JsonValue } from './canonical.js';
 import type { ProofStep } from './merkle.js';
 import { AcceptedJournal, type JournalEntry } from './journal.js';
@@ -747,6 +748,7 @@ export class TelemetryService {
   close(): void {
     this.closed = true;
     void this.journal.close();
+    this.batches.close();
     for (const p of this.pending.values()) clearTimeout(p.timer);
     void this.pool?.close();
     this.pool = undefined;

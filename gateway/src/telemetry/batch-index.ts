@@ -7,7 +7,18 @@
  * left it behind the batch file, completed from the file's tail; a torn last line (a crash in the
  * middle of an append) is cut off so later appends start on a line of their own.
  */
-import { appendFileSync, closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fdatasync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Batch } from './batches.js';
 
@@ -173,6 +184,13 @@ export class BatchIndex {
     this.cache.set(s.batchId, batch);
     if (this.cache.size > CACHE) this.cache.delete(this.cache.keys().next().value!);
     return batch;
+  }
+
+  /** Make every appended batch durable (before the journal that could re-anchor them is emptied). */
+  sync(): Promise<void> {
+    const fd = this.fd;
+    if (fd === undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
   }
 
   close(): void {

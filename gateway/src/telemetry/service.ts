@@ -562,17 +562,15 @@ export class TelemetryService {
     }
     if (this.unsettled > 0 && this.journal.oversized && !this.compacting) {
       this.compacting = true;
-      void this.seqs
-        .flush()
+      void Promise.all([this.seqs.flush(), this.batches.sync()])
         .then(() => this.journal.compact(() => [...this.openEntries].map((s) => s.entry)))
         .catch((e: unknown) => this.log(`telemetry: compacting the journal failed: ${(e as Error).message}`))
         .finally(() => (this.compacting = false));
     }
     if (this.unsettled <= 0 && this.pending.size === 0) {
       this.unsettled = 0;
-      // The marks go to seq.json first: the journal entries about to be dropped were their only durable copy.
-      void this.seqs
-        .flush()
+      // The marks go to seq.json and the anchored batches to disk first: the journal entries about to be dropped were their only durable copy.
+      void Promise.all([this.seqs.flush(), this.batches.sync()])
         .then(() => (this.unsettled === 0 && this.pending.size === 0 ? this.journal.reset() : undefined))
         .catch((e: unknown) => this.log(`telemetry: emptying the journal failed: ${(e as Error).message}`));
     }

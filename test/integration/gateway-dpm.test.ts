@@ -202,6 +202,10 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
 
     const done = await waitCompleted(mvAdmin, jobId);
     assert.equal(done.body.status, 'COMPLETED', `${JSON.stringify(done.body)}\n${workerLog}`);
+    // the worker found it in the ledger's open-jobs index; done, it has left it
+    const open = await provider1.call('GET', `/r6/providers/${ids.dpm1}/jobs?open=true&pageSize=200`);
+    assert.equal(open.status, 200, JSON.stringify(open.body));
+    assert.ok(!open.body.items.some((j: { jobId: string }) => j.jobId === jobId), 'a completed job is not open');
     const job = done.body;
     const receipt = job.receipt;
     // the receipt binds the inputs (digest of their ledger fingerprints), the output fingerprint and the times

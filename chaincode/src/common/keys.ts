@@ -21,6 +21,7 @@ export const KeyType = {
   batch: 'batch',
   job: 'job',
   jobByProvider: 'job~provider',
+  jobOpenByProvider: 'job~provider~open',
   alert: 'alert',
   alertOpen: 'alert~open',
   alertBySubject: 'alert~subject',
@@ -50,6 +51,8 @@ export const keys = {
   batch: (s: Stub, batchId: string) => s.createCompositeKey(KeyType.batch, [batchId]),
   job: (s: Stub, jobId: string) => s.createCompositeKey(KeyType.job, [jobId]),
   jobByProvider: (s: Stub, providerId: string, jobId: string) => s.createCompositeKey(KeyType.jobByProvider, [providerId, jobId]),
+  /** A provider's jobs still to be done (SUBMITTED or ACCEPTED): its worker pages through these only. */
+  jobOpenByProvider: (s: Stub, providerId: string, jobId: string) => s.createCompositeKey(KeyType.jobOpenByProvider, [providerId, jobId]),
   alert: (s: Stub, alertId: string) => s.createCompositeKey(KeyType.alert, [alertId]),
   alertOpen: (s: Stub, alertId: string) => s.createCompositeKey(KeyType.alertOpen, [alertId]),
   alertBySubject: (s: Stub, subjectType: string, subjectId: string, alertId: string) =>

@@ -95,6 +95,7 @@ export class DpmContract extends LedgerContract {
     };
     await putRecord(ctx, key, job);
     await putIndex(ctx, keys.jobByProvider(ctx.stub, provider.platformId, jobId));
+    await putIndex(ctx, keys.jobOpenByProvider(ctx.stub, provider.platformId, jobId));
     ctx.journal.record({
       subjectType: 'job',
       subjectId: jobId,
@@ -174,16 +175,25 @@ export class DpmContract extends LedgerContract {
   @Transaction(false)
   @Returns('DpmJobPage')
   public async ListJobsByProvider(ctx: LedgerContext, providerId: string, pageSize: string, bookmark: string): Promise<DpmJobPage> {
+    return this.page(ctx, KeyType.jobByProvider, providerId, pageSize, bookmark);
+  }
+
+  /**
+   * The provider's open jobs (SUBMITTED or ACCEPTED), paged (evaluate-only), same readers: a worker's
+   * poll reads only what is left to do, however long the provider's history. (Jobs submitted before
+   * this index existed are in ListJobsByProvider only.)
+   */
+  @Transaction(false)
+  @Returns('DpmJobPage')
+  public async ListOpenJobsByProvider(ctx: LedgerContext, providerId: string, pageSize: string, bookmark: string): Promise<DpmJobPage> {
+    return this.page(ctx, KeyType.jobOpenByProvider, providerId, pageSize, bookmark);
+  }
+
+  private async page(ctx: LedgerContext, index: string, providerId: string, pageSize: string, bookmark: string): Promise<DpmJobPage> {
     const caller = callerOf(ctx);
     const provider = await loadPlatform(ctx, assertId('providerId', providerId));
     enforce(authorize(caller, 'dpm.list', { provider }));
-    const page = await pageByPartialKey<unknown>(
-      ctx,
-      KeyType.jobByProvider,
-      [providerId],
-      assertPageSize(pageSize),
-      assertBookmark(bookmark),
-    );
+    const page = await pageByPartialKey<unknown>(ctx, index, [providerId], assertPageSize(pageSize), assertBookmark(bookmark));
     const items: DpmJob[] = [];
     for (const { key } of page.items) {
       items.push(await mustGet<DpmJob>(ctx, keys.job(ctx.stub, ctx.stub.splitCompositeKey(key).attributes[1]), 'job'));
@@ -201,6 +211,8 @@ export class DpmContract extends LedgerContract {
   private async save(ctx: LedgerContext, job: DpmJob, action: string, details: Record<string, unknown>): Promise<DpmJob> {
     const updated = { ...job, updatedAt: isoOf(txMillis(ctx)) };
     await putRecord(ctx, keys.job(ctx.stub, job.jobId), updated);
+    if (job.status === 'COMPLETED' || job.status === 'FAILED')
+      await ctx.stub.deleteState(keys.jobOpenByProvider(ctx.stub, job.providerId, job.jobId));
     ctx.journal.record({ subjectType: 'job', subjectId: job.jobId, action, details });
     return updated;
   }

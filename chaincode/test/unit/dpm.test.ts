@@ -122,4 +122,19 @@ describe('dpm contract', () => {
       ['job-1', 'job-2'],
     );
   });
+
+  it("R6: a provider's open jobs are indexed apart: completed and failed ones leave the index its worker polls", async () => {
+    for (const jobId of ['job-1', 'job-2', 'job-3']) await submit({ jobId });
+    const open = async () =>
+      (await w.chain.evaluate<DpmJobPage>(w.dpm, 'ListOpenJobsByProvider', id.dpm1, ['dpm-1', '10', ''])).items.map((j) => j.jobId);
+    assert.deepEqual(await open(), ['job-1', 'job-2', 'job-3']);
+    await w.chain.submit(w.dpm, 'AcceptJob', id.dpm1, ['job-1']);
+    assert.deepEqual(await open(), ['job-1', 'job-2', 'job-3'], 'accepted is still open');
+    await w.chain.submit(w.dpm, 'RecordReceipt', id.dpm1, ['job-1', receipt()]);
+    await w.chain.submit(w.dpm, 'FailJob', id.dpm1, ['job-3', 'bad input']);
+    assert.deepEqual(await open(), ['job-2']);
+    const all = await w.chain.evaluate<DpmJobPage>(w.dpm, 'ListJobsByProvider', id.dpm1, ['dpm-1', '10', '']);
+    assert.equal(all.items.length, 3, 'the full list keeps every job');
+    await rejects(w.chain.evaluate(w.dpm, 'ListOpenJobsByProvider', id.bUser, ['dpm-1', '10', '']), 'DENIED');
+  });
 });

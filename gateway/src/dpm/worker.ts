@@ -103,6 +103,8 @@ export class DpmWorker {
   private token: string | undefined;
   private refreshToken: string | undefined;
   private stopped = false;
+  /** A whole pass over every job was made (later passes read the open ones only). */
+  private polledAll = false;
   /** Jobs this process gave up on (failed on the ledger, or refused to fail): not retried. */
   private readonly done = new Set<string>();
   private wake: (() => void) | undefined;
@@ -182,12 +184,17 @@ export class DpmWorker {
     log(`registered certificate ${certSha256(this.me.certificate).slice(0, 16)}… as provider ${this.c.providerId}'s encryption key`);
   }
 
-  /** One pass over the provider's open jobs; returns how many were completed. */
+  /**
+   * One pass over the provider's open jobs (the ledger's open-jobs index); returns how many were
+   * completed. The first pass reads every job instead: jobs submitted before the index existed are
+   * only there.
+   */
   async poll(): Promise<number> {
     let completed = 0;
     let bookmark = '';
+    const open = this.polledAll ? '&open=true' : '';
     for (;;) {
-      const q = `pageSize=100${bookmark ? `&bookmark=${encodeURIComponent(bookmark)}` : ''}`;
+      const q = `pageSize=100${open}${bookmark ? `&bookmark=${encodeURIComponent(bookmark)}` : ''}`;
       const page = await this.call<{ items: Job[]; bookmark: string }>(
         'GET',
         `/r6/providers/${encodeURIComponent(this.c.providerId)}/jobs?${q}`,
@@ -197,7 +204,10 @@ export class DpmWorker {
         if ((job.status !== 'SUBMITTED' && job.status !== 'ACCEPTED') || this.done.has(job.jobId)) continue;
         if (await this.process(job)) completed++;
       }
-      if (!page.bookmark || page.items.length === 0) return completed;
+      if (!page.bookmark || page.items.length === 0) {
+        this.polledAll = true;
+        return completed;
+      }
       bookmark = page.bookmark;
     }
   }

@@ -72,6 +72,10 @@ const SubmitJob = z.strictObject({
 });
 const JobsQuery = z.strictObject({
   status: z.enum(['SUBMITTED', 'ACCEPTED', 'COMPLETED', 'FAILED']).optional(),
+  open: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe("true: only the jobs still to be done (SUBMITTED or ACCEPTED), from the ledger's open-jobs index — what a worker polls"),
   pageSize: z
     .string()
     .regex(/^(?:[1-9]\d?|1\d\d|200)$/, 'must be 1–200')
@@ -500,14 +504,15 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
       method: 'get',
       path: '/r6/providers/:providerId/jobs',
       tag: TAG,
-      summary: "A provider's jobs, paged (ListJobsByProvider: the provider's MSP, auditors, monitors); status filters the page",
+      summary:
+        "A provider's jobs, paged (ListJobsByProvider: the provider's MSP, auditors, monitors); open=true pages the open ones only (ListOpenJobsByProvider); status filters the page",
       access: 'authenticated',
       params: ProviderParams,
       query: JobsQuery,
       response: LedgerRecord,
       statuses: READ,
       handler: async ({ caller, params, query }) => {
-        const page = (await ledger.evaluate(caller, 'dpm:ListJobsByProvider', [
+        const page = (await ledger.evaluate(caller, query.open === 'true' ? 'dpm:ListOpenJobsByProvider' : 'dpm:ListJobsByProvider', [
           params.providerId,
           query.pageSize ?? '50',
           bookmarkIn(query.bookmark),

@@ -21,6 +21,7 @@ describe('R6 DPM worker sign-in (A1)', () => {
   before(async () => {
     gw = await startTestGateway();
     gw.ledger.on('dpm:ListJobsByProvider', () => ({ items: [], bookmark: '' }));
+    gw.ledger.on('dpm:ListOpenJobsByProvider', () => ({ items: [], bookmark: '' }));
     await gw.app.login.createUser({
       username: 'dpm-one',
       password: 'pw-dpm-one-long-enough',
@@ -54,5 +55,16 @@ describe('R6 DPM worker sign-in (A1)', () => {
     assert.equal(lists().length, before + 1);
     const stuck = new DpmWorker({ ...base(), token: 'stale.token.value' }, me);
     await assert.rejects(() => stuck.poll(), /401/);
+  });
+
+  it("R6: after one pass over every job (older jobs are not in the open index), the worker polls only the ledger's open jobs", async () => {
+    const w = new DpmWorker({ ...base(), username: 'dpm-one', password: 'pw-dpm-one-long-enough' }, me);
+    const open = () => gw.ledger.calls.filter((c) => c.fn === 'dpm:ListOpenJobsByProvider').length;
+    const [all0, open0] = [lists().length, open()];
+    await w.poll();
+    assert.deepEqual([lists().length - all0, open() - open0], [1, 0], 'first pass: every job');
+    await w.poll();
+    await w.poll();
+    assert.deepEqual([lists().length - all0, open() - open0], [1, 2], 'then the open ones only');
   });
 });

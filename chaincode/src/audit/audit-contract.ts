@@ -6,7 +6,7 @@ import { invalid } from '../common/errors';
 import { HISTORY_KEYS, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { pageByPartialKey } from '../common/state';
-import { assertBookmark, assertEnum, assertId, assertPageSize } from '../common/validation';
+import { assertBookmark, assertEnum, assertId, assertPageSize, assertTimestamp } from '../common/validation';
 import { ActivityPage, ActivityRecord, HistoryEntry } from './activity-types';
 
 const PERIOD = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}))?$/;
@@ -44,6 +44,45 @@ export class AuditContract extends LedgerContract {
       assertBookmark(bookmark),
     );
     return { items: page.items.map((i) => i.value), bookmark: page.bookmark };
+  }
+
+  /**
+   * A subject's activity from `from` to `to` (inclusive; ISO 8601, either may be ''), in time order:
+   * the first page starts at `from` in the subject's time-ordered index and a page ends at the
+   * first record after `to` (bookmark ''), so a window of a long history costs the window, not the
+   * history before it.
+   */
+  @Transaction(false)
+  @Param('subjectType', 'string', 'as QueryActivityBySubject')
+  @Param('from', 'string', "ISO 8601, inclusive, or '' (from the first record)")
+  @Param('to', 'string', "ISO 8601, inclusive, or '' (to the last record)")
+  @Returns('ActivityPage')
+  public async QueryActivityBySubjectBetween(
+    ctx: LedgerContext,
+    subjectType: string,
+    subjectId: string,
+    from: string,
+    to: string,
+    pageSize: string,
+    bookmark: string,
+  ): Promise<ActivityPage> {
+    enforce(authorize(callerOf(ctx), 'audit.query'));
+    const attrs = [assertId('subjectType', subjectType), assertId('subjectId', subjectId)];
+    const start = from ? assertTimestamp('from', from) : '';
+    const end = to ? assertTimestamp('to', to) : '';
+    if (start && end && start > end) throw invalid('from is after to');
+    const page = await pageByPartialKey<ActivityRecord>(
+      ctx,
+      KeyType.activityBySubject,
+      attrs,
+      assertPageSize(pageSize),
+      assertBookmark(bookmark),
+      start ? [start] : [],
+    );
+    const items = page.items.map((i) => i.value);
+    // Record times are written as toISOString(): they compare as strings.
+    const past = end ? items.findIndex((r) => r.time > end) : -1;
+    return past >= 0 ? { items: items.slice(0, past), bookmark: '' } : { items, bookmark: page.bookmark };
   }
 
   /** Activity of one UTC day ("2025-03-01") or one hour ("2025-03-01T10"), in time order. */

@@ -1,5 +1,5 @@
 import type { Context } from 'fabric-contract-api';
-import { notFound } from './errors';
+import { invalid, notFound } from './errors';
 import { fromBytes, toBytes } from './serialization';
 
 /** Read a JSON record; undefined when the key is absent. Fabric reads never see this tx's own writes. */
@@ -56,15 +56,25 @@ export interface Page<T> {
   bookmark: string;
 }
 
-/** One page of values under a partial composite key (evaluate-only in Fabric). */
+/**
+ * One page of values under a partial composite key (evaluate-only in Fabric). A page starts at its
+ * bookmark (Fabric takes the bookmark as the start key), so a bookmark must lie under the same
+ * partial key — a crafted one would otherwise start the scan under another subject's keys (another
+ * provider's jobs, another thing's data) that sort before the caller's. `startAt`: further key
+ * attributes to start the first page at (e.g. a time), instead of the first key.
+ */
 export async function pageByPartialKey<T>(
   ctx: Context,
   objectType: string,
   attributes: string[],
   pageSize: number,
   bookmark: string,
+  startAt: string[] = [],
 ): Promise<Page<{ key: string; value: T }>> {
-  const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(objectType, attributes, pageSize, bookmark);
+  const prefix = ctx.stub.createCompositeKey(objectType, attributes);
+  if (bookmark && !bookmark.startsWith(prefix)) throw invalid('bookmark is not one returned by a previous page of this query');
+  const start = bookmark || (startAt.length ? ctx.stub.createCompositeKey(objectType, [...attributes, ...startAt]) : '');
+  const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(objectType, attributes, pageSize, start);
   const items: { key: string; value: T }[] = [];
   try {
     for (let r = await iterator.next(); !r.done; r = await iterator.next()) {

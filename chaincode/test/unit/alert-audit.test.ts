@@ -103,6 +103,61 @@ describe('audit contract', () => {
     assert.deepEqual(seen, ['registered', 'agents-set', 'agents-set', 'agents-set', 'agents-set', 'agents-set']);
   });
 
+  it("M1: a window of a subject's activity starts at from and ends after to, paged; reversed or bad bounds are refused", async () => {
+    for (let i = 0; i < 6; i++) await w.chain.submit(w.thing, 'SetThingAgents', id.alice, ['watch-1', [`agent-${i}`]]);
+    const all = await w.chain.evaluate<ActivityPage>(w.audit, 'QueryActivityBySubject', id.auditor, ['thing', 'watch-1', '100', '']);
+    assert.equal(all.items.length, 7);
+    const times = all.items.map((r) => r.time);
+    const window = async (from: string, to: string, size: string) => {
+      const out: string[] = [];
+      let bookmark = '';
+      do {
+        const page = await w.chain.evaluate<ActivityPage>(w.audit, 'QueryActivityBySubjectBetween', id.auditor, [
+          'thing',
+          'watch-1',
+          from,
+          to,
+          size,
+          bookmark,
+        ]);
+        out.push(...page.items.map((r) => r.time));
+        bookmark = page.bookmark;
+      } while (bookmark);
+      return out;
+    };
+    assert.deepEqual(await window(times[2], times[4], '2'), times.slice(2, 5), 'inclusive bounds, across pages');
+    assert.deepEqual(await window(times[5], '', '100'), times.slice(5));
+    assert.deepEqual(await window('', times[0], '100'), times.slice(0, 1));
+    // an offset the chaincode normalises: the same instant written as +01:00
+    const plusOne = new Date(Date.parse(times[3]) + 3_600_000).toISOString().replace('Z', '+01:00');
+    assert.deepEqual(await window(plusOne, times[3], '100'), [times[3]]);
+    await rejects(
+      w.chain.evaluate(w.audit, 'QueryActivityBySubjectBetween', id.auditor, ['thing', 'watch-1', times[4], times[2], '10', '']),
+      'INVALID',
+      'from is after to',
+    );
+    await rejects(
+      w.chain.evaluate(w.audit, 'QueryActivityBySubjectBetween', id.auditor, ['thing', 'watch-1', 'yesterday', '', '10', '']),
+      'INVALID',
+    );
+    await rejects(w.chain.evaluate(w.audit, 'QueryActivityBySubjectBetween', id.bUser, ['thing', 'watch-1', '', '', '10', '']), 'DENIED');
+  });
+
+  it("A2: a bookmark from under another subject's keys is refused: a page cannot start outside its own query", async () => {
+    await w.chain.submit(w.thing, 'SetThingAgents', id.alice, ['watch-1', ['agent-1']]);
+    const first = await w.chain.evaluate<ActivityPage>(w.audit, 'QueryActivityBySubject', id.auditor, ['thing', 'watch-1', '1', '']);
+    assert.ok(first.bookmark, 'there is a second page');
+    await rejects(
+      w.chain.evaluate(w.audit, 'QueryActivityBySubject', id.auditor, ['platform', 'mv-a', '1', first.bookmark]),
+      'INVALID',
+      'not one returned by a previous page of this query',
+    );
+    await rejects(
+      w.chain.evaluate(w.audit, 'QueryActivityBySubject', id.auditor, ['thing', 'watch-1', '1', '\u0000activity~subject\u0000']),
+      'INVALID',
+    );
+  });
+
   it('M1: activity by day and by hour, in time order, with actor and function', async () => {
     const day = await w.chain.evaluate<ActivityPage>(w.audit, 'QueryActivityByTime', id.auditor, ['2025-03-01', '100', '']);
     assert.equal(day.items.length, 6); // 5 platforms + 1 thing

@@ -376,7 +376,7 @@ export function auditRoutes(ledger: Ledger): AnyRoute[] {
       path: '/audit/activity/:subjectType/:subjectId',
       tag: TAG,
       summary:
-        "A subject's activity records in time order (audit:QueryActivityBySubject), optionally only those from/to (inclusive, ISO 8601); pageSize 1–200 (default 50), bookmark from the previous page",
+        "A subject's activity records in time order (audit:QueryActivityBySubject), optionally only those from/to (inclusive, ISO 8601: audit:QueryActivityBySubjectBetween); pageSize 1–200 (default 50), bookmark from the previous page",
       access: 'authenticated',
       params: SubjectParams,
       query: ActivityQuery,
@@ -390,13 +390,15 @@ export function auditRoutes(ledger: Ledger): AnyRoute[] {
         const q = queryTag(['subject', params.subjectType, params.subjectId, query.from ?? '', query.to ?? '']);
         const pageSize = Number(query.pageSize ?? 50);
         const page = await collectPage<ActivityRecord>(
+          // A window starts at `from` in the ledger's index and ends after `to` there: not a scan of the history before it.
           async (size, b) =>
-            (await read(caller, 'audit:QueryActivityBySubject', [
-              params.subjectType,
-              params.subjectId,
-              String(size),
-              b,
-            ])) as Page<ActivityRecord>,
+            (await read(
+              caller,
+              ranged ? 'audit:QueryActivityBySubjectBetween' : 'audit:QueryActivityBySubject',
+              ranged
+                ? [params.subjectType, params.subjectId, query.from ?? '', query.to ?? '', String(size), b]
+                : [params.subjectType, params.subjectId, String(size), b],
+            )) as Page<ActivityRecord>,
           decodeCursor(query.bookmark, q),
           pageSize,
           ranged ? SCAN_PAGE : pageSize,

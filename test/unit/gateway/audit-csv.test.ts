@@ -83,6 +83,11 @@ describe('/audit on a ledger double', () => {
     const ledger = new FakeLedger();
     ledger.on('audit:QueryActivityBySubject', (c) => pager(records)(c.args));
     ledger.on('audit:QueryActivityByTime', (c) => pager(records)(c.args));
+    // as the chaincode: the window starts at from and ends after to (ISO times compare as strings once normalised)
+    ledger.on('audit:QueryActivityBySubjectBetween', (c) => {
+      const [from, to] = c.args.slice(2, 4).map((t) => (t ? new Date(t).toISOString() : ''));
+      return pager(records.filter((r) => (!from || r.time >= from) && (!to || r.time <= to)))(c.args);
+    });
     ledger.on('audit:GetHistory', (c) => {
       if (c.caller.role !== 'auditor') throw new Error('DENIED: reading the audit trail needs role auditor, monitor or admin');
       if (c.args[0] === 'nope') throw new Error('INVALID: recordType must be one of platform, thing');

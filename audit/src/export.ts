@@ -53,12 +53,25 @@ export async function exportBundle(o: ExportOptions): Promise<Bundle> {
   const to = o.to ? Date.parse(o.to) : Infinity;
   if (Number.isNaN(from) || Number.isNaN(to)) throw new Error('--from/--to must be ISO-8601 times');
 
-  // 1. activity of the subject, every page, kept in range
+  // 1. activity of the subject, every page of the window (the chaincode starts at from and stops after to), kept in range
   const byTx = new Map<string, ActivityRecord[]>();
   let bookmark = '';
+  const size = String(o.pageSize ?? 200);
   for (;;) {
     const page = JSON.parse(
-      text(await audit.evaluateTransaction('QueryActivityBySubject', subjectType, o.subject.id, String(o.pageSize ?? 200), bookmark)),
+      text(
+        o.from || o.to
+          ? await audit.evaluateTransaction(
+              'QueryActivityBySubjectBetween',
+              subjectType,
+              o.subject.id,
+              o.from ?? '',
+              o.to ?? '',
+              size,
+              bookmark,
+            )
+          : await audit.evaluateTransaction('QueryActivityBySubject', subjectType, o.subject.id, size, bookmark),
+      ),
     ) as { items: ActivityRecord[]; bookmark: string };
     for (const r of page.items) {
       const t = Date.parse(r.time);

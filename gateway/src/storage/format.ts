@@ -15,11 +15,12 @@
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { OffThreadSha256 } from './hash-worker.js';
+import { LocalSha256, OffThreadSha256, type StreamHash } from './hash-worker.js';
 
 export const MAGIC = Buffer.from('MVSO1\n', 'latin1');
 export const TAG_LENGTH = 16;
-export const DEFAULT_RECORD_SIZE = 64 * 1024;
+/** 256 KiB: AES-GCM in Node runs ~25% faster than in 64 KiB records (fewer cipher objects and buffers); the header carries the size, so older objects still decode. */
+export const DEFAULT_RECORD_SIZE = 256 * 1024;
 export const ALG = 'A256GCM-STREAM-v1';
 const MAX_HEADER = 4096;
 
@@ -77,9 +78,9 @@ export class EncryptStream extends Transform {
   sha256 = '';
   address = '';
   size = 0;
-  /** The plaintext's SHA-256: on the hashing worker (a second core) unless `hashOffThread: false`. */
-  private readonly plainHash: Hash | OffThreadSha256;
-  private readonly outHash: Hash = createHash('sha256');
+  /** The plaintext's and the stored bytes' SHA-256: each on a hashing worker unless `hashOffThread: false`. */
+  private plainHash: StreamHash | undefined;
+  private outHash: StreamHash | undefined;
   private readonly record: Buffer;
   private fill = 0;
   private counter = 0;
@@ -100,7 +101,6 @@ export class EncryptStream extends Transform {
   ) {
     super({ highWaterMark: 2 * (opts.recordSize ?? DEFAULT_RECORD_SIZE) });
     checkKey(key);
-    this.plainHash = opts.hashOffThread === false ? createHash('sha256') : new OffThreadSha256();
     const recordSize = opts.recordSize ?? DEFAULT_RECORD_SIZE;
     if (!Number.isInteger(recordSize) || recordSize < 1 || recordSize > 16 * 1024 * 1024)
       throw new Error('recordSize must be 1 B … 16 MiB');
@@ -111,13 +111,17 @@ export class EncryptStream extends Transform {
   }
 
   private out(b: Buffer): void {
-    this.outHash.update(b);
+    this.outHash!.update(b);
     this.push(b);
   }
 
+  /** First call (first chunk or end): start the hashes (a worker is held only while data flows) and send the header. */
   private sendHeader(): void {
     if (this.headerSent) return;
     this.headerSent = true;
+    const off = this.opts.hashOffThread !== false;
+    this.plainHash = off ? new OffThreadSha256() : new LocalSha256();
+    this.outHash = off ? new OffThreadSha256() : new LocalSha256();
     this.out(this.header);
   }
 
@@ -150,7 +154,7 @@ export class EncryptStream extends Transform {
       this.size += chunk.length;
       if (this.opts.maxBytes !== undefined && this.size > this.opts.maxBytes) throw new TooLargeError(this.opts.maxBytes);
       // queued to the hashing worker first, so it hashes while this thread encrypts
-      const caughtUp = this.plainHash instanceof OffThreadSha256 ? this.plainHash.update(chunk) : void this.plainHash.update(chunk);
+      this.plainHash!.update(chunk);
       const R = this.record.length;
       let off = 0;
       while (off < chunk.length) {
@@ -167,7 +171,10 @@ export class EncryptStream extends Transform {
         off += n;
         if (this.fill === R) this.held = this.record;
       }
-      if (caughtUp) caughtUp.then(() => cb(), cb);
+      // a full ring: wait until the workers caught up (bounded memory)
+      const a = this.plainHash!.ready();
+      const b = this.outHash!.ready();
+      if (a || b) Promise.all([a, b]).then(() => cb(), cb);
       else cb();
     } catch (e) {
       cb(e as Error);
@@ -175,7 +182,8 @@ export class EncryptStream extends Transform {
   }
 
   override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
-    if (this.plainHash instanceof OffThreadSha256) this.plainHash.discard();
+    this.plainHash?.discard();
+    this.outHash?.discard();
     cb(err);
   }
 
@@ -185,16 +193,11 @@ export class EncryptStream extends Transform {
       const last = this.held ?? this.record.subarray(0, this.fill);
       this.held = undefined;
       this.seal(true, last);
-      this.address = this.outHash.digest('hex');
-      if (this.plainHash instanceof OffThreadSha256)
-        this.plainHash.digest().then((hex) => {
-          this.sha256 = hex;
-          cb();
-        }, cb);
-      else {
-        this.sha256 = this.plainHash.digest('hex');
+      Promise.all([this.plainHash!.digest(), this.outHash!.digest()]).then(([sha256, address]) => {
+        this.sha256 = sha256;
+        this.address = address;
         cb();
-      }
+      }, cb);
     } catch (e) {
       cb(e as Error);
     }

@@ -4,10 +4,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
-import { DecryptStream, EncryptStream, IntegrityError, MAGIC, TAG_LENGTH, TooLargeError } from '../../../gateway/src/storage/format.js';
+import {
+  DecryptStream,
+  DEFAULT_RECORD_SIZE,
+  EncryptStream,
+  IntegrityError,
+  MAGIC,
+  TAG_LENGTH,
+  TooLargeError,
+} from '../../../gateway/src/storage/format.js';
 
-async function encrypt(plain: Buffer, key: Buffer, recordSize = 1024, chunk = 777) {
-  const enc = new EncryptStream(key, 'dk-test', { recordSize });
+async function encrypt(plain: Buffer, key: Buffer, recordSize: number | null = 1024, chunk = 777, hashOffThread = true) {
+  const enc = new EncryptStream(key, 'dk-test', { ...(recordSize === null ? {} : { recordSize }), hashOffThread });
   const parts: Buffer[] = [];
   const chunks = [];
   for (let i = 0; i < plain.length; i += chunk) chunks.push(plain.subarray(i, i + chunk));
@@ -115,5 +123,56 @@ describe('storage format: streamed AES-256-GCM records (F2, C1, C3)', () => {
   it('S2: the size limit stops an upload while streaming', async () => {
     const enc = new EncryptStream(key, 'dk-test', { maxBytes: 2000 });
     await assert.rejects(pipeline(Readable.from([randomBytes(1500), randomBytes(1500)]), enc, collect([])), TooLargeError);
+  });
+
+  it('C1: both hashes are the exact SHA-256 of the plaintext and of the stored bytes, for 0 B, 1 B and odd chunks across the hashing rings', async () => {
+    const big = randomBytes(5 * 1024 * 1024 + 3);
+    const cases: [Buffer, number][] = [
+      [Buffer.alloc(0), 1],
+      [randomBytes(1), 1],
+      [randomBytes(70_001), 1], // one byte at a time
+      [big, 4097],
+      [big, 1024 * 1024 + 1],
+    ];
+    for (const [plain, chunk] of cases)
+      for (const off of [true, false]) {
+        const { bytes, enc } = await encrypt(plain, key, null, chunk, off);
+        const what = `${plain.length} B in ${chunk} B chunks, hashes ${off ? 'on the workers' : 'on this thread'}`;
+        assert.equal(enc.sha256, sha(plain), `plaintext hash, ${what}`);
+        assert.equal(enc.address, sha(bytes), `stored-bytes hash, ${what}`);
+        assert.equal(enc.size, plain.length);
+        const records = Math.max(1, Math.ceil(plain.length / DEFAULT_RECORD_SIZE));
+        assert.equal(bytes.length, headerLength(bytes) + plain.length + records * TAG_LENGTH, `layout, ${what}`);
+        const { plain: back, dec } = await decrypt(bytes, key, { sha256: enc.sha256, address: enc.address, size: plain.length }, 65_537);
+        assert.ok(back.equals(plain), `round trip, ${what}`);
+        assert.equal(dec.objectHeader?.recordSize, 256 * 1024);
+      }
+  });
+
+  it('F2: an object written before the 256 KiB default (by the previous writer) still decrypts and verifies', async () => {
+    // written by the writer of commit 6447476, before this one (64-byte records, key 01..20, two input chunks)
+    const legacy = Buffer.from(
+      'TVZTTzEKAAAAeHsiYWxnIjoiQTI1NkdDTS1TVFJFQU0tdjEiLCJrZXlJZCI6ImRrLTAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAxIiwicmVjb3JkU2l6ZSI6NjQsIm5vbmNlUHJlZml4IjoiNTE4ZDUxNzYyN2Q2OWEifSAyN/V8ks0rwEe/TY1KdgF7Zd20TQirDDCegY2NoVC8oH5EFFgKPxzphrJ7a0oUaPaoEULVVW71FX3Tk61EYEdylyOmU2JN4IXVS5lmOuEL26dRJ6xGDpZKSc6y5YXNpXlp/XFgLXhg85rotvRtlLGEMKpCBW5ad1JXqeXNHgb36NUniVvzZh9g0u4DJ3znRkaXZ3WDV/0ZBLjk1LgCCViE1kmU00YE5LTMLpHjKoDWHR2nSE+m9/qiqzwE9ooiMUcR06N8AQ==',
+      'base64',
+    );
+    const k = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1));
+    const plain = Buffer.from(Array.from({ length: 150 }, (_, i) => (i * 7 + 3) & 0xff));
+    const expect = {
+      keyId: 'dk-00000000000000000000000000000001',
+      sha256: 'c695ceb0b71f85051f19f35d77dcf44ed433c9db49f46d7858a599f6186af365',
+      address: '3b8ea58e48deb3eadc8ff25c75ef5c3522d637a7a63b8a13d5f88fae7c355a74',
+      size: 150,
+    };
+    const { plain: back, dec } = await decrypt(legacy, k, expect, 50);
+    assert.ok(back.equals(plain));
+    assert.equal(dec.objectHeader?.recordSize, 64);
+    const bad = Buffer.from(legacy);
+    bad[bad.length - 20] ^= 1;
+    await assert.rejects(decrypt(bad, k, expect), /record 2 failed authentication/);
+    // and this writer's 64 KiB records (the previous default) read back as before
+    const p2 = randomBytes(200_000);
+    const { bytes, enc } = await encrypt(p2, key, 64 * 1024, 30_000);
+    assert.equal(bytes.length, headerLength(bytes) + p2.length + 4 * TAG_LENGTH);
+    assert.ok((await decrypt(bytes, key, { sha256: enc.sha256, address: enc.address })).plain.equals(p2));
   });
 });

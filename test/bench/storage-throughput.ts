@@ -17,8 +17,9 @@
  * reports that ratio too (informational, no goal).
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { S3Backend, s3ConfigFromEnv } from '../../gateway/src/storage/s3-backend.js';
@@ -28,6 +29,30 @@ const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_MIB ?? 256);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 2);
 const base = process.env.BENCH_DIR ?? join(process.cwd(), '.data-bench-storage');
+
+/** CPU seconds used by the whole machine so far (Linux /proc/stat), to tell how busy other processes were. */
+function machineCpu(): number | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100; // user nice system irq softirq steal (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run a timed round and note how many cores other processes used meanwhile. */
+const others: number[] = [];
+async function timed<T>(fn: () => Promise<T>): Promise<T> {
+  const m0 = machineCpu();
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const r = await fn();
+  const m1 = machineCpu();
+  const c = process.cpuUsage(c0);
+  if (m0 !== undefined && m1 !== undefined)
+    others.push(Math.max(0, m1 - m0 - (c.user + c.system) / 1e6) / (Number(process.hrtime.bigint() - t0) / 1e9));
+  return r;
+}
 
 async function makeInput(path: string): Promise<void> {
   const fh = await open(path, 'w');
@@ -89,11 +114,12 @@ async function main(): Promise<void> {
     let peakRss = 0;
     let s3PeakRss = 0;
     if (s3) await store(input, join(dir, 'warm-s3'), s3);
+    const load0 = loadavg();
     for (let p = 0; p < PAIRS; p++) {
       for (const kind of ['copy', 'store', 'store', 'copy'] as const) {
-        if (kind === 'copy') copies.push(await plainCopy(input, join(dir, 'copy.bin')));
+        if (kind === 'copy') copies.push(await timed(() => plainCopy(input, join(dir, 'copy.bin'))));
         else {
-          const r = await store(input, join(dir, 'store'));
+          const r = await timed(() => store(input, join(dir, 'store')));
           stores.push(r.seconds);
           peakRss = Math.max(peakRss, r.peakRss);
           if (s3) {
@@ -113,6 +139,13 @@ async function main(): Promise<void> {
     console.log(`store (hash + encrypt + hash + fsync):  ${storeMiBs.toFixed(0)} MiB/s  (${stores.map((s) => s.toFixed(2)).join(', ')} s)`);
     console.log(`ratio store / copy: ${ratio.toFixed(2)} (goal ≥ 0.5)`);
     console.log(`peak RSS growth during a store: ${peakRssGrowthMiB.toFixed(1)} MiB (goal < 64 MiB)`);
+    const othersCores = others.length ? sum(others) / others.length : undefined;
+    const load = `load average ${load0.map((l) => l.toFixed(2)).join(' ')} → ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`;
+    console.log(
+      `machine: ${cpus().length} CPUs, ${load}${othersCores !== undefined ? `; other processes used ${othersCores.toFixed(2)} cores during the rounds` : ''}`,
+    );
     const s3MiBs = s3Stores.length ? (SIZE_MIB * s3Stores.length) / sum(s3Stores) : undefined;
     if (s3MiBs !== undefined) {
       console.log(`store to S3 (${s3Config!.endpoint}):  ${s3MiBs.toFixed(0)} MiB/s  (${s3Stores.map((s) => s.toFixed(2)).join(', ')} s)`);
@@ -126,6 +159,8 @@ async function main(): Promise<void> {
         storeMiBs,
         ratio,
         peakRssGrowthMiB,
+        loadavg: load0,
+        ...(othersCores !== undefined ? { otherProcessesCores: othersCores } : {}),
         ...(s3MiBs !== undefined ? { s3MiBs, s3Ratio: s3MiBs / copyMiBs, s3PeakRssGrowthMiB: s3PeakRss / MIB } : {}),
       }),
     );

@@ -417,19 +417,23 @@ export class Monitor {
   /**
    * Readings the telemetry service accepted (R1, off-ledger): the bounds rules with a `metric`
    * judge them, and their alerts are recorded on the ledger in the background like denials.
-   * Shaped as the telemetry service's `onAccepted` listener.
+   * Shaped as the telemetry service's `onAccepted` listener: the promise resolves once the alerts
+   * are on the ledger, and until then the readings stay in the telemetry journal (exactly-once
+   * across a crash, as the ledger-fed rules are through the checkpoint).
    */
-  readonly recordReadings = (thingId: string, readings: readonly Reading[]): void => {
-    if (!this.engine.readingRules.length) return;
+  readonly recordReadings = (thingId: string, readings: readonly Reading[]): Promise<void> | undefined => {
+    if (!this.engine.readingRules.length) return undefined;
     const drafts = this.engine.onReadings(thingId, [...readings], this.now());
-    for (const d of drafts) {
-      this.denialQueue = this.denialQueue
-        .then(() => this.raise(d, false))
-        .then(
-          () => undefined,
-          (e) => this.log(`monitor: alert ${d.alertId} for ${thingId} not recorded: ${(e as Error).message}`),
-        );
-    }
+    if (!drafts.length) return undefined;
+    // Retried until recorded (or the monitor stops): the telemetry journal keeps the readings until
+    // then and tells them again after a restart — alert ids are per reading, so that is harmless.
+    const done = this.denialQueue.then(async () => {
+      for (const d of drafts) await this.raise(d, true);
+    });
+    this.denialQueue = done.catch((e: unknown) =>
+      this.log(`monitor: alerts for readings of ${thingId} not recorded: ${(e as Error).message}`),
+    );
+    return done;
   };
 
   /** Wait for pending denial and reading alerts (tests, shutdown). */

@@ -31,8 +31,16 @@ export interface IncomingReading {
   signature?: string;
 }
 
-/** Told of every reading accepted (signature verified, not a replay), e.g. the monitor's bounds rules. */
-export type ReadingsListener = (thingId: string, readings: readonly Omit<StoredReading, 'leaf' | 'signature'>[]) => void;
+/**
+ * Told of every reading accepted (signature verified, not a replay), e.g. the monitor's bounds
+ * rules. A listener that returns a promise keeps the readings' journal entry until it resolves: a
+ * gateway stopped before that tells it again at the next start (so its work must be idempotent); a
+ * rejection keeps the entry for the next start too.
+ */
+export type ReadingsListener = (
+  thingId: string,
+  readings: readonly Omit<StoredReading, 'leaf' | 'signature' | 'set'>[],
+) => void | Promise<void>;
 
 export interface ThingRecord {
   thingId: string;
@@ -119,6 +127,12 @@ interface Pending {
   timer?: NodeJS.Timeout;
 }
 
+/** A journal entry and how much of it is still open: readings not settled, listeners not finished. */
+interface EntryState {
+  entry: JournalEntry;
+  open: number;
+}
+
 interface Cached<T> {
   at: number;
   value: T;
@@ -148,8 +162,10 @@ export class TelemetryService {
   /** Journaled readings not yet settled (anchored or refused); the journal is emptied at 0. */
   private unsettled = 0;
   /** Journal entries with readings not settled yet (what a compaction keeps), found from their readings. */
-  private readonly openEntries = new Set<{ entry: JournalEntry; open: number }>();
-  private readonly entryOf = new WeakMap<StoredReading, { entry: JournalEntry; open: number }>();
+  private readonly openEntries = new Set<EntryState>();
+  private readonly entryOf = new WeakMap<StoredReading, EntryState>();
+  /** Entries journaled before this start: told to each listener that registers. */
+  private readonly recovered: EntryState[] = [];
   private closed = false;
   private compacting = false;
   private readonly anchorRetryMs: number;
@@ -189,24 +205,29 @@ export class TelemetryService {
     this.recover();
   }
 
-  /** Readings acknowledged before a restart but not in an anchored batch are anchored again. */
+  /**
+   * Readings acknowledged before a restart but not in an anchored batch are anchored again; every
+   * journaled entry is told again to the listeners that register (their work may not have finished).
+   */
   private recover(): void {
-    const open: { entry: JournalEntry; readings: StoredReading[] }[] = [];
-    for (const e of this.journal.load()) {
+    const entries = this.journal.load();
+    const open: StoredReading[][] = [];
+    for (const e of entries) {
       // The journal is the replay marks' log too (seq.json is written only before the journal is emptied).
       const last = e.readings[e.readings.length - 1].seq;
       if (last > this.seqs.get(e.thingId)) this.seqs.advance(e.thingId, last);
-      const readings = e.readings.filter((r) => this.batches.find(e.thingId, r.seq)?.batch.status !== 'ANCHORED');
-      if (readings.length) open.push({ entry: e, readings });
+      open.push(e.readings.filter((r) => this.batches.find(e.thingId, r.seq)?.batch.status !== 'ANCHORED'));
     }
     this.seqs.flushSync(); // before the journal drops the settled entries that carried marks
-    this.journal.startWith(open.map((o) => o.entry)); // whole entries: a set's leaves are recomputed from all its readings
-    for (const { entry: e, readings } of open) {
-      this.track(e, readings);
+    this.journal.startWith(entries); // whole entries: a set's leaves are recomputed from all its readings
+    entries.forEach((e, i) => {
+      const readings = open[i];
+      this.recovered.push(this.track(e, readings));
+      if (!readings.length) return;
       if (e.set) this.openSet(e.thingId, e.set, readings.length);
       this.enqueue(e.caller, e.thingId, readings, e.at);
-    }
-    if (open.length)
+    });
+    if (this.unsettled)
       this.log(`telemetry: ${this.unsettled} acknowledged readings were not anchored before the last stop; anchoring them now`);
   }
 
@@ -265,9 +286,14 @@ export class TelemetryService {
     }
   }
 
-  /** Be told of accepted readings (synchronously, after acceptance; a listener's failure is logged). Returns the unsubscribe. */
+  /**
+   * Be told of accepted readings (synchronously, after acceptance; a listener's failure is logged),
+   * and at once of the readings journaled before the last stop. Returns the unsubscribe.
+   */
   onAccepted(listener: ReadingsListener): () => void {
     this.listeners.add(listener);
+    // What was journaled but maybe not told before the last stop (telling again must be harmless).
+    for (const state of this.recovered) this.tellOne(listener, state);
     return () => this.listeners.delete(listener);
   }
 
@@ -375,7 +401,7 @@ export class TelemetryService {
     this.seqs.advance(thingId, readings[readings.length - 1].seq);
     const entry: JournalEntry = { caller, thingId, at, readings: stored, ...(set ? { set } : {}) };
     this.journal.append(entry);
-    this.track(entry, stored);
+    const state = this.track(entry, stored);
     if (set) this.openSet(thingId, set, stored.length);
     this.enqueue(caller, thingId, stored, at);
     this.stats.accepted += readings.length;
@@ -386,16 +412,7 @@ export class TelemetryService {
         readings: stored.map(({ leaf: _l, ...r }) => r),
         ...(set ? { set: { merkleRoot: set.merkleRoot, leafCount: set.leafCount, signature: set.signature } } : {}),
       });
-    if (this.listeners.size) {
-      const plain = stored.map(({ seq, time, sensor, value }) => ({ seq, time, sensor, value }));
-      for (const l of this.listeners) {
-        try {
-          l(thingId, plain);
-        } catch (e) {
-          this.log(`telemetry: a readings listener failed: ${(e as Error).message}`);
-        }
-      }
-    }
+    this.tell(state);
     // Durable before the 202: the readings (anchored again after a crash) and with them the replay
     // marks — one fsync shared by concurrent requests; without a journal (no state dir) the seq store itself.
     await (this.journal.durable ? this.journal.flush() : this.seqs.flush());
@@ -543,23 +560,54 @@ export class TelemetryService {
   }
 
   /** Journaled readings awaiting their batch's outcome. */
-  private track(entry: JournalEntry, readings: StoredReading[]): void {
+  private track(entry: JournalEntry, readings: StoredReading[]): EntryState {
     this.unsettled += readings.length;
     const state = { entry, open: readings.length };
-    this.openEntries.add(state);
+    if (state.open) this.openEntries.add(state);
     for (const r of readings) this.entryOf.set(r, state);
+    return state;
+  }
+
+  /** Tell the listeners of an entry's readings. */
+  private tell(state: EntryState): void {
+    for (const l of this.listeners) this.tellOne(l, state);
+  }
+
+  /** The entry stays journaled until the listener's work resolves. */
+  private tellOne(l: ReadingsListener, state: EntryState): void {
+    const { thingId, readings } = state.entry;
+    let work: void | Promise<void>;
+    try {
+      work = l(
+        thingId,
+        readings.map(({ seq, time, sensor, value }) => ({ seq, time, sensor, value })),
+      );
+    } catch (e) {
+      this.log(`telemetry: a readings listener failed: ${(e as Error).message}`);
+      return;
+    }
+    if (!work) return;
+    if (state.open++ === 0) this.openEntries.add(state);
+    this.unsettled++;
+    work.then(
+      () => this.release([state]),
+      (e: unknown) => this.log(`telemetry: a readings listener did not finish (kept for the next start): ${(e as Error)?.message}`),
+    );
+  }
+
+  /** A batch is anchored or refused for good. */
+  private settled(batch: Batch): void {
+    this.release(batch.readings.map((r) => this.entryOf.get(r)));
   }
 
   /**
-   * A batch is anchored or refused for good; once nothing journaled is open, the journal starts
-   * empty — and while a stream never lets that happen, it is compacted to its open entries.
+   * One unit of work done per state (a reading settled, a listener finished); once nothing
+   * journaled is open, the journal starts empty — and while a stream never lets that happen, it
+   * is compacted to its open entries.
    */
-  private settled(batch: Batch): void {
-    this.unsettled -= batch.readings.length;
-    for (const r of batch.readings) {
-      const state = this.entryOf.get(r);
-      if (state && --state.open <= 0) this.openEntries.delete(state);
-    }
+  private release(states: (EntryState | undefined)[]): void {
+    this.unsettled -= states.length;
+    for (const state of states) if (state && --state.open <= 0) this.openEntries.delete(state);
     if (this.unsettled > 0 && this.journal.oversized && !this.compacting) {
       this.compacting = true;
       void Promise.all([this.seqs.flush(), this.batches.sync()])

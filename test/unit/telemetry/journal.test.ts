@@ -205,4 +205,43 @@ describe('accepted-readings journal (R1, P2)', () => {
       rmSync(join(d, '..'), { recursive: true, force: true });
     }
   });
+
+  it("a listener's unfinished work keeps the readings journaled; the next start tells them again (monitor bounds alerts, M1)", async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'mvsec-listener-')), 'telemetry');
+    try {
+      const l = ledger();
+      l.down = false;
+      const opts = { ledger: l as unknown as Ledger, dir: d, batchMaxReadings: 2, batchMaxWaitMs: 5, cacheTtlMs: 0, verifyThreads: 1 };
+      const first = new TelemetryService(opts);
+      const told: number[] = [];
+      first.onAccepted((_t, rs) => {
+        told.push(...rs.map((r) => r.seq));
+        return new Promise<void>(() => {}); // e.g. the ledger never took the alert before the stop
+      });
+      await first.ingest(caller, 'watch', [reading(40), reading(41)]);
+      await first.flush();
+      assert.equal(l.anchored.length, 1, 'anchored');
+      assert.deepEqual(told, [40, 41]);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.match(readFileSync(join(d, 'accepted.jsonl'), 'utf8'), /"seq":41/, 'kept: the listener has not finished');
+      first.close();
+
+      const second = new TelemetryService(opts);
+      const again: number[] = [];
+      let finish = () => {};
+      second.onAccepted((_t, rs) => {
+        again.push(...rs.map((r) => r.seq));
+        return new Promise<void>((resolve) => (finish = resolve));
+      });
+      assert.deepEqual(again, [40, 41], 'told again at the next start');
+      await second.flush();
+      assert.equal(l.anchored.length, 1, 'not anchored twice');
+      finish();
+      for (let i = 0; i < 100 && readFileSync(join(d, 'accepted.jsonl'), 'utf8') !== ''; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(readFileSync(join(d, 'accepted.jsonl'), 'utf8'), '', 'finished: the journal empties');
+      second.close();
+    } finally {
+      rmSync(join(d, '..'), { recursive: true, force: true });
+    }
+  });
 });

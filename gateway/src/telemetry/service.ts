@@ -159,7 +159,7 @@ export class TelemetryService {
   readonly seqs: SeqStore;
   readonly batches: BatchIndex;
   private readonly journal: AcceptedJournal;
-  /** Journaled readings not yet settled (anchored or refused); the journal is emptied at 0. */
+  /** Open work on journaled entries — readings not settled (anchored or refused), listeners not finished; the journal is emptied at 0. */
   private unsettled = 0;
   /** Journal entries with readings not settled yet (what a compaction keeps), found from their readings. */
   private readonly openEntries = new Set<EntryState>();

@@ -34,16 +34,7 @@ export class AuditContract extends LedgerContract {
     pageSize: string,
     bookmark: string,
   ): Promise<ActivityPage> {
-    enforce(authorize(callerOf(ctx), 'audit.query'));
-    const attrs = [assertId('subjectType', subjectType), assertId('subjectId', subjectId)];
-    const page = await pageByPartialKey<ActivityRecord>(
-      ctx,
-      KeyType.activityBySubject,
-      attrs,
-      assertPageSize(pageSize),
-      assertBookmark(bookmark),
-    );
-    return { items: page.items.map((i) => i.value), bookmark: page.bookmark };
+    return this.activity(ctx, subjectType, subjectId, '', '', pageSize, bookmark);
   }
 
   /**
@@ -58,6 +49,18 @@ export class AuditContract extends LedgerContract {
   @Param('to', 'string', "ISO 8601, inclusive, or '' (to the last record)")
   @Returns('ActivityPage')
   public async QueryActivityBySubjectBetween(
+    ctx: LedgerContext,
+    subjectType: string,
+    subjectId: string,
+    from: string,
+    to: string,
+    pageSize: string,
+    bookmark: string,
+  ): Promise<ActivityPage> {
+    return this.activity(ctx, subjectType, subjectId, from, to, pageSize, bookmark);
+  }
+
+  private async activity(
     ctx: LedgerContext,
     subjectType: string,
     subjectId: string,

@@ -99,7 +99,8 @@ export class FileSink extends Writable {
     private readonly fh: Pick<FileHandle, 'writev' | 'datasync' | 'close'>,
     private readonly writebackEvery = WRITEBACK_EVERY,
   ) {
-    super({ highWaterMark: 1024 * 1024 });
+    // up to 4 MiB queued: writes are large, and the disk is not left idle while the event loop is busy
+    super({ highWaterMark: 4 * 1024 * 1024 });
   }
 
   override _writev(chunks: { chunk: Buffer }[], cb: (e?: Error | null) => void): void {

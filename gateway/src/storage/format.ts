@@ -99,7 +99,8 @@ export class EncryptStream extends Transform {
     keyId: string,
     private readonly opts: { recordSize?: number; maxBytes?: number; hashOffThread?: boolean } = {},
   ) {
-    super({ highWaterMark: 2 * (opts.recordSize ?? DEFAULT_RECORD_SIZE) });
+    // 1 MiB of output may wait for the sink: encryption goes on while a write is in flight
+    super({ highWaterMark: Math.max(1024 * 1024, 2 * (opts.recordSize ?? DEFAULT_RECORD_SIZE)) });
     checkKey(key);
     const recordSize = opts.recordSize ?? DEFAULT_RECORD_SIZE;
     if (!Number.isInteger(recordSize) || recordSize < 1 || recordSize > 16 * 1024 * 1024)

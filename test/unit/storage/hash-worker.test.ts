@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -106,6 +107,19 @@ describe('hashing workers (S2)', () => {
     assert.equal(enc.address, sha(Buffer.concat(parts)));
     assert.ok(!hashWorkers().some((w) => w.worker === dead), 'the dead worker was replaced');
     assert.ok(idle());
+  });
+
+  it('on Linux the hashing threads run two nice steps below the event loop', { skip: process.platform !== 'linux' }, async () => {
+    const h = new OffThreadSha256();
+    h.update(Buffer.from('x'));
+    await h.digest();
+    const nice = (tid: string) => {
+      const s = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const main = nice(String(process.pid));
+    const niced = readdirSync('/proc/self/task').filter((t) => nice(t) === Math.min(19, main + 2));
+    assert.equal(niced.length, hashWorkers().length);
   });
 
   it('idle workers do not keep the process alive', async () => {

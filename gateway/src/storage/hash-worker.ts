@@ -46,6 +46,13 @@ interface PoolWorker {
 
 const pool: (PoolWorker | undefined)[] = new Array<PoolWorker | undefined>(POOL).fill(undefined);
 let nextId = 1;
+/**
+ * Rings of finished hashes, wiped and reused: a fresh one per object cost page faults, and the idle
+ * worker's rare GC kept old ones mapped (RSS). A worker still reading a discarded hash's slot only
+ * spoils that discarded hash.
+ */
+const idleRings: SharedArrayBuffer[] = [];
+const IDLE_RINGS = 2;
 
 function spawn(i: number): PoolWorker {
   // no execArgv: the parent's loaders (tsx) and flags are not needed for a CommonJS hashing loop
@@ -97,7 +104,10 @@ export interface StreamHash {
 export class OffThreadSha256 implements StreamHash {
   private readonly id = nextId++;
   private readonly p: PoolWorker;
+  private readonly ring: SharedArrayBuffer;
   private readonly view: Buffer;
+  /** Bytes of the ring written so far (wiped on release). */
+  private used = 0;
   private readonly free: number[] = [];
   /** The slot being filled (-1: none) and its fill. */
   private cur = -1;
@@ -109,7 +119,7 @@ export class OffThreadSha256 implements StreamHash {
   private digested: { resolve: (hex: string) => void; reject: (e: Error) => void } | undefined;
 
   constructor() {
-    const ring = new SharedArrayBuffer(SLOTS * SLOT);
+    const ring = (this.ring = idleRings.pop() ?? new SharedArrayBuffer(SLOTS * SLOT));
     this.view = Buffer.from(ring);
     for (let k = SLOTS - 1; k >= 0; k--) this.free.push(k);
     this.p = pick();
@@ -166,6 +176,7 @@ export class OffThreadSha256 implements StreamHash {
       // fill() with a buffer of exactly the range's length is one native memcpy; copy()/set() into
       // shared memory is V8's word-by-word relaxed copy, which cost 2× the AES-GCM on the main thread
       this.view.fill(b.subarray(off, off + n), at, at + n);
+      this.used = Math.max(this.used, at + n);
       this.fill += n;
       off += n;
       if (this.fill === SLOT) this.post();
@@ -209,10 +220,12 @@ export class OffThreadSha256 implements StreamHash {
   private release(): void {
     if (!this.p.active.delete(this.id)) return;
     if (this.p.active.size === 0) this.p.w.unref();
+    this.view.fill(0, 0, this.used); // no plaintext left behind
+    if (idleRings.length < IDLE_RINGS) idleRings.push(this.ring);
   }
 }
 
-/** The same interface on the calling thread (small objects, or `hashOffThread: false`). */
+/** The same interface on the calling thread (`hashOffThread: false`). */
 export class LocalSha256 implements StreamHash {
   private readonly h = createHash('sha256');
   update(b: Buffer): void {

@@ -15,7 +15,7 @@ const { createHash } = require('node:crypto');
 const os = require('node:os');
 const hashes = new Map();
 // Linux: the nice value is per thread. Hashing is throughput work: two steps below the event loop and
-// the I/O threads that feed it, those get a core sooner on a busy machine (-7 to -13% store time).
+// the I/O threads that feed it, those get a core sooner when cores are scarce (~6-13% less store time on 2 cores).
 if (process.platform === 'linux') try { os.setPriority(0, Math.min(19, os.getPriority(0) + 2)); } catch {}
 parentPort.on('message', (m) => {
   if (m.t === 'n') hashes.set(m.id, { h: createHash('sha256'), sab: m.sab });

@@ -108,7 +108,7 @@ export class AcceptedJournal {
     return out;
   }
 
-  /** At start: replace the journal, durably (temporary file, fsync, rename, fsync of the folder), with the entries still open. */
+  /** At start: replace the journal, durably (temporary file, fsync, rename, fsync of the folder), with these entries' lines. */
   startWith(entries: JournalEntry[]): void {
     if (!this.file) return;
     const tmp = `${this.file}.tmp`;

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../storage/backend.js';
+import { writeFileAtomic } from '../durable-file.js';
 
 export type EnvelopeSlot = 'input' | 'result';
 

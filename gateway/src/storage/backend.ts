@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { syncDir } from '../durable-file.js';
 import { Writable, type Readable } from 'node:stream';
 
 export type Placement = 'ON_PLATFORM' | 'EXTERNAL';
@@ -54,32 +55,6 @@ const ADDRESS = /^[0-9a-f]{64}$/;
 export function assertAddress(a: string): string {
   if (!ADDRESS.test(a)) throw new Error(`not a content address: ${a}`);
   return a;
-}
-
-/** Durably write a file: temp file, fsync, rename, fsync the directory. */
-export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o600): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  await syncDir(dirname(path));
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } catch {
-    // some filesystems refuse fsync on a directory; the rename is still atomic
-  } finally {
-    await d.close();
-  }
 }
 
 /** Start writing back to disk after this many bytes (fdatasync on the libuv pool, while the stream goes on). */

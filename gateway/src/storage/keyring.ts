@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { seal, unseal, type Sealed } from '../crypto/seal.js';
-import { syncDir, writeFileAtomic } from './backend.js';
+import { syncDir, writeFileAtomic } from '../durable-file.js';
 
 const KEYRING_CONTEXT = 'mvsec-storage-keyring:v1';
 const KEY_ID = /^dk-[0-9a-f]{32}$/;

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { pipeline as pipelineCb, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { assertAddress, LocalBackend, StorageUnavailableError, writeFileAtomic, type ObjectBackend, type ObjectReader } from './backend.js';
+import { writeFileAtomic } from '../durable-file.js';
+import { assertAddress, LocalBackend, StorageUnavailableError, type ObjectBackend, type ObjectReader } from './backend.js';
 import { DecryptStream, EncryptStream, IntegrityError, type DecryptExpectations } from './format.js';
 import { Keyring, KeyError } from './keyring.js';
 

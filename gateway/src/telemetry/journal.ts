@@ -6,11 +6,11 @@
  * marks do. The journal is emptied whenever every journaled reading has settled (anchored or
  * refused by the chaincode). Without a directory it keeps nothing (tests).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Caller } from '../auth/principal.js';
-import { writeFileAtomic } from '../storage/backend.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../durable-file.js';
 import type { ReadingSet, StoredReading } from './batches.js';
 import { leafOf, readingBytes } from './canonical.js';
 
@@ -110,22 +110,7 @@ export class AcceptedJournal {
 
   /** At start: replace the journal, durably (temporary file, fsync, rename, fsync of the folder), with these entries' lines. */
   startWith(entries: JournalEntry[]): void {
-    if (!this.file) return;
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      for (const e of entries) writeSync(fd, lineOf(e));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
-    const dir = openSync(dirname(this.file), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    if (this.file) writeFileAtomicSync(this.file, entries.map(lineOf).join(''));
   }
 
   /** Appends since the last reset or compaction outgrew `compactAt`. */

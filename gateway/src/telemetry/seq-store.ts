@@ -8,9 +8,9 @@
  * every change made meanwhile waits for exactly one more. Without a directory it lives in memory
  * only (tests).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../storage/backend.js';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, writeFileAtomicSync } from '../durable-file.js';
 
 export class SeqStore {
   private readonly high = new Map<string, number>();
@@ -60,21 +60,7 @@ export class SeqStore {
   flushSync(): void {
     if (!this.file || !this.dirty) return;
     this.dirty = false;
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(Object.fromEntries(this.high)));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
-    const d = openSync(dirname(this.file), 'r');
-    try {
-      fsyncSync(d);
-    } finally {
-      closeSync(d);
-    }
+    writeFileAtomicSync(this.file, JSON.stringify(Object.fromEntries(this.high)));
   }
 
   private write(): Promise<void> {

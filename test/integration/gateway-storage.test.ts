@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { blake3 } from '@napi-rs/blake-hash';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 
 const IOT = 'IoTPlatformMSP';
@@ -102,9 +103,9 @@ describe('R2 storage agent on the real network (F2, X6, X7, A1)', () => {
     assert.equal(a.body.keyId, stored.keyId);
     assert.deepEqual(a.body.storage, stored.storage);
     assert.equal(a.body.storage.placement, 'ON_PLATFORM');
-    // at rest: encrypted, content-addressed by the stored bytes
+    // at rest: encrypted, content-addressed by the stored bytes (BLAKE3-256, what `b3sum` prints)
     const file = readFileSync(objectFile(stored.storage.uri));
-    assert.equal(sha(file), stored.storage.uri.split('/').pop());
+    assert.equal(blake3(file).toString('hex'), stored.storage.uri.split('/').pop());
     assert.equal(file.includes(Buffer.from('wrist,ankle,head')), false);
     const f = await get(alice, ids.d1);
     assert.equal(f.status, 200);

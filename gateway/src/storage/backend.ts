@@ -1,6 +1,6 @@
 /**
  * Where encrypted objects live. A backend stores opaque, content-addressed blobs (the address is
- * the SHA-256 of the stored bytes); it never sees a key or a plaintext byte. The local filesystem
+ * a hash of the stored bytes, content-address.ts); it never sees a key or a plaintext byte. The local filesystem
  * backend is the default; an S3-compatible backend implements the same interface (docs/storage.md).
  */
 import { randomBytes } from 'node:crypto';

@@ -11,10 +11,12 @@
  * truncation (the last record present must have been encrypted as the last) and appended data;
  * the AAD binds every record to the header (key id, nonce prefix, record size). Memory is one record
  * (plus the stream buffers), whatever the object's size. The plaintext's SHA-256 (the ledger's
- * fingerprint) and the stored bytes' SHA-256 (the content address) are computed on the way.
+ * fingerprint) and the content address (BLAKE3-256 of the stored bytes; SHA-256 for v1 objects,
+ * content-address.ts) are computed on the way.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { addressHasher, type AddressAlgorithm, type AddressHasher } from './content-address.js';
 import { LocalSha256, OffThreadSha256, type StreamHash } from './hash-worker.js';
 
 export const MAGIC = Buffer.from('MVSO1\n', 'latin1');
@@ -24,11 +26,15 @@ export const TAG_LENGTH = 16;
  * buffers). The header carries the size, so objects written with 64 KiB records still decode.
  */
 export const DEFAULT_RECORD_SIZE = 256 * 1024;
-export const ALG = 'A256GCM-STREAM-v1';
+/** The format written; v1 (same records, SHA-256 content address) is still read. */
+export const ALG = 'A256GCM-STREAM-v2';
+export const ALG_V1 = 'A256GCM-STREAM-v1';
+/** Each format version's content-address hash: a keyless verifier reads it off the header. */
+const ADDRESS_ALGORITHM: Record<ObjectHeader['alg'], AddressAlgorithm> = { [ALG]: 'blake3', [ALG_V1]: 'sha256' };
 const MAX_HEADER = 4096;
 
 export interface ObjectHeader {
-  alg: typeof ALG;
+  alg: typeof ALG | typeof ALG_V1;
   keyId: string;
   recordSize: number;
   /** 7 random bytes, hex. */
@@ -66,13 +72,71 @@ export function encodeHeader(h: ObjectHeader): Buffer {
   return Buffer.concat([MAGIC, len, body]);
 }
 
+/**
+ * Parse the header at the start of `head`: undefined while incomplete; IntegrityError when the
+ * bytes are not a header of a format this code reads. `end` is where the records begin.
+ */
+function parseHeader(head: Buffer): { header: ObjectHeader; end: number } | undefined {
+  if (head.length < MAGIC.length + 4) return undefined;
+  if (!head.subarray(0, MAGIC.length).equals(MAGIC)) throw new IntegrityError('not an encrypted object (bad magic)');
+  const len = head.readUInt32BE(MAGIC.length);
+  if (len > MAX_HEADER) throw new IntegrityError('object header is too large');
+  const end = MAGIC.length + 4 + len;
+  if (head.length < end) return undefined;
+  let h: ObjectHeader;
+  try {
+    h = JSON.parse(head.subarray(MAGIC.length + 4, end).toString('utf8')) as ObjectHeader;
+  } catch {
+    throw new IntegrityError('object header is not valid JSON');
+  }
+  if (!Object.hasOwn(ADDRESS_ALGORITHM, h?.alg)) throw new IntegrityError(`unsupported object format ${String(h?.alg)}`);
+  if (!Number.isInteger(h.recordSize) || h.recordSize < 1 || h.recordSize > 16 * 1024 * 1024)
+    throw new IntegrityError('object header has a bad record size');
+  if (typeof h.noncePrefix !== 'string' || !/^[0-9a-f]{14}$/.test(h.noncePrefix)) throw new IntegrityError('object header has a bad nonce');
+  return { header: h, end };
+}
+
+/**
+ * The content address of stored bytes given in any chunks, with the hash the object's header names.
+ * Bytes that do not start with a readable header are hashed with SHA-256 (v1's rule): their digest
+ * then matches no address written since, and a damaged v1 header changes its SHA-256 anyway.
+ */
+export class StoredBytesHash {
+  private h: AddressHasher | undefined;
+  private head: Buffer | undefined = Buffer.alloc(0);
+
+  update(b: Buffer): void {
+    if (this.h) return this.h.update(b);
+    this.head = Buffer.concat([this.head!, b]);
+    let algorithm: AddressAlgorithm | undefined;
+    try {
+      const p = parseHeader(this.head);
+      if (p) algorithm = ADDRESS_ALGORITHM[p.header.alg];
+    } catch {
+      algorithm = 'sha256';
+    }
+    if (algorithm) this.start(algorithm);
+  }
+
+  digest(): string {
+    if (!this.h) this.start('sha256');
+    return this.h!.digest();
+  }
+
+  private start(algorithm: AddressAlgorithm): void {
+    this.h = addressHasher(algorithm);
+    this.h.update(this.head!);
+    this.head = undefined;
+  }
+}
+
 function checkKey(key: Buffer): void {
   if (key.length !== 32) throw new Error('a data key is 32 bytes (AES-256)');
 }
 
 /**
  * Plaintext in, encrypted object out. After 'end': `sha256`, `size` (plaintext) and `address`
- * (SHA-256 of the output). One pass: both hashes and the encryption per chunk; whole records
+ * (BLAKE3-256 of the output). One pass: both hashes and the encryption per chunk; whole records
  * inside an input chunk are encrypted in place (no copy), and the last whole record of a chunk is
  * held back as a view of it until the next chunk (Node's stream contract: a producer does not
  * reuse a buffer it has written).
@@ -81,9 +145,10 @@ export class EncryptStream extends Transform {
   sha256 = '';
   address = '';
   size = 0;
-  /** The plaintext's and the stored bytes' SHA-256: each on a hashing worker unless `hashOffThread: false`. */
+  /** The plaintext's SHA-256, on a hashing worker unless `hashOffThread: false`. */
   private plainHash: StreamHash | undefined;
-  private outHash: StreamHash | undefined;
+  /** The content address, here: BLAKE3 costs less than handing the bytes to a worker would. */
+  private outHash: AddressHasher | undefined;
   private readonly record: Buffer;
   private fill = 0;
   private counter = 0;
@@ -123,9 +188,8 @@ export class EncryptStream extends Transform {
   private sendHeader(): void {
     if (this.headerSent) return;
     this.headerSent = true;
-    const off = this.opts.hashOffThread !== false;
-    this.plainHash = off ? new OffThreadSha256() : new LocalSha256();
-    this.outHash = off ? new OffThreadSha256() : new LocalSha256();
+    this.plainHash = this.opts.hashOffThread !== false ? new OffThreadSha256() : new LocalSha256();
+    this.outHash = addressHasher(ADDRESS_ALGORITHM[ALG]);
     this.out(this.header);
   }
 
@@ -175,10 +239,9 @@ export class EncryptStream extends Transform {
         off += n;
         if (this.fill === R) this.held = this.record;
       }
-      // a full ring: wait until the workers caught up (bounded memory)
-      const a = this.plainHash!.ready();
-      const b = this.outHash!.ready();
-      if (a || b) Promise.all([a, b]).then(() => cb(), cb);
+      // a full ring: wait until the worker caught up (bounded memory)
+      const wait = this.plainHash!.ready();
+      if (wait) wait.then(() => cb(), cb);
       else cb();
     } catch (e) {
       cb(e as Error);
@@ -187,7 +250,6 @@ export class EncryptStream extends Transform {
 
   override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
     this.plainHash?.discard();
-    this.outHash?.discard();
     cb(err);
   }
 
@@ -197,9 +259,9 @@ export class EncryptStream extends Transform {
       const last = this.held ?? this.record.subarray(0, this.fill);
       this.held = undefined;
       this.seal(true, last);
-      Promise.all([this.plainHash!.digest(), this.outHash!.digest()]).then(([sha256, address]) => {
+      this.address = this.outHash!.digest();
+      this.plainHash!.digest().then((sha256) => {
         this.sha256 = sha256;
-        this.address = address;
         cb();
       }, cb);
     } catch (e) {
@@ -215,7 +277,7 @@ export interface DecryptExpectations {
   sha256?: string;
   /** The plaintext's size. */
   size?: number;
-  /** The SHA-256 of the stored bytes (the content address). */
+  /** The hash of the stored bytes (the content address). */
   address?: string;
 }
 
@@ -229,7 +291,7 @@ export class DecryptStream extends Transform {
   address = '';
   size = 0;
   private readonly plainHash: Hash = createHash('sha256');
-  private readonly inHash: Hash = createHash('sha256');
+  private readonly inHash = new StoredBytesHash();
   private head: Buffer | undefined = Buffer.alloc(0);
   private header: ObjectHeader | undefined;
   private aad = Buffer.alloc(0);
@@ -254,24 +316,10 @@ export class DecryptStream extends Transform {
   /** Accumulate and parse the header; returns the rest of the chunk. */
   private takeHeader(chunk: Buffer): Buffer | undefined {
     this.head = Buffer.concat([this.head!, chunk]);
-    if (this.head.length < MAGIC.length + 4) return undefined;
-    if (!this.head.subarray(0, MAGIC.length).equals(MAGIC)) throw new IntegrityError('not an encrypted object (bad magic)');
-    const len = this.head.readUInt32BE(MAGIC.length);
-    if (len > MAX_HEADER) throw new IntegrityError('object header is too large');
-    const end = MAGIC.length + 4 + len;
-    if (this.head.length < end) return undefined;
+    const p = parseHeader(this.head);
+    if (!p) return undefined;
+    const { header: h, end } = p;
     const raw = this.head.subarray(0, end);
-    let h: ObjectHeader;
-    try {
-      h = JSON.parse(raw.subarray(MAGIC.length + 4).toString('utf8')) as ObjectHeader;
-    } catch {
-      throw new IntegrityError('object header is not valid JSON');
-    }
-    if (h.alg !== ALG) throw new IntegrityError(`unsupported object format ${String(h.alg)}`);
-    if (!Number.isInteger(h.recordSize) || h.recordSize < 1 || h.recordSize > 16 * 1024 * 1024)
-      throw new IntegrityError('object header has a bad record size');
-    if (typeof h.noncePrefix !== 'string' || !/^[0-9a-f]{14}$/.test(h.noncePrefix))
-      throw new IntegrityError('object header has a bad nonce');
     if (this.expect.keyId !== undefined && h.keyId !== this.expect.keyId)
       throw new IntegrityError(`object is encrypted under key ${String(h.keyId)}, not ${this.expect.keyId}`);
     this.header = h;
@@ -349,7 +397,7 @@ export class DecryptStream extends Transform {
       this.release(last, false);
       this.fill = 0;
       this.sha256 = this.plainHash.digest('hex');
-      this.address = this.inHash.digest('hex');
+      this.address = this.inHash.digest();
       const e = this.expect;
       if (e.address !== undefined && this.address !== e.address)
         throw new IntegrityError(`stored bytes hash to ${this.address}, not their content address ${e.address}`);

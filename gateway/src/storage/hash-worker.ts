@@ -1,8 +1,8 @@
 /**
  * SHA-256 off the main thread: a pool of hashing worker threads per process, shared by every hash
- * in flight. The encrypting stream hashes the plaintext on one worker and the stored bytes on the
- * other while the main thread encrypts, so the three cryptographic passes over each byte run on
- * three threads instead of one. Bytes are copied into a shared-memory ring (memcpy is ~10× faster
+ * in flight. The encrypting stream hashes the plaintext (the ledger's fingerprint) on a worker while
+ * the main thread encrypts and computes the content address (BLAKE3, ~4× cheaper than SHA-256 here),
+ * so the slowest pass runs beside the others instead of after them. Bytes are copied into a shared-memory ring (memcpy is ~10× faster
  * than SHA-256) and a slot is posted only when full, so messages are few; the producer waits when
  * the ring is full, so memory stays bounded.
  */
@@ -36,7 +36,7 @@ type Msg = { t: 'a'; id: number; k: number } | { t: 'd'; id: number; hex: string
 /** Slots of the shared ring per hash: the bytes queued for a worker never exceed SLOTS × SLOT. */
 const SLOT = 1024 * 1024;
 const SLOTS = 4;
-/** Two workers: the encrypting stream's two hashes each get one (the pool is per process). */
+/** Two workers: two objects stored at once each get one (the pool is per process, two cores here). */
 const POOL = 2;
 
 interface PoolWorker {

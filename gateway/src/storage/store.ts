@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { writeFileAtomic } from '../durable-file.js';
 import { assertAddress, LocalBackend, StorageUnavailableError, type ObjectBackend, type ObjectReader } from './backend.js';
-import { DecryptStream, EncryptStream, IntegrityError, type DecryptExpectations } from './format.js';
+import { DecryptStream, EncryptStream, IntegrityError, StoredBytesHash, type DecryptExpectations } from './format.js';
 import { Keyring, KeyError } from './keyring.js';
 
 export interface StoredObject {
@@ -391,7 +391,7 @@ export class ObjectStore {
     for (const f of (await readdir(join(src, 'objects'))).sort()) {
       const address = assertAddress(f);
       const w = await this.backendOf(locations.get(address)).writer();
-      const hash = createHash('sha256');
+      const hash = new StoredBytesHash();
       try {
         await pipeline(
           createReadStream(join(src, 'objects', f)),
@@ -403,7 +403,7 @@ export class ObjectStore {
           },
           w.stream,
         );
-        const got = hash.digest('hex');
+        const got = hash.digest();
         if (got !== address) throw new IntegrityError(`backup object ${address} hashes to ${got}`);
         await w.commit(address);
       } catch (e) {
@@ -514,7 +514,7 @@ async function assertEmpty(dir: string): Promise<void> {
 }
 
 async function copyVerified(r: ObjectReader, address: string, to: string): Promise<number> {
-  const hash = createHash('sha256');
+  const hash = new StoredBytesHash();
   let n = 0;
   await pipeline(
     r.stream(),
@@ -527,7 +527,7 @@ async function copyVerified(r: ObjectReader, address: string, to: string): Promi
     },
     createWriteStream(to, { flags: 'wx', mode: 0o600 }),
   );
-  const got = hash.digest('hex');
+  const got = hash.digest();
   if (got !== address) {
     await rm(to, { force: true });
     throw new IntegrityError(`object ${address} hashes to ${got}: not backed up (damaged in the store)`);

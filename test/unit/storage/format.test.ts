@@ -10,9 +10,11 @@ import {
   EncryptStream,
   IntegrityError,
   MAGIC,
+  StoredBytesHash,
   TAG_LENGTH,
   TooLargeError,
 } from '../../../gateway/src/storage/format.js';
+import { addressHasher } from '../../../gateway/src/storage/content-address.js';
 
 async function encrypt(plain: Buffer, key: Buffer, recordSize: number | null = 1024, chunk = 777, hashOffThread = true) {
   const enc = new EncryptStream(key, 'dk-test', { ...(recordSize === null ? {} : { recordSize }), hashOffThread });
@@ -42,7 +44,20 @@ async function decrypt(bytes: Buffer, key: Buffer, expect = {}, chunk = 1000) {
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const b3 = (b: Buffer) => {
+  const h = addressHasher('blake3');
+  h.update(b);
+  return h.digest();
+};
 const headerLength = (b: Buffer) => MAGIC.length + 4 + b.readUInt32BE(MAGIC.length);
+
+/** Written by the writer of commit 6447476 (format v1, 64-byte records, key 01..20, two input chunks). */
+const V1_OBJECT = Buffer.from(
+  'TVZTTzEKAAAAeHsiYWxnIjoiQTI1NkdDTS1TVFJFQU0tdjEiLCJrZXlJZCI6ImRrLTAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAxIiwicmVjb3JkU2l6ZSI6NjQsIm5vbmNlUHJlZml4IjoiNTE4ZDUxNzYyN2Q2OWEifSAyN/V8ks0rwEe/TY1KdgF7Zd20TQirDDCegY2NoVC8oH5EFFgKPxzphrJ7a0oUaPaoEULVVW71FX3Tk61EYEdylyOmU2JN4IXVS5lmOuEL26dRJ6xGDpZKSc6y5YXNpXlp/XFgLXhg85rotvRtlLGEMKpCBW5ad1JXqeXNHgb36NUniVvzZh9g0u4DJ3znRkaXZ3WDV/0ZBLjk1LgCCViE1kmU00YE5LTMLpHjKoDWHR2nSE+m9/qiqzwE9ooiMUcR06N8AQ==',
+  'base64',
+);
+const V1_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1));
+const V1_ADDRESS = '3b8ea58e48deb3eadc8ff25c75ef5c3522d637a7a63b8a13d5f88fae7c355a74';
 
 describe('storage format: streamed AES-256-GCM records (F2, C1, C3)', () => {
   const key = randomBytes(32);
@@ -53,7 +68,7 @@ describe('storage format: streamed AES-256-GCM records (F2, C1, C3)', () => {
       const { bytes, enc } = await encrypt(plain, key);
       assert.equal(enc.sha256, sha(plain), `sha ${n}`);
       assert.equal(enc.size, n);
-      assert.equal(enc.address, sha(bytes));
+      assert.equal(enc.address, b3(bytes));
       const records = Math.max(1, Math.ceil(n / 1024));
       assert.equal(bytes.length, headerLength(bytes) + n + records * TAG_LENGTH, `layout ${n}`);
       assert.equal(bytes.includes(plain.subarray(0, Math.min(n, 64))) && n >= 16, false, 'plaintext not visible');
@@ -125,7 +140,7 @@ describe('storage format: streamed AES-256-GCM records (F2, C1, C3)', () => {
     await assert.rejects(pipeline(Readable.from([randomBytes(1500), randomBytes(1500)]), enc, collect([])), TooLargeError);
   });
 
-  it('C1: both hashes are the exact SHA-256 of the plaintext and of the stored bytes, for 0 B, 1 B and odd chunks across the hashing rings', async () => {
+  it("C1: the hashes are exactly the plaintext's SHA-256 and the stored bytes' BLAKE3-256, for 0 B, 1 B and odd chunks across the hashing ring", async () => {
     const big = randomBytes(5 * 1024 * 1024 + 3);
     const cases: [Buffer, number][] = [
       [Buffer.alloc(0), 1],
@@ -139,7 +154,7 @@ describe('storage format: streamed AES-256-GCM records (F2, C1, C3)', () => {
         const { bytes, enc } = await encrypt(plain, key, null, chunk, off);
         const what = `${plain.length} B in ${chunk} B chunks, hashes ${off ? 'on the workers' : 'on this thread'}`;
         assert.equal(enc.sha256, sha(plain), `plaintext hash, ${what}`);
-        assert.equal(enc.address, sha(bytes), `stored-bytes hash, ${what}`);
+        assert.equal(enc.address, b3(bytes), `stored-bytes hash, ${what}`);
         assert.equal(enc.size, plain.length);
         const records = Math.max(1, Math.ceil(plain.length / DEFAULT_RECORD_SIZE));
         assert.equal(bytes.length, headerLength(bytes) + plain.length + records * TAG_LENGTH, `layout, ${what}`);
@@ -149,18 +164,38 @@ describe('storage format: streamed AES-256-GCM records (F2, C1, C3)', () => {
       }
   });
 
+  it('C1: the content address is BLAKE3-256 for v2 objects and SHA-256 for v1, read off the header in any chunking; keyless checks see a swapped version', async () => {
+    // the BLAKE3 reference vectors (BLAKE3 team's test_vectors.json, input length 0 and "abc")
+    assert.equal(b3(Buffer.alloc(0)), 'af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262');
+    assert.equal(b3(Buffer.from('abc')), '6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85');
+    const stored = (bytes: Buffer, chunk: number) => {
+      const h = new StoredBytesHash();
+      for (let i = 0; i < bytes.length; i += chunk) h.update(bytes.subarray(i, i + chunk));
+      return h.digest();
+    };
+    const { bytes, enc } = await encrypt(randomBytes(5000), key);
+    assert.match(bytes.subarray(0, headerLength(bytes)).toString('latin1'), /"alg":"A256GCM-STREAM-v2"/);
+    for (const chunk of [1, 7, 4096, bytes.length]) assert.equal(stored(bytes, chunk), enc.address, `v2 in ${chunk} B chunks`);
+    assert.equal(stored(V1_OBJECT, 3), V1_ADDRESS, 'a v1 object keeps its SHA-256 address');
+    assert.equal(V1_ADDRESS, sha(V1_OBJECT));
+    // not an object at all (or a header this code does not read): SHA-256, so no v2 address matches
+    const junk = randomBytes(300);
+    assert.equal(stored(junk, 50), sha(junk));
+    assert.equal(stored(Buffer.alloc(0), 1), sha(Buffer.alloc(0)));
+    // a v1 object relabelled v2 (same length) hashes differently and no longer authenticates
+    const relabelled = Buffer.from(V1_OBJECT.toString('latin1').replace('STREAM-v1', 'STREAM-v2'), 'latin1');
+    assert.notEqual(stored(relabelled, 64), V1_ADDRESS);
+    await assert.rejects(decrypt(relabelled, V1_KEY, {}), /record 0 failed authentication/);
+  });
+
   it('F2: an object written before the 256 KiB default (by the previous writer) still decrypts and verifies', async () => {
-    // written by the writer of commit 6447476, before this one (64-byte records, key 01..20, two input chunks)
-    const legacy = Buffer.from(
-      'TVZTTzEKAAAAeHsiYWxnIjoiQTI1NkdDTS1TVFJFQU0tdjEiLCJrZXlJZCI6ImRrLTAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAxIiwicmVjb3JkU2l6ZSI6NjQsIm5vbmNlUHJlZml4IjoiNTE4ZDUxNzYyN2Q2OWEifSAyN/V8ks0rwEe/TY1KdgF7Zd20TQirDDCegY2NoVC8oH5EFFgKPxzphrJ7a0oUaPaoEULVVW71FX3Tk61EYEdylyOmU2JN4IXVS5lmOuEL26dRJ6xGDpZKSc6y5YXNpXlp/XFgLXhg85rotvRtlLGEMKpCBW5ad1JXqeXNHgb36NUniVvzZh9g0u4DJ3znRkaXZ3WDV/0ZBLjk1LgCCViE1kmU00YE5LTMLpHjKoDWHR2nSE+m9/qiqzwE9ooiMUcR06N8AQ==',
-      'base64',
-    );
-    const k = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1));
+    const legacy = V1_OBJECT;
+    const k = V1_KEY;
     const plain = Buffer.from(Array.from({ length: 150 }, (_, i) => (i * 7 + 3) & 0xff));
     const expect = {
       keyId: 'dk-00000000000000000000000000000001',
       sha256: 'c695ceb0b71f85051f19f35d77dcf44ed433c9db49f46d7858a599f6186af365',
-      address: '3b8ea58e48deb3eadc8ff25c75ef5c3522d637a7a63b8a13d5f88fae7c355a74',
+      address: V1_ADDRESS,
       size: 150,
     };
     const { plain: back, dec } = await decrypt(legacy, k, expect, 50);

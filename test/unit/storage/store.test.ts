@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { LocalBackend } from '../../../gateway/src/storage/backend.js';
+import { blake3 } from '@napi-rs/blake-hash';
 import { IntegrityError } from '../../../gateway/src/storage/format.js';
 import { KeyError, ownerKey } from '../../../gateway/src/storage/keyring.js';
 import { ObjectStore, type IndexEntry, type LedgerFacts, type StoredObject } from '../../../gateway/src/storage/store.js';
@@ -61,7 +62,7 @@ describe('object store, local backend (F2, C1, X6, X7)', () => {
     assert.match(o.keyId, /^dk-[0-9a-f]{32}$/);
     assert.equal(o.uri, `local://local/${o.address}`);
     const file = readFileSync(objectPath(dir, o.address));
-    assert.equal(sha(file), o.address, 'the address is the SHA-256 of the stored bytes');
+    assert.equal(blake3(file).toString('hex'), o.address, 'the address is the BLAKE3-256 of the stored bytes');
     assert.equal(file.includes(Buffer.from('motion readings')), false);
     assert.equal(statSync(objectPath(dir, o.address)).mode & 0o777, 0o600);
     const keyRecord = readFileSync(join(dir, 'keys', `${o.keyId}.json`), 'utf8');

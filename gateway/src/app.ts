@@ -131,7 +131,13 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   const monitor = deps.monitor ? monitorHooks(deps.monitor, deps.ledger, registry) : undefined;
   const storageDir = config.storageDir ?? (config.stateDir ? join(config.stateDir, 'storage') : undefined);
   const storage = deps.storage ?? (storageDir ? objectStoreFor(storageDir, config) : undefined);
-  const telemetry = TelemetryService.inStateDir(config.stateDir, { ledger: deps.ledger, now, log, ...deps.telemetry });
+  const telemetry = TelemetryService.inStateDir(config.stateDir, {
+    ledger: deps.ledger,
+    now,
+    log,
+    sealKey: config.storageKey,
+    ...deps.telemetry,
+  });
   if (deps.monitor) telemetry.onAccepted(deps.monitor.recordReadings);
   const routes = [
     ...opsRoutes,

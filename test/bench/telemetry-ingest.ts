@@ -7,7 +7,7 @@
  *
  * Knobs: BENCH_READINGS (20000), BENCH_PER_REQUEST (500). The last line is JSON (µs per reading).
  */
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,7 +128,7 @@ const ledger = {
 for (const mode of ['reading', 'set'] as const)
   await time(`ingest (whole path, ${THINGS} in flight, ${mode === 'set' ? 'signed sets' : 'signed readings'})`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mvsec-ingest-'));
-    const svc = TelemetryService.inStateDir(dir, { ledger, batchMaxReadings: 1000, log: () => {} });
+    const svc = TelemetryService.inStateDir(dir, { ledger, sealKey: randomBytes(32), batchMaxReadings: 1000, log: () => {} });
     try {
       await Promise.all(
         lanes.map(async ({ thingId, raws, setRaws }) => {

@@ -5,7 +5,9 @@
  * last seq, byte offset and length — kept in `<dir>/batches.idx.jsonl`. A proof reads its batch's
  * line back (a few recently read batches are cached). At start the index is read and, if a crash
  * left it behind the batch file, completed from the file's tail; a torn last line (a crash in the
- * middle of an append) is cut off so later appends start on a line of their own.
+ * middle of an append) is cut off so later appends start on a line of their own. Batch lines are
+ * sealed at rest with the gateway's storage key when one is given (crypto/sealed-line.ts); the
+ * index holds no reading.
  */
 import {
   appendFileSync,
@@ -20,6 +22,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { PLAIN_LINES, type LineCodec } from '../crypto/sealed-line.js';
 import type { Batch } from './batches.js';
 
 interface Span {
@@ -49,7 +52,10 @@ export class BatchIndex {
   private fd?: number;
   private size = 0;
 
-  constructor(dir?: string) {
+  constructor(
+    dir?: string,
+    private readonly lines: LineCodec = PLAIN_LINES,
+  ) {
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, 'batches.jsonl');
@@ -90,7 +96,7 @@ export class BatchIndex {
     let at = 0;
     for (let nl = tail.indexOf(10); nl >= 0; at = nl + 1, nl = tail.indexOf(10, at)) {
       try {
-        const b = JSON.parse(tail.subarray(at, nl).toString('utf8')) as Batch;
+        const b = JSON.parse(this.lines.open(tail.subarray(at, nl).toString('utf8'))) as Batch;
         this.indexSpan(spanOf(b, from + at, nl - at));
       } catch {
         // not a batch line: skipped
@@ -128,7 +134,7 @@ export class BatchIndex {
   settled(batch: Batch): void {
     if (batch.status !== 'ANCHORED' || this.fd === undefined) return;
     const { levels: _levels, ...record } = batch;
-    const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+    const line = Buffer.from(`${this.lines.seal(JSON.stringify(record))}\n`, 'utf8');
     const offset = fstatSync(this.fd).size; // appends go to the end, wherever another writer left it
     writeSync(this.fd, line);
     const span = spanOf(batch, offset, line.length - 1);
@@ -176,7 +182,7 @@ export class BatchIndex {
     readSync(this.fd!, buf, 0, s.length, s.offset);
     let batch: Batch;
     try {
-      batch = JSON.parse(buf.toString('utf8')) as Batch;
+      batch = JSON.parse(this.lines.open(buf.toString('utf8'))) as Batch;
     } catch {
       return undefined;
     }

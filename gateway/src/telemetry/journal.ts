@@ -4,12 +4,14 @@
  * lost — a gateway killed before its batch was anchored re-anchors it on the next start (readings
  * already in an anchored batch are skipped). Concurrent submissions share writes as the replay
  * marks do. The journal is emptied whenever every journaled reading has settled (anchored or
- * refused by the chaincode). Without a directory it keeps nothing (tests).
+ * refused by the chaincode). Without a directory it keeps nothing (tests). Each line is sealed at
+ * rest with the gateway's storage key when one is given (crypto/sealed-line.ts).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Caller } from '../auth/principal.js';
+import { PLAIN_LINES, type LineCodec } from '../crypto/sealed-line.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../durable-file.js';
 import type { ReadingSet, StoredReading } from './batches.js';
 import { leafOf, readingBytes } from './canonical.js';
@@ -36,7 +38,7 @@ interface JournalLine {
   set?: Omit<ReadingSet, 'leaves'>;
 }
 
-function lineOf(e: JournalEntry): string {
+function textOf(e: JournalEntry): string {
   const line: JournalLine = {
     caller: e.caller,
     thingId: e.thingId,
@@ -50,7 +52,7 @@ function lineOf(e: JournalEntry): string {
     })),
     ...(e.set ? { set: { merkleRoot: e.set.merkleRoot, leafCount: e.set.leafCount, signature: e.set.signature } } : {}),
   };
-  return `${JSON.stringify(line)}\n`;
+  return JSON.stringify(line);
 }
 
 function entryOf(l: JournalLine): JournalEntry {
@@ -71,13 +73,24 @@ export class AcceptedJournal {
   private handle?: Promise<FileHandle>;
   /** Bytes appended since the journal was last emptied or compacted. */
   private size = 0;
+  /**
+   * Lines before the last that load() could not read (another storage key, a damaged disk), and
+   * where the journal was copied to before startWith() replaces it: nothing acknowledged is dropped
+   * for good by a start with the wrong key.
+   */
+  unreadable = 0;
+  unreadableCopy?: string;
   /** Set by compact(): the next write replaces the journal with these entries' lines. */
   private compactWith?: () => JournalEntry[];
 
-  /** @param compactAt rewrite the journal with only its open entries once this many bytes were appended (compact()) */
+  /**
+   * @param compactAt rewrite the journal with only its open entries once this many bytes were appended (compact())
+   * @param lines how lines are sealed at rest
+   */
   constructor(
     dir?: string,
     readonly compactAt = 64 * 1024 * 1024,
+    private readonly lines: LineCodec = PLAIN_LINES,
   ) {
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
@@ -97,20 +110,26 @@ export class AcceptedJournal {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const out: JournalEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
       try {
-        out.push(entryOf(JSON.parse(line) as JournalLine));
+        out.push(entryOf(JSON.parse(this.lines.open(line)) as JournalLine));
       } catch {
-        // torn write: its submission got no 202
+        // the last line may be a torn write, whose submission got no 202; any other is worth a word
+        if (i < lines.length - 1) this.unreadable++;
       }
+    });
+    if (this.unreadable) {
+      this.unreadableCopy = `${this.file}.unreadable-${Date.now()}`;
+      copyFileSync(this.file, this.unreadableCopy);
     }
     return out;
   }
 
   /** At start: replace the journal, durably (temporary file, fsync, rename, fsync of the folder), with these entries' lines. */
   startWith(entries: JournalEntry[]): void {
-    if (this.file) writeFileAtomicSync(this.file, entries.map(lineOf).join(''));
+    if (this.file) writeFileAtomicSync(this.file, entries.map((e) => this.lineOf(e)).join(''));
   }
 
   /** Appends since the last reset or compaction outgrew `compactAt`. */
@@ -142,7 +161,11 @@ export class AcceptedJournal {
   }
 
   append(e: JournalEntry): void {
-    if (this.file) this.buffered.push(lineOf(e));
+    if (this.file) this.buffered.push(this.lineOf(e));
+  }
+
+  private lineOf(e: JournalEntry): string {
+    return `${this.lines.seal(textOf(e))}\n`;
   }
 
   /** Resolves once everything appended so far is on disk. */
@@ -161,7 +184,11 @@ export class AcceptedJournal {
     const compacting = this.compactWith;
     this.compactWith = undefined;
     // Compacting: the open entries include every buffered one.
-    const text = compacting ? compacting().map(lineOf).join('') : this.buffered.join('');
+    const text = compacting
+      ? compacting()
+          .map((e) => this.lineOf(e))
+          .join('')
+      : this.buffered.join('');
     this.buffered = [];
     const p = (async () => {
       if (compacting) {

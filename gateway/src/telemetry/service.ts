@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { callerKey, type Caller } from '../auth/principal.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
+import { LineSealer } from '../crypto/sealed-line.js';
 import { BatchIndex } from './batch-index.js';
 import { makeBatch, proofOf, setProofOf, type Batch, type ReadingSet, type StoredReading } from './batches.js';
 import { readingSetText, readingText, type JsonValue } from './canonical.js';
@@ -63,6 +64,8 @@ export interface TelemetryOptions {
   ledger: Ledger;
   /** Where seq.json and batches.jsonl live; undefined: memory only. */
   dir?: string;
+  /** Seals the readings kept in `dir` (journal and batch lines) at rest: the gateway's storage key. */
+  sealKey?: Buffer;
   /** Cut a batch at this many readings (default 1000). */
   batchMaxReadings?: number;
   /** …or when its first reading has waited this long (ms, default 1000). */
@@ -199,8 +202,9 @@ export class TelemetryService {
     this.verifyThreads = o.verifyThreads;
     this.log = o.log ?? ((m) => console.error(m));
     this.seqs = new SeqStore(o.dir);
-    this.batches = new BatchIndex(o.dir);
-    this.journal = new AcceptedJournal(o.dir, o.journalCompactBytes);
+    const lines = o.sealKey ? new LineSealer(o.sealKey, 'mvsec telemetry readings') : undefined;
+    this.batches = new BatchIndex(o.dir, lines);
+    this.journal = new AcceptedJournal(o.dir, o.journalCompactBytes, lines);
     this.anchorRetryMs = o.anchorRetryMs ?? 10 * 60_000;
     this.recover();
   }
@@ -211,6 +215,10 @@ export class TelemetryService {
    */
   private recover(): void {
     const entries = this.journal.load();
+    if (this.journal.unreadable)
+      this.log(
+        `telemetry: ${this.journal.unreadable} journal lines could not be read (sealed under another storage key, or damaged) and are not re-anchored; the journal as found is kept in ${this.journal.unreadableCopy}`,
+      );
     const open: StoredReading[][] = [];
     for (const e of entries) {
       // The journal is the replay marks' log too (seq.json is written only before the journal is emptied).

@@ -4,8 +4,8 @@
  * them, exactly once, and a further start finds nothing left to do.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -240,6 +240,71 @@ describe('accepted-readings journal (R1, P2)', () => {
       for (let i = 0; i < 100 && readFileSync(join(d, 'accepted.jsonl'), 'utf8') !== ''; i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(readFileSync(join(d, 'accepted.jsonl'), 'utf8'), '', 'finished: the journal empties');
       second.close();
+    } finally {
+      rmSync(join(d, '..'), { recursive: true, force: true });
+    }
+  });
+  it('C1: with the storage key, readings are sealed at rest in the journal and the batch file, and still recover and prove after a restart', async () => {
+    const d = join(mkdtempSync(join(tmpdir(), 'mvsec-sealed-')), 'telemetry');
+    try {
+      const l = ledger();
+      const sealKey = randomBytes(32);
+      const opts = {
+        ledger: l as unknown as Ledger,
+        dir: d,
+        sealKey,
+        batchMaxReadings: 2,
+        batchMaxWaitMs: 5,
+        cacheTtlMs: 0,
+        verifyThreads: 1,
+      };
+      const signed = (seq: number) => {
+        const r = { seq, time: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(), sensor: 'heart-rate-secret', value: seq };
+        return { ...r, signature: signBytes(key.privateKey, readingBytes({ thingId: 'watch', ...r })) };
+      };
+      const first = new TelemetryService(opts);
+      assert.equal((await first.ingest(caller, 'watch', [signed(1), signed(2), signed(3)])).accepted, 3);
+      await first.flush(300); // ledger down: all three stay in the journal
+      first.close();
+      const journal = readFileSync(join(d, 'accepted.jsonl'), 'utf8');
+      assert.ok(journal.length > 0);
+      assert.doesNotMatch(journal, /heart-rate-secret|"seq"/, 'no reading in the clear');
+      assert.match(journal, /^s1\./);
+
+      // a start with another storage key reads nothing, says so, and keeps the journal as found
+      const logs: string[] = [];
+      const wrong = new TelemetryService({ ...opts, sealKey: randomBytes(32), log: (m) => void logs.push(m) });
+      wrong.close();
+      assert.match(logs.join('\n'), /1 journal lines could not be read .* kept in .*accepted\.jsonl\.unreadable-\d+/);
+      const kept = readdirSync(d).filter((f) => f.startsWith('accepted.jsonl.unreadable-'));
+      assert.equal(kept.length, 1);
+      assert.equal(readFileSync(join(d, kept[0]), 'utf8'), journal);
+      rmSync(join(d, kept[0]));
+      writeFileSync(join(d, 'accepted.jsonl'), journal); // the operator puts it back under the right key
+
+      l.down = false;
+      const second = new TelemetryService(opts);
+      assert.equal(second.seqs.get('watch'), 3, 'the replay marks are read back through the seal');
+      await second.flush();
+      assert.deepEqual(
+        l.anchored.map((b) => b.leafCount),
+        [2, 1],
+      );
+      second.close();
+      const batches = readFileSync(join(d, 'batches.jsonl'), 'utf8');
+      assert.equal(batches.trim().split('\n').length, 2);
+      assert.doesNotMatch(batches, /heart-rate-secret/, 'anchored batches are sealed too');
+
+      // a fresh process: the proof reads the sealed batch back from disk and verifies
+      const third = new TelemetryService(opts);
+      const p = await third.proof(caller, 'watch', 3);
+      assert.equal(p.reading.sensor, 'heart-rate-secret');
+      assert.equal(rootFromProof(p.leaf, p.proof), p.merkleRoot);
+      third.close();
+      // another key cannot read them: the journal is empty now, and the batches do not open
+      const other = new TelemetryService({ ...opts, sealKey: randomBytes(32) });
+      await assert.rejects(other.proof(caller, 'watch', 3), /no accepted reading 3 of thing watch/);
+      other.close();
     } finally {
       rmSync(join(d, '..'), { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@
  * implementation, refusals as problems, and the WebSocket live stream — against a ledger double.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +170,8 @@ function ledgerFor(w: World): FakeLedger {
 
 describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)', () => {
   let gw: TestGateway;
+  /** The gateway's storage key: it seals the readings in the state dir, so a second service on that dir needs it. */
+  const storageKey = randomBytes(32);
   let w: World;
   let dir: string;
   let token: string;
@@ -207,7 +209,7 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
     w.avatars.set('av-1', { avatarId: 'av-1', thingId: 'watch', metaverseId: 'mv-a', status: 'ACTIVE' });
     w.avatars.set('av-b', { avatarId: 'av-b', thingId: 'watch', metaverseId: 'mv-b', status: 'ACTIVE' });
     gw = await startTestGateway(
-      { stateDir: dir },
+      { stateDir: dir, storageKey },
       { ledger: ledgerFor(w), telemetry: { batchMaxReadings: 10, batchMaxWaitMs: 60_000, cacheTtlMs: 0 } },
     );
     token = await gw.tokenFor('creator', 'IoTPlatformMSP', 'alice');
@@ -294,7 +296,7 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
   });
 
   it('the replay window stays closed across a restart (seq persisted in the state dir)', async () => {
-    const again = new TelemetryService({ ledger: gw.ledger, dir: join(dir, 'telemetry'), cacheTtlMs: 0 });
+    const again = new TelemetryService({ ledger: gw.ledger, dir: join(dir, 'telemetry'), sealKey: storageKey, cacheTtlMs: 0 });
     assert.equal(again.seqs.get('watch'), 30);
     const caller: Caller = { principal: 'alice', mspId: 'IoTPlatformMSP', role: 'creator', issuer: 'gateway', amr: ['pwd'] };
     await assert.rejects(
@@ -397,7 +399,7 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
         batches.add(p.body.batchId);
       }
       assert.equal(batches.size, 2, 'the set was cut across two batches (10 readings each at most); both carry it');
-      const again = new TelemetryService({ ledger: gw.ledger, dir: join(dir, 'telemetry'), cacheTtlMs: 0 });
+      const again = new TelemetryService({ ledger: gw.ledger, dir: join(dir, 'telemetry'), sealKey: storageKey, cacheTtlMs: 0 });
       const caller: Caller = { principal: 'alice', mspId: 'IoTPlatformMSP', role: 'creator', issuer: 'gateway', amr: ['pwd'] };
       check(await again.proof(caller, 'bulk', 11), 11);
       again.close();

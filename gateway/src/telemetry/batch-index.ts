@@ -1,6 +1,7 @@
 /**
  * Where a reading's batch is found (R1 proofs), with memory bounded by the batches, not the
- * readings: pending and refused batches stay in memory; anchored ones are appended to
+ * readings: pending batches stay in memory; refused ones shrink to their id, reason and seq
+ * numbers (the last `refusedKept` of them, for proofs that answer why); anchored ones are appended to
  * `<dir>/batches.jsonl` and leave memory, remembered only by a span — thing, batch id, first and
  * last seq, byte offset and length — kept in `<dir>/batches.idx.jsonl`. A proof reads its batch's
  * line back (a few recently read batches are cached). At start the index is read and, if a crash
@@ -42,9 +43,18 @@ interface Spans {
 
 const CACHE = 8;
 
+/** A refused batch without its readings: what a proof needs to say why (id, reason), and which seqs it held (sorted). */
+interface Refused {
+  batch: Batch;
+  seqs: Float64Array;
+}
+
 export class BatchIndex {
-  /** Pending and refused batches, by thing and seq. */
+  /** Pending batches, by thing and seq. */
   private readonly live = new Map<string, Map<number, { batch: Batch; index: number }>>();
+  /** Refused batches by thing, and all of them oldest first (the bound). */
+  private readonly refused = new Map<string, Refused[]>();
+  private readonly refusedOrder: Refused[] = [];
   private readonly spans = new Map<string, Spans>();
   private readonly cache = new Map<string, Batch>();
   private readonly file?: string;
@@ -52,9 +62,14 @@ export class BatchIndex {
   private fd?: number;
   private size = 0;
 
+  /**
+   * @param lines how batch lines are sealed at rest
+   * @param refusedKept how many refused batches are remembered (~8 bytes per reading each); older ones are forgotten
+   */
   constructor(
     dir?: string,
     private readonly lines: LineCodec = PLAIN_LINES,
+    private readonly refusedKept = 1000,
   ) {
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
@@ -130,8 +145,9 @@ export class BatchIndex {
     batch.readings.forEach((r, index) => m.set(r.seq, { batch, index }));
   }
 
-  /** The batch was anchored (to disk, out of memory) or refused (kept in memory with its reason). */
+  /** The batch was anchored (to disk, out of memory) or refused (its readings leave memory, its reason stays). */
   settled(batch: Batch): void {
+    if (batch.status === 'REFUSED') return this.refuse(batch);
     if (batch.status !== 'ANCHORED' || this.fd === undefined) return;
     const { levels: _levels, ...record } = batch;
     const line = Buffer.from(`${this.lines.seal(JSON.stringify(record))}\n`, 'utf8');
@@ -140,6 +156,10 @@ export class BatchIndex {
     const span = spanOf(batch, offset, line.length - 1);
     this.size = offset + line.length;
     this.indexSpan(span);
+    this.forget(batch);
+  }
+
+  private forget(batch: Batch): void {
     const m = this.live.get(batch.thingId);
     if (m) {
       for (const r of batch.readings) if (m.get(r.seq)?.batch === batch) m.delete(r.seq);
@@ -147,11 +167,51 @@ export class BatchIndex {
     }
   }
 
+  private refuse(batch: Batch): void {
+    this.forget(batch);
+    const { batchId, thingId, merkleRoot, firstReadingAt, lastReadingAt, status, reason } = batch;
+    const slim: Batch = {
+      batchId,
+      thingId,
+      merkleRoot,
+      firstReadingAt,
+      lastReadingAt,
+      status,
+      readings: [],
+      ...(reason ? { reason } : {}),
+    };
+    const r: Refused = { batch: slim, seqs: Float64Array.from(batch.readings, (x) => x.seq).sort() };
+    let list = this.refused.get(thingId);
+    if (!list) this.refused.set(thingId, (list = []));
+    list.push(r);
+    this.refusedOrder.push(r);
+    if (this.refusedOrder.length <= this.refusedKept) return;
+    const old = this.refusedOrder.shift()!;
+    const l = this.refused.get(old.batch.thingId)!;
+    l.splice(l.indexOf(old), 1);
+    if (!l.length) this.refused.delete(old.batch.thingId);
+  }
+
+  /** A refused batch that held `seq` (its readings are gone: index is the seq's place among its seqs). */
+  private findRefused(thingId: string, seq: number): { batch: Batch; index: number } | undefined {
+    for (const r of this.refused.get(thingId) ?? []) {
+      let lo = 0;
+      let hi = r.seqs.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (r.seqs[mid] === seq) return { batch: r.batch, index: mid };
+        if (r.seqs[mid] < seq) lo = mid + 1;
+        else hi = mid - 1;
+      }
+    }
+    return undefined;
+  }
+
   find(thingId: string, seq: number): { batch: Batch; index: number } | undefined {
     const live = this.live.get(thingId)?.get(seq);
     if (live) return live;
     const t = this.spans.get(thingId);
-    if (!t) return undefined;
+    if (!t) return this.findRefused(thingId, seq);
     // The last span starting at or before seq, then back while an earlier span may still reach it.
     let lo = 0;
     let hi = t.list.length - 1;
@@ -167,7 +227,7 @@ export class BatchIndex {
       const index = batch ? batch.readings.findIndex((r) => r.seq === seq) : -1;
       if (batch && index >= 0) return { batch, index };
     }
-    return undefined;
+    return this.findRefused(thingId, seq);
   }
 
   /** The span's batch, or undefined when the file does not hold it there (damaged). */

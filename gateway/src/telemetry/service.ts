@@ -555,6 +555,7 @@ export class TelemetryService {
           batch.reason = coded ? `${coded.code}: ${coded.reason}` : String((e as Error)?.message ?? e);
           this.stats.batchesRefused++;
           this.things.delete(batch.thingId);
+          this.batches.settled(batch); // its readings leave memory; its id and reason stay for proofs
           this.log(
             `telemetry: batch ${batch.batchId} of ${batch.thingId} (${batch.readings.length} readings) not anchored: ${batch.reason}`,
           );

@@ -102,4 +102,29 @@ describe('telemetry: batch index on disk (R1, memory bounded)', () => {
     assert.equal(again.find('t', 1), undefined);
     again.close();
   });
+  it('a refused batch lets its readings go and keeps why, for the last refusedKept batches (memory bounded)', () => {
+    const idx = new BatchIndex(undefined, undefined, 2);
+    const refuse = (id: string, seqs: number[]) => {
+      const b = makeBatch(id, 't', seqs.map(reading));
+      idx.add(b);
+      b.status = 'REFUSED';
+      b.reason = `DENIED: thing t is SUSPENDED (${id})`;
+      idx.settled(b);
+      return b;
+    };
+    const b1 = refuse('r1', [5, 1, 3]);
+    const f = idx.find('t', 3);
+    assert.ok(f && f.batch !== b1, 'a slim copy, not the batch with its readings');
+    assert.equal(f.batch.status, 'REFUSED');
+    assert.equal(f.batch.batchId, 'r1');
+    assert.equal(f.batch.reason, 'DENIED: thing t is SUSPENDED (r1)');
+    assert.deepEqual(f.batch.readings, []);
+    assert.equal(f.batch.merkleRoot, b1.merkleRoot);
+    assert.equal(idx.find('t', 2), undefined, 'a seq it did not hold');
+    refuse('r2', [7]);
+    refuse('r3', [9, 8]);
+    assert.equal(idx.find('t', 5), undefined, 'the oldest refusal is forgotten beyond the bound');
+    assert.equal(idx.find('t', 7)?.batch.batchId, 'r2');
+    assert.equal(idx.find('t', 8)?.batch.batchId, 'r3');
+  });
 });

@@ -16,7 +16,7 @@ export type AddressAlgorithm = 'blake3' | 'sha256';
 
 /** A streaming hash of stored bytes; `digest` gives the 64 hex digits of a content address. */
 export interface AddressHasher {
-  update(b: Uint8Array): void;
+  update(b: Buffer): void;
   digest(): string;
 }
 

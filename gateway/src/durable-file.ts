@@ -38,7 +38,12 @@ export function writeFileAtomicSync(path: string, data: Buffer | string, mode = 
     closeSync(fd);
   }
   renameSync(tmp, path);
-  const d = openSync(dirname(path), 'r');
+  syncDirSync(dirname(path));
+}
+
+/** fsync a directory, so renames and unlinks in it survive a crash. */
+export function syncDirSync(dir: string): void {
+  const d = openSync(dir, 'r');
   try {
     fsyncSync(d);
   } catch {

@@ -49,7 +49,7 @@ async function eventually<T>(fn: () => Promise<T>, done: (v: T) => boolean, trie
 describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
   let gw: LiveGateway;
   let iotAdmin: Client, mvaAdmin: Client, alice: Client;
-  let ids: { iot: string; mva: string; hub: string; things: string[]; avatar: string; lost: string };
+  let ids: { iot: string; mva: string; hub: string; things: string[]; avatar: string; lost: string; brief: string };
   const keys = new Map<string, KeyObject>();
   const signerOf = (thingId: string) => keys.get(thingId === ids.things[3] ? ids.hub : thingId)!;
   /** The chaincode's own answer: does the proof lead from the leaf to the batch's anchored root? */
@@ -70,6 +70,7 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
       things: [0, 1, 2, 3].map((i) => `tl-watch${i}-${r}`),
       avatar: `tl-av-${r}`,
       lost: `tl-lost-${r}`,
+      brief: `tl-brief-${r}`,
     };
     [iotAdmin, mvaAdmin, alice] = await Promise.all([gw.as(IOT, 'admin'), gw.as(MVA, 'admin'), gw.as(IOT, 'creator')]);
     const created = await Promise.all([
@@ -78,7 +79,7 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
     ]);
     for (const c of created) assert.equal(c.status, 201, JSON.stringify(c.body));
     const policy = { storage: 'ON_PLATFORM', allowedMetaverses: [ids.mva], purposes: ['analytics'], encryptionRequired: true };
-    const register = async (thingId: string, kind: string, accessMode: string, gatewayId?: string) => {
+    const register = async (thingId: string, kind: string, accessMode: string, gatewayId?: string, retentionDays?: number) => {
       const k = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       keys.set(thingId, k.privateKey);
       const t = await alice.call('POST', '/r1/things', {
@@ -89,7 +90,7 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
         ...(gatewayId ? { gatewayId } : {}),
         publicKey: spki(k.publicKey),
         classification: 'CONFIDENTIAL',
-        policy,
+        policy: retentionDays ? { ...policy, retentionDays } : policy,
       });
       assert.equal(t.status, 201, JSON.stringify(t.body));
     };
@@ -100,6 +101,7 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
       register(ids.things[2], 'SENSOR', 'AUTONOMOUS'),
       register(ids.things[3], 'SENSOR', 'GATEWAY', ids.hub),
       register(ids.lost, 'DEVICE', 'AUTONOMOUS'),
+      register(ids.brief, 'SENSOR', 'AUTONOMOUS', undefined, 2),
     ]);
     const av = await mvaAdmin.call('POST', '/r1/avatars', {
       avatarId: ids.avatar,
@@ -302,5 +304,33 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
     assert.equal(otherKey.status, 422);
     const ok = await alice.call('POST', `/r1/things/${thingId}/readings`, { readings: next, setSignature: sig });
     assert.equal(ok.status, 202, 'nothing of the refused requests was accepted');
+  });
+
+  it("retention (X7): readings are kept for the thing's policy.retentionDays on the ledger; then the gateway removes them, the proof answers 410 and the root stays on the ledger", async () => {
+    const thingId = ids.brief;
+    const posted = await alice.call('POST', `/r1/things/${thingId}/readings`, {
+      readings: [0, 1, 2].map((seq) => reading(keys.get(thingId)!, thingId, seq)),
+    });
+    assert.equal(posted.status, 202, JSON.stringify(posted.body));
+    await gw.telemetry.flush();
+    const p = await eventually(
+      () => alice.call('GET', `/r1/things/${thingId}/readings/1/proof`),
+      (x) => x.status === 200,
+    );
+    assert.equal(p.status, 200, JSON.stringify(p.body));
+    assert.equal(Date.parse(p.body.keptUntil) - Date.parse(p.body.anchoredAt), 2 * 86_400_000, 'two days, as the ledger policy says');
+    const other = await alice.call('GET', `/r1/things/${ids.things[0]}/readings/5/proof`);
+    assert.equal(Date.parse(other.body.keptUntil) - Date.parse(other.body.anchoredAt), 365 * 86_400_000, "the chaincode's default");
+
+    // The retention pass as it runs two days later (the gateway's clock, here passed in).
+    const removed = gw.telemetry.batches.prune(Date.parse(p.body.keptUntil) + 1);
+    assert.deepEqual(removed, { batches: 1, things: 1 });
+    const gone = await alice.call('GET', `/r1/things/${thingId}/readings/1/proof`);
+    assert.equal(gone.status, 410, JSON.stringify(gone.body));
+    assert.equal(gone.body.code, 'EXPIRED');
+    assert.match(gone.type, /problem\+json/);
+    assert.equal((await alice.call('GET', `/r1/things/${ids.things[0]}/readings/5/proof`)).status, 200, 'the 365-day things keep theirs');
+    const batch = (await gw.ledger.evaluate(asCaller(alice), 'data:GetBatch', [p.body.batchId])) as { merkleRoot: string };
+    assert.equal(batch.merkleRoot, p.body.merkleRoot, 'the ledger keeps the root');
   });
 });

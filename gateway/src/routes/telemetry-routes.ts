@@ -68,6 +68,14 @@ export const ReadingProof = z.object({
   merkleRoot: Sha256,
   txId: z.string(),
   leafCount: z.number(),
+  anchoredAt: z
+    .string()
+    .optional()
+    .describe('when the gateway saw the batch committed (absent for batches anchored before this was recorded)'),
+  keptUntil: z
+    .string()
+    .optional()
+    .describe("anchoredAt plus the thing's policy.retentionDays: after it the gateway removes the batch and this proof answers 410"),
   reading: z.object({
     seq: z.number(),
     time: z.string(),
@@ -115,11 +123,12 @@ export function telemetryRoutes(telemetry: TelemetryService): AnyRoute[] {
       path: '/r1/things/:thingId/readings/:seq/proof',
       tag: TAG,
       summary: "A reading's Merkle inclusion proof against its anchored batch",
-      description: 'Needs read on the thing (CheckAccess). 409 with Retry-After while the batch is not anchored yet.',
+      description:
+        "Needs read on the thing (CheckAccess). 409 with Retry-After while the batch is not anchored yet; 410 once the batch passed the thing's retention (policy.retentionDays) and was removed.",
       access: 'authenticated',
       params: ProofParams,
       response: ReadingProof,
-      statuses: [403, 404, 409, 503],
+      statuses: [403, 404, 409, 410, 503],
       handler: async ({ caller, params }) => ({ body: await telemetry.proof(caller, params.thingId, Number(params.seq)) }),
     }),
     // A plain GET of the stream (no WebSocket upgrade; upgrades are taken by telemetry/stream.ts before express).

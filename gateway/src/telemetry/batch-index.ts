@@ -1,39 +1,19 @@
 /**
  * Where a reading's batch is found (R1 proofs), with memory bounded by the batches, not the
  * readings: pending batches stay in memory; refused ones shrink to their id, reason and seq
- * numbers (the last `refusedKept` of them, for proofs that answer why); anchored ones are appended to
- * `<dir>/batches.jsonl` and leave memory, remembered only by a span — thing, batch id, first and
- * last seq, byte offset and length — kept in `<dir>/batches.idx.jsonl`. A proof reads its batch's
- * line back (a few recently read batches are cached). At start the index is read and, if a crash
- * left it behind the batch file, completed from the file's tail; a torn last line (a crash in the
- * middle of an append) is cut off so later appends start on a line of their own. Batch lines are
- * sealed at rest with the gateway's storage key when one is given (crypto/sealed-line.ts); the
- * index holds no reading.
+ * numbers (the last `refusedKept` of them, for proofs that answer why); anchored ones go to the
+ * batch log on disk (batch-log.ts, sealed at rest) and leave memory, remembered only by a span
+ * (thing, batch id, first and last seq, where in which segment). A proof reads its batch's line
+ * back (a few recently read batches are cached). `prune` applies the things' retention: expired
+ * batches leave the disk and their spans leave memory; the highest seq pruned per thing is kept
+ * (`batches.pruned.json`) so that a proof of such a reading answers "gone", not "never seen".
  */
-import {
-  appendFileSync,
-  closeSync,
-  fdatasync,
-  fstatSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PLAIN_LINES, type LineCodec } from '../crypto/sealed-line.js';
+import { writeFileAtomicSync } from '../durable-file.js';
+import { BatchLog, type Span } from './batch-log.js';
 import type { Batch } from './batches.js';
-
-interface Span {
-  thingId: string;
-  batchId: string;
-  first: number;
-  last: number;
-  offset: number;
-  length: number;
-}
 
 /** A thing's anchored spans sorted by first seq, with the running maximum of `last` (spans may interleave: one batch per caller). */
 interface Spans {
@@ -49,6 +29,15 @@ interface Refused {
   seqs: Float64Array;
 }
 
+export interface BatchIndexOptions {
+  /** How batch lines are sealed at rest. */
+  lines?: LineCodec;
+  /** How many refused batches are remembered (~8 bytes per reading each); older ones are forgotten. */
+  refusedKept?: number;
+  /** Start a new segment file past this size (default 64 MiB): the unit retention deletes or rewrites. */
+  segmentBytes?: number;
+}
+
 export class BatchIndex {
   /** Pending batches, by thing and seq. */
   private readonly live = new Map<string, Map<number, { batch: Batch; index: number }>>();
@@ -57,70 +46,25 @@ export class BatchIndex {
   private readonly refusedOrder: Refused[] = [];
   private readonly spans = new Map<string, Spans>();
   private readonly cache = new Map<string, Batch>();
-  private readonly file?: string;
-  private readonly indexFile?: string;
-  private fd?: number;
-  private size = 0;
+  private readonly log?: BatchLog;
+  /** Per thing, the highest seq of a batch removed by retention. */
+  private readonly pruned = new Map<string, number>();
+  private readonly prunedFile?: string;
+  private readonly refusedKept: number;
 
-  /**
-   * @param lines how batch lines are sealed at rest
-   * @param refusedKept how many refused batches are remembered (~8 bytes per reading each); older ones are forgotten
-   */
-  constructor(
-    dir?: string,
-    private readonly lines: LineCodec = PLAIN_LINES,
-    private readonly refusedKept = 1000,
-  ) {
+  constructor(dir?: string, o: BatchIndexOptions = {}) {
+    this.refusedKept = o.refusedKept ?? 1000;
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
-    this.file = join(dir, 'batches.jsonl');
-    this.indexFile = join(dir, 'batches.idx.jsonl');
-    this.fd = openSync(this.file, 'a+', 0o600);
-    this.size = fstatSync(this.fd).size;
-    this.load();
-  }
-
-  private load(): void {
-    let indexed = 0;
-    let text = '';
+    this.prunedFile = join(dir, 'batches.pruned.json');
     try {
-      text = readFileSync(this.indexFile!, 'utf8');
+      for (const [thing, seq] of Object.entries(JSON.parse(readFileSync(this.prunedFile, 'utf8')) as Record<string, number>))
+        this.pruned.set(thing, seq);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      let s: Span;
-      try {
-        s = JSON.parse(line) as Span;
-      } catch {
-        continue; // a torn index line: its batch is found again in the tail below
-      }
-      if (s.offset + s.length > this.size) continue; // the batch's own line never reached the file
-      this.remember(s);
-      indexed = Math.max(indexed, s.offset + s.length);
-    }
-    this.scanTail(indexed);
-  }
-
-  /** Index the batch lines after `from` (written, but not indexed before a crash); cut a torn last line. */
-  private scanTail(from: number): void {
-    if (from >= this.size) return;
-    const tail = Buffer.alloc(this.size - from);
-    readSync(this.fd!, tail, 0, tail.length, from);
-    let at = 0;
-    for (let nl = tail.indexOf(10); nl >= 0; at = nl + 1, nl = tail.indexOf(10, at)) {
-      try {
-        const b = JSON.parse(this.lines.open(tail.subarray(at, nl).toString('utf8'))) as Batch;
-        this.indexSpan(spanOf(b, from + at, nl - at));
-      } catch {
-        // not a batch line: skipped
-      }
-    }
-    if (at < tail.length) {
-      ftruncateSync(this.fd!, from + at);
-      this.size = from + at;
-    }
+    this.log = new BatchLog(dir, o.lines ?? PLAIN_LINES, o.segmentBytes ?? 64 * 1024 * 1024);
+    this.log.load((s) => this.remember(s));
   }
 
   private remember(s: Span): void {
@@ -133,11 +77,6 @@ export class BatchIndex {
     for (let k = i; k < t.list.length; k++) t.maxLast[k] = Math.max(k ? t.maxLast[k - 1] : -Infinity, t.list[k].last);
   }
 
-  private indexSpan(s: Span): void {
-    this.remember(s);
-    appendFileSync(this.indexFile!, `${JSON.stringify(s)}\n`, { mode: 0o600 });
-  }
-
   /** A new batch (pending) whose readings become findable by seq. */
   add(batch: Batch): void {
     let m = this.live.get(batch.thingId);
@@ -148,15 +87,50 @@ export class BatchIndex {
   /** The batch was anchored (to disk, out of memory) or refused (its readings leave memory, its reason stays). */
   settled(batch: Batch): void {
     if (batch.status === 'REFUSED') return this.refuse(batch);
-    if (batch.status !== 'ANCHORED' || this.fd === undefined) return;
-    const { levels: _levels, ...record } = batch;
-    const line = Buffer.from(`${this.lines.seal(JSON.stringify(record))}\n`, 'utf8');
-    const offset = fstatSync(this.fd).size; // appends go to the end, wherever another writer left it
-    writeSync(this.fd, line);
-    const span = spanOf(batch, offset, line.length - 1);
-    this.size = offset + line.length;
-    this.indexSpan(span);
+    if (batch.status !== 'ANCHORED' || !this.log) return;
+    this.remember(this.log.append(batch));
     this.forget(batch);
+  }
+
+  /**
+   * Retention: removes the anchored batches whose `retentionDays` from `anchoredAt` have passed at
+   * `now`, from disk and memory. Returns how many batches went, of how many things.
+   */
+  prune(now: number): { batches: number; things: number } {
+    if (!this.log) return { batches: 0, things: 0 };
+    const removed = this.log.prune(now);
+    if (!removed.length) return { batches: 0, things: 0 };
+    const byThing = new Map<string, Set<Span>>();
+    for (const s of removed) {
+      let set = byThing.get(s.thingId);
+      if (!set) byThing.set(s.thingId, (set = new Set()));
+      set.add(s);
+      this.cache.delete(s.batchId);
+      this.pruned.set(s.thingId, Math.max(this.pruned.get(s.thingId) ?? -Infinity, s.last));
+    }
+    for (const [thingId, gone] of byThing) {
+      const t = this.spans.get(thingId)!;
+      const list = t.list.filter((s) => !gone.has(s));
+      if (!list.length) {
+        this.spans.delete(thingId);
+        continue;
+      }
+      t.list = list;
+      t.maxLast = [];
+      list.forEach((s, k) => (t.maxLast[k] = Math.max(k ? t.maxLast[k - 1] : -Infinity, s.last)));
+    }
+    writeFileAtomicSync(this.prunedFile!, JSON.stringify(Object.fromEntries([...this.pruned].sort(([a], [b]) => (a < b ? -1 : 1)))));
+    return { batches: removed.length, things: byThing.size };
+  }
+
+  /** Whether `seq` of the thing may have been in a batch that retention removed (asked when `find` finds nothing). */
+  prunedUpTo(thingId: string, seq: number): boolean {
+    return seq <= (this.pruned.get(thingId) ?? -Infinity);
+  }
+
+  /** Segment files of the batch log (0 without a directory). */
+  get segments(): number {
+    return this.log?.segmentCount ?? 0;
   }
 
   private forget(batch: Batch): void {
@@ -238,15 +212,8 @@ export class BatchIndex {
       this.cache.set(s.batchId, hit);
       return hit;
     }
-    const buf = Buffer.alloc(s.length);
-    readSync(this.fd!, buf, 0, s.length, s.offset);
-    let batch: Batch;
-    try {
-      batch = JSON.parse(this.lines.open(buf.toString('utf8'))) as Batch;
-    } catch {
-      return undefined;
-    }
-    if (batch.batchId !== s.batchId) return undefined;
+    const batch = this.log!.read(s);
+    if (!batch) return undefined;
     this.cache.set(s.batchId, batch);
     if (this.cache.size > CACHE) this.cache.delete(this.cache.keys().next().value!);
     return batch;
@@ -254,23 +221,10 @@ export class BatchIndex {
 
   /** Make every appended batch durable (before the journal that could re-anchor them is emptied). */
   sync(): Promise<void> {
-    const fd = this.fd;
-    if (fd === undefined) return Promise.resolve();
-    return new Promise((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+    return this.log ? this.log.sync() : Promise.resolve();
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.log?.close();
   }
-}
-
-function spanOf(b: Batch, offset: number, length: number): Span {
-  let first = Infinity;
-  let last = -Infinity;
-  for (const r of b.readings) {
-    if (r.seq < first) first = r.seq;
-    if (r.seq > last) last = r.seq;
-  }
-  return { thingId: b.thingId, batchId: b.batchId, first, last, offset, length };
 }

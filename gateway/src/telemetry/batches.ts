@@ -42,6 +42,9 @@ export interface Batch {
   reason?: string;
   /** The signed sets its readings belong to, by Merkle root (a set cut across two batches is in both). */
   sets?: Record<string, ReadingSet>;
+  /** When it was anchored (the gateway's clock) and how many days its thing's policy keeps it from then (batch-log.ts). */
+  anchoredAt?: string;
+  retentionDays?: number;
   levels?: Buffer[][];
 }
 

@@ -15,6 +15,7 @@ import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import { LineSealer } from '../crypto/sealed-line.js';
 import { BatchIndex } from './batch-index.js';
+import { DEFAULT_RETENTION_DAYS, expiresAt } from './batch-log.js';
 import { makeBatch, proofOf, setProofOf, type Batch, type ReadingSet, type StoredReading } from './batches.js';
 import { readingSetText, readingText, type JsonValue } from './canonical.js';
 import type { ProofStep } from './merkle.js';
@@ -50,7 +51,7 @@ export interface ThingRecord {
   accessMode: 'AUTONOMOUS' | 'GATEWAY';
   gatewayId?: string;
   publicKey: string;
-  policy?: { allowedMetaverses?: string[]; transmitWindow?: { fromHour: number; toHour: number } };
+  policy?: { allowedMetaverses?: string[]; transmitWindow?: { fromHour: number; toHour: number }; retentionDays?: number };
 }
 
 export interface AvatarRecord {
@@ -78,6 +79,10 @@ export interface TelemetryOptions {
   journalCompactBytes?: number;
   /** Worker threads verifying signatures (default: available parallelism, at most 4). */
   verifyThreads?: number;
+  /** How often anchored batches past their thing's `retentionDays` are removed (ms, default 10 min; also at start). */
+  retentionCheckMs?: number;
+  /** Size of a batch-log segment, the unit retention deletes or rewrites (default 64 MiB). */
+  batchSegmentBytes?: number;
   now?: () => number;
   log?: (m: string) => void;
 }
@@ -91,6 +96,9 @@ export interface ProofAnswer {
   merkleRoot: string;
   txId: string;
   leafCount: number;
+  /** When the batch was anchored, and until when the gateway keeps it (its thing's retentionDays). */
+  anchoredAt?: string;
+  keptUntil?: string;
   reading: Omit<StoredReading, 'leaf'>;
   /** A set-signed reading: the set's signature, its signed text, and the reading's path to the set's root. */
   set?: { merkleRoot: string; leafCount: number; index: number; proof: ProofStep[]; signature: string; signedText: string };
@@ -171,6 +179,7 @@ export class TelemetryService {
   private readonly recovered: EntryState[] = [];
   private closed = false;
   private compacting = false;
+  private readonly retention: NodeJS.Timeout;
   private readonly anchorRetryMs: number;
   private readonly ledger: Ledger;
   private readonly maxReadings: number;
@@ -203,10 +212,28 @@ export class TelemetryService {
     this.log = o.log ?? ((m) => console.error(m));
     this.seqs = new SeqStore(o.dir);
     const lines = o.sealKey ? new LineSealer(o.sealKey, 'mvsec telemetry readings') : undefined;
-    this.batches = new BatchIndex(o.dir, lines);
+    this.batches = new BatchIndex(o.dir, {
+      ...(lines ? { lines } : {}),
+      ...(o.batchSegmentBytes ? { segmentBytes: o.batchSegmentBytes } : {}),
+    });
     this.journal = new AcceptedJournal(o.dir, o.journalCompactBytes, lines);
     this.anchorRetryMs = o.anchorRetryMs ?? 10 * 60_000;
     this.recover();
+    this.applyRetention();
+    this.retention = setInterval(() => this.applyRetention(), o.retentionCheckMs ?? 10 * 60_000).unref();
+  }
+
+  /** Removes the anchored batches whose thing's retention has passed (their roots stay on the ledger). */
+  applyRetention(): void {
+    try {
+      const r = this.batches.prune(this.now());
+      if (r.batches)
+        this.log(
+          `telemetry: retention removed ${r.batches} anchored batches of ${r.things} things (their Merkle roots stay on the ledger)`,
+        );
+    } catch (e) {
+      this.log(`telemetry: retention pass failed, tried again in the next one: ${(e as Error).message}`);
+    }
   }
 
   /**
@@ -504,6 +531,16 @@ export class TelemetryService {
     this.inFlight.add(run);
   }
 
+  /**
+   * How long the thing's policy keeps its readings: the record the readings were accepted under
+   * (any age — it is not an access decision), else read now (readings recovered after a restart),
+   * else the chaincode's default.
+   */
+  private async retentionDays(caller: Caller, thingId: string): Promise<number> {
+    const t = this.things.get(thingId)?.value ?? (await this.thing(caller, thingId).catch(() => undefined));
+    return t?.policy?.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  }
+
   private async anchor(caller: Caller, batch: Batch, accepted: number[]): Promise<void> {
     const input = {
       batchId: batch.batchId,
@@ -513,6 +550,7 @@ export class TelemetryService {
       firstReadingAt: batch.firstReadingAt,
       lastReadingAt: batch.lastReadingAt,
     };
+    batch.retentionDays = await this.retentionDays(caller, batch.thingId);
     const started = this.now();
     for (let attempt = 1; ; attempt++) {
       // Stopped while waiting to retry: the readings stay journaled for the next start.
@@ -523,6 +561,7 @@ export class TelemetryService {
         batch.status = 'ANCHORED';
         batch.txId = txId;
         const done = this.now();
+        batch.anchoredAt = new Date(done).toISOString();
         for (const a of accepted) this.stats.timeToAnchorMs.push(done - a);
         // Bounded: the most recent 100k–200k samples.
         if (this.stats.timeToAnchorMs.length > 200_000) this.stats.timeToAnchorMs.splice(0, 100_000);
@@ -545,6 +584,7 @@ export class TelemetryService {
           // an earlier attempt did commit (its answer was lost)
           batch.status = 'ANCHORED';
           batch.txId = batch.txId ?? 'unknown (committed by an earlier attempt)';
+          batch.anchoredAt = new Date(this.now()).toISOString();
           this.stats.batchesAnchored++;
           this.batches.settled(batch);
           this.settled(batch);
@@ -651,6 +691,13 @@ export class TelemetryService {
     const d = await this.ledgerCheck(caller, 'THING', thingId, 'read');
     if (!d.allowed) throw deniedByLedger(d.reason);
     const found = this.batches.find(thingId, seq);
+    if (!found && this.batches.prunedUpTo(thingId, seq))
+      throw new ApiError(
+        410,
+        `reading ${seq} of thing ${thingId} is no longer kept: its batch passed the thing's retention (policy.retentionDays) and was removed; its Merkle root stays on the ledger`,
+        'retention-expired',
+        { code: 'EXPIRED' },
+      );
     if (!found)
       throw new ApiError(404, `no accepted reading ${seq} of thing ${thingId} on this gateway`, 'not-found', { code: 'NOT_FOUND' });
     const { batch, index } = found;
@@ -682,6 +729,12 @@ export class TelemetryService {
       merkleRoot: batch.merkleRoot,
       txId: batch.txId!,
       leafCount: batch.readings.length,
+      ...(batch.anchoredAt
+        ? {
+            anchoredAt: batch.anchoredAt,
+            keptUntil: new Date(expiresAt(Date.parse(batch.anchoredAt), batch.retentionDays ?? DEFAULT_RETENTION_DAYS)).toISOString(),
+          }
+        : {}),
       reading,
       ...(set && reading.set
         ? {
@@ -802,6 +855,7 @@ export class TelemetryService {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.retention);
     void this.journal.close();
     this.batches.close();
     for (const p of this.pending.values()) clearTimeout(p.timer);

@@ -1,13 +1,28 @@
 /**
- * Batch index (R1 proofs, memory bounded): anchored batches leave memory for batches.jsonl and are
- * found again by seq — after a restart, with interleaved spans of two callers, with the index file
- * lost or behind, and after a torn last line, which is cut so the next append is a line of its own.
+ * Batch index (R1 proofs, memory bounded): anchored batches leave memory for the batch log on disk
+ * and are found again by seq — after a restart, with interleaved spans of two callers, with the
+ * index file lost or behind, after a torn last line (cut so the next append is a line of its own),
+ * across segments, and from a log written before segments. Retention (X7, thing policy
+ * retentionDays): expired batches leave disk and memory, segments are deleted or rewritten, and a
+ * pruned reading is told apart from one never seen.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { LineSealer } from '../../../gateway/src/crypto/sealed-line.js';
 import { BatchIndex } from '../../../gateway/src/telemetry/batch-index.js';
 import { makeBatch, type Batch, type StoredReading } from '../../../gateway/src/telemetry/batches.js';
 import { leafOf } from '../../../gateway/src/telemetry/canonical.js';
@@ -20,12 +35,20 @@ const reading = (seq: number): StoredReading => ({
   signature: 'sig',
   leaf: leafOf(Buffer.from(`r${seq}`)),
 });
-const anchoredBatch = (id: string, thingId: string, seqs: number[]): Batch => {
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 1);
+const anchoredBatch = (id: string, thingId: string, seqs: number[], retentionDays = 365, at = T0): Batch => {
   const b = makeBatch(id, thingId, seqs.map(reading));
   b.status = 'ANCHORED';
   b.txId = `tx-${id}`;
+  b.anchoredAt = new Date(at).toISOString();
+  b.retentionDays = retentionDays;
   return b;
 };
+const segmentFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => /^batches-\d+\.jsonl$/.test(f))
+    .sort();
 
 describe('telemetry: batch index on disk (R1, memory bounded)', () => {
   const root = mkdtempSync(join(tmpdir(), 'mvsec-batches-'));
@@ -73,14 +96,14 @@ describe('telemetry: batch index on disk (R1, memory bounded)', () => {
     const idx = new BatchIndex(dir);
     idx.settled(anchoredBatch('c1', 't', [1, 2]));
     idx.close();
-    rmSync(join(dir, 'batches.idx.jsonl'));
-    appendFileSync(join(dir, 'batches.jsonl'), '{"batchId":"torn","thingId":"t","readings":[{"se'); // a crash mid-append
+    rmSync(join(dir, 'batches-0.idx.jsonl'));
+    appendFileSync(join(dir, 'batches-0.jsonl'), '{"batchId":"torn","thingId":"t","readings":[{"se'); // a crash mid-append
     const again = new BatchIndex(dir);
     assert.equal(again.find('t', 2)?.batch.batchId, 'c1', 'index rebuilt from the file');
     again.settled(anchoredBatch('c2', 't', [3, 4]));
     assert.equal(again.find('t', 4)?.batch.batchId, 'c2');
     again.close();
-    const lines = readFileSync(join(dir, 'batches.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(dir, 'batches-0.jsonl'), 'utf8').trim().split('\n');
     assert.deepEqual(
       lines.map((l) => (JSON.parse(l) as Batch).batchId),
       ['c1', 'c2'],
@@ -96,14 +119,114 @@ describe('telemetry: batch index on disk (R1, memory bounded)', () => {
     const idx = new BatchIndex(dir);
     idx.settled(anchoredBatch('d1', 't', [1]));
     idx.close();
-    const file = join(dir, 'batches.jsonl');
+    const file = join(dir, 'batches-0.jsonl');
     writeFileSync(file, readFileSync(file, 'utf8').replace('"d1"', '"x1"'));
     const again = new BatchIndex(dir);
     assert.equal(again.find('t', 1), undefined);
     again.close();
   });
+  it('a log written before segments (batches.jsonl, spans without time) becomes segment 0 and is still found', () => {
+    const dir = join(root, 'legacy');
+    const idx = new BatchIndex(dir);
+    idx.settled(anchoredBatch('l1', 't', [1, 2]));
+    idx.close();
+    renameSync(join(dir, 'batches-0.jsonl'), join(dir, 'batches.jsonl'));
+    const spans = readFileSync(join(dir, 'batches-0.idx.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const { at: _at, days: _days, ...old } = JSON.parse(l) as Record<string, unknown>;
+        return `${JSON.stringify(old)}\n`;
+      });
+    rmSync(join(dir, 'batches-0.idx.jsonl'));
+    writeFileSync(join(dir, 'batches.idx.jsonl'), spans.join(''));
+    const again = new BatchIndex(dir);
+    assert.equal(again.find('t', 2)?.batch.batchId, 'l1');
+    assert.deepEqual(segmentFiles(dir), ['batches-0.jsonl']);
+    assert.equal(existsSync(join(dir, 'batches.jsonl')), false);
+    // a span without `days` keeps the chaincode's default (365): not pruned a day later
+    assert.equal(again.prune(Date.now() + DAY).batches, 0);
+    again.close();
+  });
+
+  it('rolls to a new segment past segmentBytes; every batch is found across segments and after a restart', () => {
+    const dir = join(root, 'seg');
+    const idx = new BatchIndex(dir, { segmentBytes: 600 });
+    for (let i = 0; i < 10; i++) idx.settled(anchoredBatch(`s${i}`, 't', [2 * i + 1, 2 * i + 2]));
+    assert.ok(idx.segments >= 3, `${idx.segments} segments`);
+    assert.equal(segmentFiles(dir).length, idx.segments);
+    for (let seq = 1; seq <= 20; seq++) assert.equal(idx.find('t', seq)?.batch.batchId, `s${Math.floor((seq - 1) / 2)}`);
+    idx.close();
+    const again = new BatchIndex(dir, { segmentBytes: 600 });
+    for (let seq = 1; seq <= 20; seq++) assert.equal(again.find('t', seq)?.batch.batchId, `s${Math.floor((seq - 1) / 2)}`, `seq ${seq}`);
+    again.settled(anchoredBatch('s10', 't', [21]));
+    assert.equal(again.find('t', 21)?.batch.batchId, 's10');
+    again.close();
+  });
+
+  it("retention: expired batches leave disk and memory, mixed segments are rewritten (sealed lines copied), pruned seqs answer 'gone'", () => {
+    const dir = join(root, 'retention');
+    const lines = new LineSealer(randomBytes(32), 'mvsec telemetry readings');
+    const open = () => new BatchIndex(dir, { lines, segmentBytes: 2000 });
+    const idx = open();
+    // one segment mixes a 1-day thing ('short') and a 30-day thing ('long'); a later one holds 'short' only
+    idx.settled(anchoredBatch('a1', 'short', [1, 2], 1));
+    idx.settled(anchoredBatch('b1', 'long', [1, 2], 30));
+    idx.settled(anchoredBatch('a2', 'short', [3, 4], 1));
+    for (let i = 0; i < 6; i++) idx.settled(anchoredBatch(`a${i + 3}`, 'short', [2 * i + 5, 2 * i + 6], 1, T0 + 1000));
+    const before = segmentFiles(dir);
+    assert.ok(before.length >= 2, `${before.length} segments`);
+    assert.equal(idx.prune(T0 + DAY - 1).batches, 0, 'nothing expires before its day is over');
+
+    const r = idx.prune(T0 + DAY + 1000);
+    assert.deepEqual(r, { batches: 8, things: 1 });
+    for (let seq = 1; seq <= 16; seq++) {
+      assert.equal(idx.find('short', seq), undefined, `short ${seq} removed`);
+      assert.equal(idx.prunedUpTo('short', seq), true);
+    }
+    assert.equal(idx.prunedUpTo('short', 17), false, 'a later seq was never seen, not pruned');
+    assert.equal(idx.prunedUpTo('long', 1), false);
+    assert.equal(idx.find('long', 2)?.batch.batchId, 'b1', 'the kept batch moved and is read through the seal');
+    const files = segmentFiles(dir);
+    const text = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+    assert.equal(text.trim().split('\n').length, 1, 'one batch line left on disk');
+    assert.doesNotMatch(text, /"batchId"/, 'still sealed');
+    assert.ok(
+      files.every((f) => !before.includes(f) || f === before[before.length - 1]),
+      'old segments deleted or rewritten',
+    );
+    idx.close();
+
+    const again = open();
+    assert.equal(again.find('long', 1)?.batch.batchId, 'b1');
+    assert.equal(again.find('short', 3), undefined);
+    assert.equal(again.prunedUpTo('short', 16), true, 'the pruned marks survive a restart');
+    again.settled(anchoredBatch('b2', 'long', [3], 30));
+    assert.equal(again.prune(T0 + 31 * DAY).batches, 2, 'the 30-day batches go after 30 days');
+    assert.equal(again.find('long', 1), undefined);
+    assert.equal(again.find('long', 3), undefined);
+    again.close();
+  });
+
+  it('a rewrite cut short (a batch in two segments, a temporary file left) loads once and cleans up', () => {
+    const dir = join(root, 'cut');
+    const idx = new BatchIndex(dir);
+    idx.settled(anchoredBatch('c1', 't', [1, 2], 1));
+    idx.settled(anchoredBatch('c2', 't', [3], 365));
+    idx.close();
+    copyFileSync(join(dir, 'batches-0.jsonl'), join(dir, 'batches-1.jsonl')); // renamed into place, index not yet
+    writeFileSync(join(dir, 'batches-2.jsonl.tmp'), 'half a rewrite');
+    const again = new BatchIndex(dir);
+    assert.equal(existsSync(join(dir, 'batches-2.jsonl.tmp')), false);
+    assert.equal(again.find('t', 3)?.batch.batchId, 'c2');
+    assert.equal(again.prune(T0 + 2 * DAY).batches, 1, 'c1 counted once');
+    assert.equal(again.find('t', 1), undefined);
+    assert.equal(again.find('t', 3)?.batch.batchId, 'c2');
+    again.close();
+  });
+
   it('a refused batch lets its readings go and keeps why, for the last refusedKept batches (memory bounded)', () => {
-    const idx = new BatchIndex(undefined, undefined, 2);
+    const idx = new BatchIndex(undefined, { refusedKept: 2 });
     const refuse = (id: string, seqs: number[]) => {
       const b = makeBatch(id, 't', seqs.map(reading));
       idx.add(b);

@@ -291,7 +291,7 @@ describe('accepted-readings journal (R1, P2)', () => {
         [2, 1],
       );
       second.close();
-      const batches = readFileSync(join(d, 'batches.jsonl'), 'utf8');
+      const batches = readFileSync(join(d, 'batches-0.jsonl'), 'utf8');
       assert.equal(batches.trim().split('\n').length, 2);
       assert.doesNotMatch(batches, /heart-rate-secret/, 'anchored batches are sealed too');
 

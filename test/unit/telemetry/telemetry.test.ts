@@ -448,6 +448,44 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
     t.close();
   });
 
+  it("retention (X7): a thing's readings leave the gateway after its policy's retentionDays; their proof answers 410, the root stays on the ledger", async () => {
+    w.things.set('brief', {
+      ...structuredClone(w.things.get('bulk')!),
+      thingId: 'brief',
+      policy: { allowedMetaverses: [], retentionDays: 1 },
+    });
+    const r = await post(
+      'brief',
+      Array.from({ length: 10 }, (_, i) => signed(watch.privateKey, 'brief', i + 1)),
+    );
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await gw.app.telemetry.flush();
+    const kept = await gw.request('GET', '/r1/things/brief/readings/4/proof', { token });
+    assert.equal(kept.status, 200, JSON.stringify(kept.body));
+    const root = w.anchored.get(kept.body.batchId)!.merkleRoot;
+    assert.equal(Date.parse(kept.body.keptUntil) - Date.parse(kept.body.anchoredAt), 86_400_000, 'kept one day from its anchoring');
+
+    gw.app.telemetry.applyRetention();
+    assert.equal((await gw.request('GET', '/r1/things/brief/readings/4/proof', { token })).status, 200, 'kept within its day');
+    const started = gw.clock.now;
+    gw.clock.now += 86_400_000 + 1000;
+    gw.app.telemetry.applyRetention();
+    gw.clock.now = started; // the tokens are valid again
+    const gone = await gw.request('GET', '/r1/things/brief/readings/4/proof', { token });
+    assert.equal(gone.status, 410, JSON.stringify(gone.body));
+    assert.equal(gone.body.code, 'EXPIRED');
+    assert.match(gone.body.type, /retention-expired$/);
+    assert.match(gone.body.detail, /retention/);
+    assert.equal(
+      (await gw.request('GET', '/r1/things/brief/readings/11/proof', { token })).status,
+      404,
+      'a seq never accepted is not "gone"',
+    );
+    assert.equal(w.anchored.get(kept.body.batchId)!.merkleRoot, root, 'the ledger keeps the root');
+    const watchProof = await gw.request('GET', '/r1/things/watch/readings/13/proof', { token });
+    assert.equal(watchProof.status, 200, 'a thing kept 365 days (the default) keeps its proofs');
+  });
+
   describe('live stream over WebSocket', () => {
     let running: { close(): void };
     before(() => {

@@ -3,7 +3,7 @@
  * limit, short-lived JWT access tokens (jsonwebtoken, HS256) and rotating refresh tokens (a
  * reused refresh token revokes its whole family).
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ApiError } from '../http/problem.js';
 import type { RoleName } from '../http/schemas.js';
@@ -42,12 +42,19 @@ export class LoginService {
   private readonly refresh = new Map<string, RefreshEntry>();
   private readonly revokedFamilies = new Set<string>();
   private readonly attempts = new Map<string, number[]>();
+  /**
+   * The HS256 key as a KeyObject: given a Buffer, jsonwebtoken first tries it as a public key and
+   * catches the failure — ~1 ms per request, 5 % of the main thread under telemetry load.
+   */
+  private readonly jwtKey: KeyObject;
 
   constructor(
     private readonly users: UserStore,
     private readonly cfg: LoginConfig,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.jwtKey = createSecretKey(cfg.jwtSecret);
+  }
 
   /** Create an account. MFA roles get a TOTP secret at once (returned once, to be enrolled). */
   async createUser(input: {
@@ -139,7 +146,7 @@ export class LoginService {
     const nowS = Math.floor(this.now() / 1000);
     const accessToken = jwt.sign(
       { msp: user.mspId, role: user.role, amr, username: user.username, iat: nowS, exp: nowS + this.cfg.accessTtlSeconds },
-      this.cfg.jwtSecret,
+      this.jwtKey,
       { algorithm: 'HS256', issuer: GATEWAY_ISSUER, audience: GATEWAY_ISSUER, subject: user.principal, jwtid: randomUUID() },
     );
     const refreshToken = randomBytes(32).toString('base64url');
@@ -177,7 +184,7 @@ export class LoginService {
   verifyAccessToken(token: string): Caller {
     let claims: jwt.JwtPayload;
     try {
-      claims = jwt.verify(token, this.cfg.jwtSecret, {
+      claims = jwt.verify(token, this.jwtKey, {
         algorithms: ['HS256'],
         issuer: GATEWAY_ISSUER,
         audience: GATEWAY_ISSUER,

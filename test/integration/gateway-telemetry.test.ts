@@ -324,7 +324,7 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
 
     // The retention pass as it runs two days later (the gateway's clock, here passed in).
     const removed = gw.telemetry.batches.prune(Date.parse(p.body.keptUntil) + 1);
-    assert.deepEqual(removed, { batches: 1, things: 1 });
+    assert.deepEqual(removed, { batches: 1, things: 1, more: false });
     const gone = await alice.call('GET', `/r1/things/${thingId}/readings/1/proof`);
     assert.equal(gone.status, 410, JSON.stringify(gone.body));
     assert.equal(gone.body.code, 'EXPIRED');

@@ -94,12 +94,13 @@ export class BatchIndex {
 
   /**
    * Retention: removes the anchored batches whose `retentionDays` from `anchoredAt` have passed at
-   * `now`, from disk and memory. Returns how many batches went, of how many things.
+   * `now`, from disk and memory, copying at most `copyBudget` bytes of kept batches (BatchLog.prune).
+   * Returns how many batches went, of how many things, and whether expired ones are left.
    */
-  prune(now: number): { batches: number; things: number } {
-    if (!this.log) return { batches: 0, things: 0 };
-    const removed = this.log.prune(now);
-    if (!removed.length) return { batches: 0, things: 0 };
+  prune(now: number, copyBudget?: number): { batches: number; things: number; more: boolean } {
+    if (!this.log) return { batches: 0, things: 0, more: false };
+    const { removed, more } = this.log.prune(now, copyBudget);
+    if (!removed.length) return { batches: 0, things: 0, more };
     const byThing = new Map<string, Set<Span>>();
     for (const s of removed) {
       let set = byThing.get(s.thingId);
@@ -120,7 +121,7 @@ export class BatchIndex {
       list.forEach((s, k) => (t.maxLast[k] = Math.max(k ? t.maxLast[k - 1] : -Infinity, s.last)));
     }
     writeFileAtomicSync(this.prunedFile!, JSON.stringify(Object.fromEntries([...this.pruned].sort(([a], [b]) => (a < b ? -1 : 1)))));
-    return { batches: removed.length, things: byThing.size };
+    return { batches: removed.length, things: byThing.size, more };
   }
 
   /** Whether `seq` of the thing may have been in a batch that retention removed (asked when `find` finds nothing). */

@@ -222,25 +222,31 @@ export class BatchLog {
   /**
    * Removes the batches whose retention has passed at `now`: segments holding only those are
    * deleted, segments holding some are rewritten without them (the spans kept move; their objects
-   * are updated in place). Returns the spans removed.
+   * are updated in place). A rewrite blocks the thread while it copies, so one pass copies at most
+   * `copyBudget` bytes (at least one segment); `more` says that expired batches are left for the
+   * next pass. Returns the spans removed.
    */
-  prune(now: number): Span[] {
+  prune(now: number, copyBudget = Infinity): { removed: Span[]; more: boolean } {
     const removed: Span[] = [];
     if (this.active.spans.some((s) => expiry(s) <= now)) this.roll();
+    let copied = 0;
     for (const seg of [...this.segments.values()]) {
       if (seg === this.active) continue;
       const gone = seg.spans.filter((s) => expiry(s) <= now);
       if (!gone.length) continue;
-      removed.push(...gone);
       const kept = seg.spans.filter((s) => expiry(s) > now);
-      if (kept.length) this.rewrite(seg, kept);
+      if (kept.length) {
+        if (copied && copied >= copyBudget) return { removed, more: true };
+        copied += this.rewrite(seg, kept);
+      }
+      removed.push(...gone);
       this.drop(seg);
     }
-    return removed;
+    return { removed, more: false };
   }
 
-  /** A new segment holding `kept`, in place before `seg` is dropped. */
-  private rewrite(seg: Segment, kept: Span[]): void {
+  /** A new segment holding `kept`, in place before `seg` is dropped; the bytes copied. */
+  private rewrite(seg: Segment, kept: Span[]): number {
     const n = ++this.newest;
     const into: Segment = { n, size: 0, spans: [] };
     const data = `${this.dataFile(n)}.tmp`;
@@ -278,6 +284,7 @@ export class BatchLog {
     kept.forEach((s, i) => Object.assign(s, { seg: n, offset: moved[i].offset }));
     into.spans = kept;
     this.segments.set(n, into);
+    return into.size;
   }
 
   private drop(seg: Segment): void {

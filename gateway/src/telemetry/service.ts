@@ -61,6 +61,9 @@ export interface AvatarRecord {
   status: string;
 }
 
+/** Bytes of kept batches one retention pass may copy (rewrites block the event loop while they copy). */
+const RETENTION_COPY_BUDGET = 64 * 1024 * 1024;
+
 export interface TelemetryOptions {
   ledger: Ledger;
   /** Where seq.json and batches.jsonl live; undefined: memory only. */
@@ -223,14 +226,20 @@ export class TelemetryService {
     this.retention = setInterval(() => this.applyRetention(), o.retentionCheckMs ?? 10 * 60_000).unref();
   }
 
-  /** Removes the anchored batches whose thing's retention has passed (their roots stay on the ledger). */
+  /**
+   * Removes the anchored batches whose thing's retention has passed (their roots stay on the
+   * ledger). A pass copies at most 64 MiB of kept batches (a blocking rewrite); what it left is
+   * taken up by another pass a second later.
+   */
   applyRetention(): void {
+    if (this.closed) return;
     try {
-      const r = this.batches.prune(this.now());
+      const r = this.batches.prune(this.now(), RETENTION_COPY_BUDGET);
       if (r.batches)
         this.log(
           `telemetry: retention removed ${r.batches} anchored batches of ${r.things} things (their Merkle roots stay on the ledger)`,
         );
+      if (r.more) setTimeout(() => this.applyRetention(), 1000).unref();
     } catch (e) {
       this.log(`telemetry: retention pass failed, tried again in the next one: ${(e as Error).message}`);
     }

@@ -179,7 +179,7 @@ describe('telemetry: batch index on disk (R1, memory bounded)', () => {
     assert.equal(idx.prune(T0 + DAY - 1).batches, 0, 'nothing expires before its day is over');
 
     const r = idx.prune(T0 + DAY + 1000);
-    assert.deepEqual(r, { batches: 8, things: 1 });
+    assert.deepEqual(r, { batches: 8, things: 1, more: false });
     for (let seq = 1; seq <= 16; seq++) {
       assert.equal(idx.find('short', seq), undefined, `short ${seq} removed`);
       assert.equal(idx.prunedUpTo('short', seq), true);
@@ -206,6 +206,33 @@ describe('telemetry: batch index on disk (R1, memory bounded)', () => {
     assert.equal(again.find('long', 1), undefined);
     assert.equal(again.find('long', 3), undefined);
     again.close();
+  });
+
+  it('one pass copies at most its budget (rewrites block): the rest is left for the next passes, which finish it', () => {
+    const dir = join(root, 'budget');
+    const idx = new BatchIndex(dir, { segmentBytes: 700 }); // a 2-reading batch line is ~630 bytes: one of each per segment
+    // three segments, each mixing an expired batch and a kept one
+    for (let i = 0; i < 3; i++) {
+      idx.settled(anchoredBatch(`x${i}`, 'short', [2 * i + 1, 2 * i + 2], 1));
+      idx.settled(anchoredBatch(`k${i}`, 'long', [i + 1], 30));
+    }
+    assert.ok(idx.segments >= 3, `${idx.segments} segments`);
+    const now = T0 + 2 * DAY;
+    const first = idx.prune(now, 1);
+    assert.equal(first.more, true);
+    assert.equal(first.batches, 1, 'one segment rewritten, then the budget is spent');
+    let passes = 1;
+    let removed = first.batches;
+    for (let r = first; r.more; passes++) {
+      r = idx.prune(now, 1);
+      removed += r.batches;
+    }
+    assert.equal(removed, 3);
+    assert.ok(passes >= 3, `${passes} passes`);
+    for (let seq = 1; seq <= 6; seq++) assert.equal(idx.find('short', seq), undefined);
+    for (let seq = 1; seq <= 3; seq++) assert.equal(idx.find('long', seq)?.batch.batchId, `k${seq - 1}`);
+    assert.deepEqual(idx.prune(now), { batches: 0, things: 0, more: false });
+    idx.close();
   });
 
   it('a rewrite cut short (a batch in two segments, a temporary file left) loads once and cleans up', () => {

@@ -27,7 +27,6 @@ import {
   readdirSync,
   renameSync,
   rmSync,
-  statSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -84,7 +83,6 @@ export class BatchLog {
 
   /** Reads every segment, telling each span; the newest segment takes the appends. */
   load(onSpan: (s: Span) => void): void {
-    this.migrate();
     const numbers: number[] = [];
     for (const name of readdirSync(this.dir)) {
       if (name.endsWith('.tmp')) rmSync(join(this.dir, name), { force: true }); // a rewrite cut short
@@ -92,23 +90,27 @@ export class BatchLog {
       if (m) numbers.push(Number(m[1]));
     }
     numbers.sort((a, b) => a - b);
+    const legacy = this.migrate(numbers.length ? numbers[numbers.length - 1] + 1 : 0);
+    if (legacy !== undefined) numbers.push(legacy);
     for (const n of numbers) this.loadSegment(n, onSpan);
     this.seen.clear();
     this.newest = numbers.length ? numbers[numbers.length - 1] : 0;
     this.open(this.newest);
   }
 
-  /** Before segments: one `batches.jsonl` with `batches.idx.jsonl`. It becomes segment 0. */
-  private migrate(): void {
-    for (const [from, to] of [
-      ['batches.jsonl', this.dataFile(0)],
-      ['batches.idx.jsonl', this.indexFile(0)],
-    ]) {
-      try {
-        renameSync(join(this.dir, from), to);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
+  /**
+   * Before segments there was one `batches.jsonl` with `batches.idx.jsonl`: the file becomes
+   * segment `n` (never over an existing one) and its index is read again from its lines (the old
+   * index is dropped first, so a crash between the two steps leaves nothing to mismatch).
+   */
+  private migrate(n: number): number | undefined {
+    rmSync(join(this.dir, 'batches.idx.jsonl'), { force: true });
+    try {
+      renameSync(join(this.dir, 'batches.jsonl'), this.dataFile(n));
+      return n;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      return undefined;
     }
   }
 
@@ -117,7 +119,7 @@ export class BatchLog {
     try {
       const seg: Segment = { n, size: fstatSync(fd).size, spans: [] };
       this.segments.set(n, seg);
-      const written = statSync(this.dataFile(n)).mtimeMs; // for spans recorded before `at` was
+      const written = fstatSync(fd).mtimeMs; // for batches recorded before their anchoring time was
       let indexed = 0;
       let text = '';
       try {

@@ -125,27 +125,28 @@ describe('telemetry: batch index on disk (R1, memory bounded)', () => {
     assert.equal(again.find('t', 1), undefined);
     again.close();
   });
-  it('a log written before segments (batches.jsonl, spans without time) becomes segment 0 and is still found', () => {
+  it('a log written before segments (batches.jsonl, lines without anchoring time) becomes a segment of its own and is still found', () => {
     const dir = join(root, 'legacy');
     const idx = new BatchIndex(dir);
-    idx.settled(anchoredBatch('l1', 't', [1, 2]));
+    idx.settled(anchoredBatch('new1', 't', [1, 2], 365, Date.now()));
     idx.close();
-    renameSync(join(dir, 'batches-0.jsonl'), join(dir, 'batches.jsonl'));
-    const spans = readFileSync(join(dir, 'batches-0.idx.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => {
-        const { at: _at, days: _days, ...old } = JSON.parse(l) as Record<string, unknown>;
-        return `${JSON.stringify(old)}\n`;
-      });
-    rmSync(join(dir, 'batches-0.idx.jsonl'));
-    writeFileSync(join(dir, 'batches.idx.jsonl'), spans.join(''));
+    // the old format: lines without anchoredAt/retentionDays, an index of its own
+    const old = (id: string, seqs: number[]) => {
+      const { levels: _levels, anchoredAt: _at, retentionDays: _days, ...line } = anchoredBatch(id, 'old', seqs);
+      return `${JSON.stringify(line)}\n`;
+    };
+    writeFileSync(join(dir, 'batches.jsonl'), old('o1', [1, 2]) + old('o2', [3]));
+    writeFileSync(join(dir, 'batches.idx.jsonl'), '{"thingId":"old","batchId":"o1","first":1,"last":2,"offset":999,"length":5}\n');
     const again = new BatchIndex(dir);
-    assert.equal(again.find('t', 2)?.batch.batchId, 'l1');
-    assert.deepEqual(segmentFiles(dir), ['batches-0.jsonl']);
+    assert.equal(again.find('old', 2)?.batch.batchId, 'o1', 'indexed again from its lines, the old index dropped');
+    assert.equal(again.find('old', 3)?.batch.batchId, 'o2');
+    assert.equal(again.find('t', 2)?.batch.batchId, 'new1', 'the existing segment 0 is not overwritten');
+    assert.deepEqual(segmentFiles(dir), ['batches-0.jsonl', 'batches-1.jsonl']);
     assert.equal(existsSync(join(dir, 'batches.jsonl')), false);
-    // a span without `days` keeps the chaincode's default (365): not pruned a day later
-    assert.equal(again.prune(Date.now() + DAY).batches, 0);
+    assert.equal(existsSync(join(dir, 'batches.idx.jsonl')), false);
+    // no retention recorded: the chaincode's default (365 days) from the file's time
+    assert.equal(again.prune(Date.now() + 364 * DAY).batches, 0);
+    assert.equal(again.prune(Date.now() + 366 * DAY).batches, 3, 'the old batches and new1, all kept 365 days');
     again.close();
   });
 

@@ -9,6 +9,10 @@
  *                                        auditor): decrypts each object completely and checks its
  *                                        fingerprint, size, key id and location; shreds what the
  *                                        ledger has deleted since; prints a summary
+ *   npm run storage -- expire [--json]  retention (X7): asks the ledger to expire every object past
+ *                                        its thing's retentionDays (data:ExpireData as the data
+ *                                        organisation's storage agent), then erases it and destroys
+ *                                        its key — what the gateway does every hour
  *
  * Exit codes: 0 all good; 1 an integrity failure (a verification mismatch, a damaged object in a
  * backup or restore); 2 a usage, configuration or availability problem (nothing was judged).
@@ -30,12 +34,13 @@ import { ApiError } from '../gateway/src/http/problem.js';
 import { objectStoreFor } from '../gateway/src/storage/configure.js';
 import { IntegrityError } from '../gateway/src/storage/format.js';
 import { s3ConfigFromEnv } from '../gateway/src/storage/s3-backend.js';
+import { expireDue } from '../gateway/src/storage/retention.js';
 import type { LedgerFacts, ObjectStore, VerifyReport } from '../gateway/src/storage/store.js';
 import { DATA } from './lib/paths.js';
 
 export const EXIT = { ok: 0, integrity: 1, usage: 2 } as const;
 
-const USAGE = 'usage: npm run storage -- backup <dir> | restore <dir> | verify [--json]';
+const USAGE = 'usage: npm run storage -- backup <dir> | restore <dir> | verify [--json] | expire [--json]';
 
 class UsageError extends Error {}
 
@@ -54,13 +59,17 @@ export function storeFromEnv(env: NodeJS.ProcessEnv = process.env): { store: Obj
   return { store: objectStoreFor(dir, { storageKey, ...(s3 ? { s3 } : {}) }), storageKey };
 }
 
+const fabricLedger = (env: NodeJS.ProcessEnv, storageKey: Buffer) => {
+  const topology = loadTopology(env);
+  return new FabricLedger(topology, new IdentityService(topology, storageKey));
+};
+
 /** The ledger's anchor of a data id, read as an auditor; undefined when the ledger has none. */
 function ledgerLookup(
   env: NodeJS.ProcessEnv,
   storageKey: Buffer,
 ): { lookup: (dataId: string) => Promise<LedgerFacts | undefined>; close(): void } {
-  const topology = loadTopology(env);
-  const ledger = new FabricLedger(topology, new IdentityService(topology, storageKey));
+  const ledger = fabricLedger(env, storageKey);
   const caller: Caller = {
     principal: 'storage-verifier',
     mspId: env.MVSEC_STORAGE_VERIFY_MSP ?? 'IoTPlatformMSP',
@@ -129,6 +138,25 @@ export async function runStorageCommand(argv: string[], env: NodeJS.ProcessEnv =
       const r = await store.restore(args[0]);
       console.log(`restored ${r.objects} objects, ${r.keys} wrapped keys, ${r.entries} index entries from ${args[0]}`);
       return await verify(store, storageKey, env, json);
+    }
+    if (cmd === 'expire') {
+      if (args.length !== 0) throw new UsageError(USAGE);
+      const { store, storageKey } = storeFromEnv(env);
+      const ledger = fabricLedger(env, storageKey);
+      try {
+        const r = await expireDue(store, ledger, { now: Date.now() });
+        if (json) console.log(JSON.stringify(r, null, 2));
+        else {
+          for (const d of r.expired) console.log(`EXPIRED ${d}: deletion recorded on the ledger; object erased, key destroyed`);
+          for (const f of r.failed) console.log(`FAILED  ${f.dataId}: ${f.reason}`);
+          console.log(
+            `retention: ${r.checked} stored objects, ${r.expired.length} expired, ${r.notDue} not due, ${r.failed.length} failed`,
+          );
+        }
+        return r.failed.length ? EXIT.usage : EXIT.ok;
+      } finally {
+        ledger.close();
+      }
     }
     if (cmd === 'verify') {
       if (args.length !== 0) throw new UsageError(USAGE);

@@ -16,6 +16,7 @@ import { FabricLedger } from './fabric/fabric-ledger.js';
 import { IdentityService } from './fabric/identities.js';
 import { monitorFromEnv } from './monitor/index.js';
 import { listen } from './server.js';
+import { scheduleRetention } from './storage/retention.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -33,6 +34,12 @@ async function main(): Promise<void> {
     batchMaxWaitMs: knob('MVSEC_GATEWAY_TELEMETRY_BATCH_MS'),
   };
   const gateway = createApp(config, { ledger, users, telemetry, ...(monitor ? { monitor } : {}) });
+  // X7: stored objects past their thing's retention are expired on the ledger, then erased (storage/retention.ts).
+  const retentionMs = knob('MVSEC_GATEWAY_RETENTION_MS') ?? 60 * 60_000;
+  const retention =
+    gateway.storage && retentionMs > 0
+      ? scheduleRetention(gateway.storage, ledger, { everyMs: retentionMs, now: Date.now, log: (m) => console.error(m) })
+      : undefined;
   const running = await listen(gateway.app, config);
   const stream = gateway.attachStream(running.server);
 
@@ -61,6 +68,7 @@ async function main(): Promise<void> {
   }
 
   const stop = async () => {
+    retention?.stop();
     stream.close();
     await gateway.telemetry.flush();
     gateway.telemetry.close();

@@ -3,7 +3,8 @@
  * against the ledger's fingerprint; a flipped byte in the stored file is refused as an integrity
  * error; a principal without a grant is refused with the contract's reason and with one may fetch;
  * backup → wipe → restore → verification against the ledger; delete → DeleteData on the ledger,
- * object erased, key destroyed, fetch answers 410 with the ledger's deletion record.
+ * object erased, key destroyed, fetch answers 410 with the ledger's deletion record; retention:
+ * the expiry pass asks the ledger (data:ExpireData), whose own time and policy decide.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { blake3 } from '@napi-rs/blake-hash';
+import { expireDue, retentionAgent } from '../../gateway/src/storage/retention.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 
 const IOT = 'IoTPlatformMSP';
@@ -234,5 +236,29 @@ describe('R2 storage agent on the real network (F2, X6, X7, A1)', () => {
     assert.equal(onLedger.body.lifecycle.at(-1).note, 'owner request (X7)');
     const v = await alice.call('POST', `/r4/access-checks`, { resourceType: 'DATA', resourceId: ids.d3, action: 'read', purpose: '*' });
     assert.equal(v.body.reason, `data ${ids.d3} is deleted`);
+  });
+
+  it("X7 retention: the gateway's pass asks the ledger, which decides by its own time and the thing's policy — a gateway clock 400 days ahead erases nothing", async () => {
+    const before = await get(alice, ids.d1);
+    assert.equal(before.status, 200);
+    const r = await expireDue(gw.storage, gw.ledger, { now: Date.now() + 400 * 86_400_000 });
+    assert.deepEqual(r.failed, [], JSON.stringify(r.failed));
+    assert.deepEqual(r.expired, [], 'the chaincode refused: not due by the transaction time');
+    assert.ok(r.notDue >= 1, JSON.stringify(r));
+    const after = await get(alice, ids.d1);
+    assert.equal(after.status, 200, 'still stored and served');
+    assert.ok(after.bytes.equals(bodies.get(ids.d1)!));
+    // ExpireData is the storage agent's: another organisation's member is refused by the contract
+    await assert.rejects(
+      gw.ledger.submit({ principal: bob.principal, mspId: MVA, role: 'creator', issuer: 'gateway', amr: ['pwd'] }, 'data:ExpireData', [
+        ids.d1,
+      ]),
+      (e: Error & { status?: number }) => e.status === 403 && /needs its storage agent or admin/.test(e.message),
+    );
+    // …and the storage agent itself gets the date the data is kept until (365 days, the default policy)
+    await assert.rejects(
+      gw.ledger.submit(retentionAgent(IOT), 'data:ExpireData', [ids.d1]),
+      (e: Error & { status?: number }) => e.status === 409 && /is kept until .*policy keeps its data 365 days/.test(e.message),
+    );
   });
 });

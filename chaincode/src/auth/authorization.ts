@@ -48,6 +48,7 @@ export type Action =
   | 'pii.read'
   | 'pii.write'
   | 'pii.purge'
+  | 'data.expire'
   | 'data.placement'
   | 'transfer.request'
   | 'transfer.approveSource'
@@ -403,6 +404,15 @@ export function authorize(caller: Caller, action: Action, facts: Facts = {}): De
       return isAdminOf(caller, caller.mspId)
         ? allow(`admin of ${caller.mspId}`)
         : deny(`purging PII needs an admin of ${caller.mspId}; caller is ${describe(caller)}`);
+    }
+    case 'data.expire': {
+      // X7 retention: the organisation holding the data deletes it when its policy says so (the time is checked by the contract).
+      const data = need(facts.data, 'the data');
+      if (caller.mspId !== data.ownerMspId)
+        return deny(`expiring data of ${data.ownerMspId} needs its storage agent or admin; caller is ${describe(caller)}`);
+      return isRole(caller, 'storage-agent', 'admin')
+        ? allow(`${caller.role} of ${caller.mspId}`)
+        : deny(`expiring data needs role storage-agent or admin of ${data.ownerMspId}; caller is ${describe(caller)}`);
     }
     case 'data.placement': {
       // X5: storage placement and protection follow the thing's policy.

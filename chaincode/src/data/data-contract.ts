@@ -24,6 +24,7 @@ import {
   parseArray,
   parseObject,
 } from '../common/validation';
+import { loadThing } from '../thing/thing-store';
 import { CLASSIFICATIONS } from '../thing/thing-types';
 import { loadData, saveData } from './data-store';
 import { BatchAnchor, DataAnchor, DataAnchorPage, PiiRecord, PLACEMENTS, StorageLocation, Verification } from './data-types';
@@ -31,6 +32,8 @@ import { type ProofStep, rootFromProof, sha256Hex } from './merkle';
 
 /** Transient-map key carrying PII: JSON {salt (≥32 chars), details (string)}. */
 export const PII_TRANSIENT_KEY = 'pii';
+
+const DAY_MS = 86_400_000;
 
 /**
  * Data anchors (fingerprint, size, category, classification, owner, storage, key id), Merkle-root
@@ -221,12 +224,38 @@ export class DataContract extends LedgerContract {
     const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
     const now = txMillis(ctx);
     enforce(await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction: 'delete', purpose: '*', now }));
-    const data = target.data!;
-    const at = isoOf(now);
+    return this.markDeleted(ctx, target.data!, assertText('reason', reason, 256), 'deleted');
+  }
+
+  /**
+   * Retention (X7, thing policy `retentionDays`): once the data's retention has passed — its
+   * anchoring time plus the thing's current `retentionDays`, against the transaction time — the
+   * storage agent (role storage-agent or admin of the data's organisation) records its deletion,
+   * as DeleteData does; before that, CONFLICT with the date it is kept until.
+   */
+  @Transaction()
+  @Returns('DataAnchor')
+  public async ExpireData(ctx: LedgerContext, dataId: string): Promise<DataAnchor> {
+    const caller = callerOf(ctx);
+    const data = await loadData(ctx, assertId('dataId', dataId));
+    enforce(authorize(caller, 'data.expire', { data }));
+    if (data.stage === 'DELETED') throw conflict(`data ${dataId} is already deleted`);
+    const thing = await loadThing(ctx, data.thingId);
+    const days = thing.policy.retentionDays;
+    const until = Date.parse(data.createdAt) + days * DAY_MS;
+    if (txMillis(ctx) < until)
+      throw conflict(`data ${dataId} is kept until ${isoOf(until)}: thing ${thing.thingId}'s policy keeps its data ${days} days`);
+    return this.markDeleted(ctx, data, `retention: ${days} days from ${data.createdAt}`, 'expired');
+  }
+
+  /** The DELETED step, the PII purged where the caller's organisation holds it, one activity record. */
+  private async markDeleted(ctx: LedgerContext, data: DataAnchor, note: string, action: 'deleted' | 'expired'): Promise<DataAnchor> {
+    const caller = callerOf(ctx);
+    const at = isoOf(txMillis(ctx));
     const updated: DataAnchor = {
       ...data,
       stage: 'DELETED',
-      lifecycle: [...data.lifecycle, { stage: 'DELETED', at, by: actorOf(caller), note: assertText('reason', reason, 256) }],
+      lifecycle: [...data.lifecycle, { stage: 'DELETED', at, by: actorOf(caller), note }],
       updatedAt: at,
     };
     let piiPurged = false;
@@ -235,12 +264,7 @@ export class DataContract extends LedgerContract {
       piiPurged = true;
     }
     await saveData(ctx, updated);
-    ctx.journal.record({
-      subjectType: 'data',
-      subjectId: data.dataId,
-      action: 'deleted',
-      details: { reason: updated.lifecycle[updated.lifecycle.length - 1].note, piiPurged },
-    });
+    ctx.journal.record({ subjectType: 'data', subjectId: data.dataId, action, details: { reason: note, piiPurged } });
     return updated;
   }
 

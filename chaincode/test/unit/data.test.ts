@@ -207,6 +207,46 @@ describe('data contract', () => {
     await w.chain.evaluate(w.data, 'GetData', id.auditor, ['d-1']);
   });
 
+  it("X7 retention: ExpireData records the deletion once the thing's retentionDays have passed, by the data's storage agent only", async () => {
+    const storageAgent = { mspId: 'IoTPlatformMSP', role: 'storage-agent', principal: 'storage-1' } as const;
+    await w.anchor('d-r', SHA_A);
+    const anchored = await w.chain.evaluate<DataAnchor>(w.data, 'GetData', id.alice, ['d-r']);
+    const due = Date.parse(anchored.createdAt) + 30 * 86_400_000; // the fixture thing keeps its data 30 days
+    await rejects(
+      w.chain.submit(w.data, 'ExpireData', storageAgent, ['d-r'], { at: due - 1 }),
+      'CONFLICT',
+      `kept until ${new Date(due).toISOString()}: thing watch-1's policy keeps its data 30 days`,
+    );
+    await rejects(w.chain.submit(w.data, 'ExpireData', id.alice, ['d-r'], { at: due }), 'DENIED', 'needs role storage-agent or admin');
+    await rejects(
+      w.chain.submit(w.data, 'ExpireData', id.bAdmin, ['d-r'], { at: due }),
+      'DENIED',
+      'IoTPlatformMSP needs its storage agent',
+    );
+    const expired = await w.chain.submit<DataAnchor>(w.data, 'ExpireData', storageAgent, ['d-r'], { at: due });
+    assert.equal(expired.stage, 'DELETED');
+    const step = expired.lifecycle[expired.lifecycle.length - 1];
+    assert.equal(step.note, `retention: 30 days from ${anchored.createdAt}`);
+    assert.equal(step.by.principal, 'storage-1');
+    assert.equal(step.at, new Date(due).toISOString());
+    assert.equal(expired.sha256, SHA_A, 'the fingerprint stays');
+    await rejects(w.chain.submit(w.data, 'ExpireData', storageAgent, ['d-r'], { at: due + 1 }), 'CONFLICT', 'already deleted');
+
+    // the current policy decides: shortened to 1 day, older data is due at once
+    await w.anchor('d-s', SHA_B);
+    const s = await w.chain.evaluate<DataAnchor>(w.data, 'GetData', id.alice, ['d-s']);
+    await rejects(
+      w.chain.submit(w.data, 'ExpireData', id.iotAdmin, ['d-s'], { at: Date.parse(s.createdAt) + 86_400_000 - 1 }),
+      'CONFLICT',
+      '30 days',
+    );
+    await w.chain.submit(w.thing, 'SetThingPolicy', id.alice, ['watch-1', { retentionDays: 1 }]);
+    const byAdmin = await w.chain.submit<DataAnchor>(w.data, 'ExpireData', id.iotAdmin, ['d-s'], {
+      at: Date.parse(s.createdAt) + 86_400_000,
+    });
+    assert.equal(byAdmin.stage, 'DELETED');
+  });
+
   it('S1: anyone with a role verifies a fingerprint; reading the anchor needs access or audit role', async () => {
     await w.anchor('d-1', SHA_A);
     assert.equal((await w.chain.evaluate<Verification>(w.data, 'VerifyData', id.bUser, ['d-1', SHA_A])).valid, true);

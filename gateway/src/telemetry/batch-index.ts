@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PLAIN_LINES, type LineCodec } from '../crypto/sealed-line.js';
 import { writeFileAtomicSync } from '../durable-file.js';
-import { BatchLog, type Span } from './batch-log.js';
+import { BatchLog, type RetentionOf, type Span } from './batch-log.js';
 import type { Batch } from './batches.js';
 
 /** A thing's anchored spans sorted by first seq, with the running maximum of `last` (spans may interleave: one batch per caller). */
@@ -94,12 +94,13 @@ export class BatchIndex {
 
   /**
    * Retention: removes the anchored batches whose `retentionDays` from `anchoredAt` have passed at
-   * `now`, from disk and memory, copying at most `copyBudget` bytes of kept batches (BatchLog.prune).
+   * `now` (a thing's current retention when `daysOf` knows it), from disk and memory, copying at
+   * most `copyBudget` bytes of kept batches (BatchLog.prune).
    * Returns how many batches went, of how many things, and whether expired ones are left.
    */
-  prune(now: number, copyBudget?: number): { batches: number; things: number; more: boolean } {
+  prune(now: number, copyBudget?: number, daysOf?: RetentionOf): { batches: number; things: number; more: boolean } {
     if (!this.log) return { batches: 0, things: 0, more: false };
-    const { removed, more } = this.log.prune(now, copyBudget);
+    const { removed, more } = this.log.prune(now, copyBudget, daysOf);
     if (!removed.length) return { batches: 0, things: 0, more };
     const byThing = new Map<string, Set<Span>>();
     for (const s of removed) {

@@ -61,7 +61,8 @@ interface Segment {
 
 /** When retention removes a batch anchored at `at` (ms) and kept `days` days. */
 export const expiresAt = (at: number, days: number) => at + days * DAY_MS;
-const expiry = (s: Span) => expiresAt(s.at, s.days);
+/** A thing's retention as known now (its current policy), if known. */
+export type RetentionOf = (thingId: string) => number | undefined;
 const SEGMENT = /^batches-(\d+)\.jsonl$/;
 
 export class BatchLog {
@@ -226,9 +227,11 @@ export class BatchLog {
    * deleted, segments holding some are rewritten without them (the spans kept move; their objects
    * are updated in place). A rewrite blocks the thread while it copies, so one pass copies at most
    * `copyBudget` bytes (at least one segment); `more` says that expired batches are left for the
-   * next pass. Returns the spans removed.
+   * next pass. A batch is kept `daysOf(thing)` days when that is known, else the days recorded
+   * with it. Returns the spans removed.
    */
-  prune(now: number, copyBudget = Infinity): { removed: Span[]; more: boolean } {
+  prune(now: number, copyBudget = Infinity, daysOf: RetentionOf = () => undefined): { removed: Span[]; more: boolean } {
+    const expiry = (s: Span) => expiresAt(s.at, daysOf(s.thingId) ?? s.days);
     const removed: Span[] = [];
     if (this.active.spans.some((s) => expiry(s) <= now)) this.roll();
     let copied = 0;

@@ -234,7 +234,7 @@ export class TelemetryService {
   applyRetention(): void {
     if (this.closed) return;
     try {
-      const r = this.batches.prune(this.now(), RETENTION_COPY_BUDGET);
+      const r = this.batches.prune(this.now(), RETENTION_COPY_BUDGET, (id) => this.currentRetention(id));
       if (r.batches)
         this.log(
           `telemetry: retention removed ${r.batches} anchored batches of ${r.things} things (their Merkle roots stay on the ledger)`,
@@ -540,6 +540,11 @@ export class TelemetryService {
     this.inFlight.add(run);
   }
 
+  /** The thing's retentionDays by the latest record this gateway has seen (any age), if any. */
+  private currentRetention(thingId: string): number | undefined {
+    return this.things.get(thingId)?.value.policy?.retentionDays;
+  }
+
   /**
    * How long the thing's policy keeps its readings: the record the readings were accepted under
    * (any age — it is not an access decision), else read now (readings recovered after a restart),
@@ -741,7 +746,9 @@ export class TelemetryService {
       ...(batch.anchoredAt
         ? {
             anchoredAt: batch.anchoredAt,
-            keptUntil: new Date(expiresAt(Date.parse(batch.anchoredAt), batch.retentionDays ?? DEFAULT_RETENTION_DAYS)).toISOString(),
+            keptUntil: new Date(
+              expiresAt(Date.parse(batch.anchoredAt), this.currentRetention(thingId) ?? batch.retentionDays ?? DEFAULT_RETENTION_DAYS),
+            ).toISOString(),
           }
         : {}),
       reading,

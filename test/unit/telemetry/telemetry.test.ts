@@ -448,11 +448,11 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
     t.close();
   });
 
-  it("retention (X7): a thing's readings leave the gateway after its policy's retentionDays; their proof answers 410, the root stays on the ledger", async () => {
+  it("retention (X7): a thing's readings leave the gateway after its policy's retentionDays — the current policy, once seen; their proof answers 410, the root stays on the ledger", async () => {
     w.things.set('brief', {
       ...structuredClone(w.things.get('bulk')!),
       thingId: 'brief',
-      policy: { allowedMetaverses: [], retentionDays: 1 },
+      policy: { allowedMetaverses: [], retentionDays: 30 },
     });
     const r = await post(
       'brief',
@@ -463,21 +463,30 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
     const kept = await gw.request('GET', '/r1/things/brief/readings/4/proof', { token });
     assert.equal(kept.status, 200, JSON.stringify(kept.body));
     const root = w.anchored.get(kept.body.batchId)!.merkleRoot;
-    assert.equal(Date.parse(kept.body.keptUntil) - Date.parse(kept.body.anchoredAt), 86_400_000, 'kept one day from its anchoring');
+    assert.equal(Date.parse(kept.body.keptUntil) - Date.parse(kept.body.anchoredAt), 30 * 86_400_000, 'kept 30 days from its anchoring');
 
-    gw.app.telemetry.applyRetention();
-    assert.equal((await gw.request('GET', '/r1/things/brief/readings/4/proof', { token })).status, 200, 'kept within its day');
     const started = gw.clock.now;
-    gw.clock.now += 86_400_000 + 1000;
-    gw.app.telemetry.applyRetention();
-    gw.clock.now = started; // the tokens are valid again
+    const passAt = (ms: number) => {
+      gw.clock.now = started + ms;
+      gw.app.telemetry.applyRetention();
+      gw.clock.now = started; // the tokens are valid again
+    };
+    passAt(86_400_000 + 1000);
+    assert.equal((await gw.request('GET', '/r1/things/brief/readings/4/proof', { token })).status, 200, 'a day later: kept (30 days)');
+
+    // The owner shortens the retention to one day; the gateway sees it with the thing's next readings.
+    (w.things.get('brief')!.policy as { retentionDays: number }).retentionDays = 1;
+    assert.equal((await post('brief', [signed(watch.privateKey, 'brief', 11)])).status, 202);
+    const shortened = await gw.request('GET', '/r1/things/brief/readings/4/proof', { token });
+    assert.equal(Date.parse(shortened.body.keptUntil) - Date.parse(shortened.body.anchoredAt), 86_400_000, 'now one day');
+    passAt(86_400_000 + 1000);
     const gone = await gw.request('GET', '/r1/things/brief/readings/4/proof', { token });
     assert.equal(gone.status, 410, JSON.stringify(gone.body));
     assert.equal(gone.body.code, 'EXPIRED');
     assert.match(gone.body.type, /retention-expired$/);
     assert.match(gone.body.detail, /retention/);
     assert.equal(
-      (await gw.request('GET', '/r1/things/brief/readings/11/proof', { token })).status,
+      (await gw.request('GET', '/r1/things/brief/readings/12/proof', { token })).status,
       404,
       'a seq never accepted is not "gone"',
     );

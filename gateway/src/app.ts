@@ -30,7 +30,7 @@ import { authRoutes } from './routes/auth-routes.js';
 import { dpmRoutes } from './routes/dpm-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
 import { offlineRoutes } from './routes/offline-routes.js';
-import { storageRoutes } from './routes/storage-routes.js';
+import { storageRoutes, type IntegrityFailure } from './routes/storage-routes.js';
 import { streamOpenApi, telemetryRoutes } from './routes/telemetry-routes.js';
 import { objectStoreFor } from './storage/configure.js';
 import type { ObjectStore } from './storage/store.js';
@@ -144,7 +144,12 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...authRoutes(login),
     ...ledgerRoutes(deps.ledger, now),
     ...offlineRoutes(deps.ledger, deps.ledger instanceof FabricLedger ? new OfflineSigning(deps.ledger) : undefined),
-    ...storageRoutes(deps.ledger, storage, { maxObjectBytes: config.maxObjectBytes, log, now }),
+    ...storageRoutes(deps.ledger, storage, {
+      maxObjectBytes: config.maxObjectBytes,
+      log,
+      now,
+      ...(deps.monitor ? { onIntegrity: (f: IntegrityFailure) => deps.monitor!.recordIntegrity(f) } : {}),
+    }),
     ...dpmRoutes(deps.ledger, storage, { stateDir: config.stateDir, storageKey: config.storageKey, log }),
     ...(monitor?.routes ?? []),
     ...telemetryRoutes(telemetry),

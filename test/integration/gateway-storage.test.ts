@@ -62,7 +62,7 @@ describe('R2 storage agent on the real network (F2, X6, X7, A1)', () => {
   };
 
   before(async () => {
-    gw = await startLiveGateway();
+    gw = await startLiveGateway({ monitor: true });
     const r = gw.run;
     ids = { iot: `st-iot-${r}`, thing: `st-watch-${r}`, d1: `st-d1-${r}`, d2: `st-d2-${r}`, d3: `st-d3-${r}`, grant: `st-g-${r}` };
     [iotAdmin, alice, bob, auditor] = await Promise.all([
@@ -157,7 +157,7 @@ describe('R2 storage agent on the real network (F2, X6, X7, A1)', () => {
     assert.ok(yes.bytes.equals(bodies.get(ids.d1)!));
   });
 
-  it('F2: one flipped byte in the stored file → the fetch refuses with an integrity error and serves nothing', async () => {
+  it('F2: one flipped byte in the stored file → the fetch refuses with an integrity error and serves nothing; the monitor records a CRITICAL alert on the ledger', async () => {
     const body = randomBytes(300_000);
     const s = await put(alice, ids.d2, body);
     const stored = (await s.json()) as { storage: { uri: string } };
@@ -176,6 +176,19 @@ describe('R2 storage agent on the real network (F2, X6, X7, A1)', () => {
     assert.equal(v.status, 200);
     assert.equal(v.body.valid, false);
     assert.equal(v.body.ledger.sha256, sha(body));
+    // Reported on the ledger: one CRITICAL alert on the data under the monitor's identity (the fetch
+    // and the verification found the same object: one alert), readable by an auditor.
+    await gw.monitor!.drain();
+    const alerts = (await gw.ledger.evaluate(
+      { principal: auditor.principal, mspId: IOT, role: 'auditor', issuer: 'gateway', amr: ['pwd'] },
+      'alert:ListAlertsBySubject',
+      ['DATA', ids.d2, '50', ''],
+    )) as { items: { rule: string; severity: string; description: string; raisedBy: { role: string } }[] };
+    assert.equal(alerts.items.length, 1, JSON.stringify(alerts.items));
+    assert.equal(alerts.items[0].rule, 'storage-integrity');
+    assert.equal(alerts.items[0].severity, 'CRITICAL');
+    assert.equal(alerts.items[0].raisedBy.role, 'monitor');
+    assert.match(alerts.items[0].description, new RegExp(`of data ${ids.d2} does not match the ledger and was not served`));
     raw[Math.floor(raw.length / 2)] ^= 0x01; // repaired: served again
     writeFileSync(path, raw);
     assert.equal((await get(alice, ids.d2)).status, 200);

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../gateway/src/app.js';
 import type { RoleName } from '../../gateway/src/http/schemas.js';
+import type { Caller } from '../../gateway/src/auth/principal.js';
 import { totpCode } from '../../gateway/src/auth/totp.js';
+import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';
+import { Monitor } from '../../gateway/src/monitor/monitor.js';
 import { testConfig } from '../../gateway/src/config.js';
 import { FabricLedger } from '../../gateway/src/fabric/fabric-ledger.js';
 import { IdentityService } from '../../gateway/src/fabric/identities.js';
@@ -48,6 +51,8 @@ export interface LiveGateway {
   telemetry: TelemetryService;
   run: string;
   as(mspId: string, role: RoleName, principal?: string): Promise<Client>;
+  /** The monitor, when started with `monitor: true`. */
+  monitor?: Monitor;
   close(): Promise<void>;
 }
 
@@ -58,16 +63,31 @@ export async function startLiveGateway(
     s3?: S3BackendConfig;
     /** The storage key (default random), e.g. for running `npm run storage` on the gateway's store. */
     storageKey?: Buffer;
+    /** Run the real-time monitor (no rules; alerts it always raises, such as storage integrity) under its own identity. */
+    monitor?: boolean;
   } = {},
 ): Promise<LiveGateway> {
   const stateDir = mkdtempSync(join(tmpdir(), 'mvsec-gw-state-'));
   const config = testConfig({ stateDir, ...(o.s3 ? { s3: o.s3 } : {}), ...(o.storageKey ? { storageKey: o.storageKey } : {}) });
   const identities = new IdentityService(topology, config.storageKey, stateDir);
   const ledger = new FabricLedger(topology, identities);
-  const gw = createApp(config, { ledger, log: (m) => console.error(m), ...(o.telemetry ? { telemetry: o.telemetry } : {}) });
+  const run = randomUUID().slice(0, 8);
+  let monitor: Monitor | undefined;
+  let source: Awaited<ReturnType<typeof fabricEventSource>> | undefined;
+  if (o.monitor) {
+    const identity: Caller = { principal: `monitor-${run}`, mspId: 'IoTPlatformMSP', role: 'monitor', issuer: 'gateway', amr: [] };
+    source = await fabricEventSource(topology, identities, identity);
+    monitor = new Monitor({ rules: [], ledger, identity, source, stateDir: join(stateDir, 'monitor'), log: (m) => console.error(m) });
+    await monitor.start();
+  }
+  const gw = createApp(config, {
+    ledger,
+    log: (m) => console.error(m),
+    ...(o.telemetry ? { telemetry: o.telemetry } : {}),
+    ...(monitor ? { monitor } : {}),
+  });
   const running = await listen(gw.app, { host: '127.0.0.1', port: 0 });
   const stream = gw.attachStream(running.server);
-  const run = randomUUID().slice(0, 8);
   const request = async (
     token: string | undefined,
     method: string,
@@ -103,6 +123,7 @@ export async function startLiveGateway(
     ledger,
     storage: gw.storage!,
     telemetry: gw.telemetry,
+    ...(monitor ? { monitor } : {}),
     run,
     async as(mspId, role, principal) {
       const username = `${role}-${run}-${++n}`;
@@ -120,6 +141,8 @@ export async function startLiveGateway(
       await gw.telemetry.flush();
       gw.telemetry.close();
       await running.close();
+      await monitor?.stop();
+      source?.close();
       ledger.close();
       for (const b of gw.storage?.backends ?? []) b.close?.();
       rmSync(stateDir, { recursive: true, force: true });

@@ -24,6 +24,7 @@ import {
   emptyState,
   RuleEngine,
   type ActivityEvent,
+  alertIdOf,
   type AlertDraft,
   type EngineState,
   type Lookup,
@@ -33,6 +34,8 @@ import {
 } from './rules.js';
 
 export const ACTIVITY_EVENT = 'mvsec.activity';
+/** The rule name of alerts for stored data that failed verification (not configurable: always on). */
+export const INTEGRITY_RULE = 'storage-integrity';
 
 /** Where events come from: the Fabric network (fabric-source.ts) or a test double. */
 export interface EventSource {
@@ -412,6 +415,33 @@ export class Monitor {
           (e) => this.log(`monitor: alert ${d.alertId} for ${principal} not recorded: ${(e as Error).message}`),
         );
     }
+  }
+
+  /**
+   * Stored bytes failed verification against the ledger (R2: tampering, a swapped object, a lost
+   * key). The gateway refused to serve them; this records a CRITICAL alert on the DATA so that
+   * auditors see it on the ledger — one per data id and object (the id is deterministic: a fetch
+   * repeated against the same bad object finds the alert already there).
+   */
+  recordIntegrity(f: { dataId: string; address: string; detail: string }): void {
+    const d: AlertDraft = {
+      alertId: alertIdOf(INTEGRITY_RULE, 'DATA', f.dataId, f.address),
+      severity: 'CRITICAL',
+      rule: INTEGRITY_RULE,
+      subjectType: 'DATA',
+      subjectId: f.dataId,
+      description: `stored object ${f.address} of data ${f.dataId} does not match the ledger and was not served: ${f.detail}`.slice(
+        0,
+        1000,
+      ),
+      evidence: [],
+    };
+    this.denialQueue = this.denialQueue
+      .then(() => this.raise(d, false))
+      .then(
+        () => undefined,
+        (e) => this.log(`monitor: integrity alert ${d.alertId} for data ${f.dataId} not recorded: ${(e as Error).message}`),
+      );
   }
 
   /**

@@ -67,9 +67,24 @@ export interface StorageRouteOptions {
   maxObjectBytes: number;
   log: (msg: string) => void;
   now?: () => number;
+  /** Told of every integrity failure (the monitor records an alert on the ledger). */
+  onIntegrity?: (f: IntegrityFailure) => void;
+}
+
+/** Stored bytes (or their location/key) that did not match the ledger. */
+export interface IntegrityFailure {
+  dataId: string;
+  /** The content address of the object that failed. */
+  address: string;
+  detail: string;
 }
 
 export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: StorageRouteOptions): AnyRoute[] {
+  /** The one place an integrity failure is reported: the log, and the monitor when there is one. */
+  const integrityFailed = (f: IntegrityFailure) => {
+    o.log(`storage: INTEGRITY data ${f.dataId} (object ${f.address}): ${f.detail}`);
+    o.onIntegrity?.(f);
+  };
   const store = (): ObjectStore => {
     if (!storage) throw new ApiError(503, 'no off-chain store is configured on this gateway (MVSEC_GATEWAY_STORAGE_DIR)', 'no-storage');
     return storage;
@@ -152,9 +167,11 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
       throw err;
     }
     if (anchor.storage?.uri !== e.uri || (anchor.keyId ?? '') !== e.keyId) {
-      o.log(
-        `storage: INTEGRITY data ${dataId}: ledger locates it at ${anchor.storage?.uri} key ${anchor.keyId}, the store at ${e.uri} key ${e.keyId}`,
-      );
+      integrityFailed({
+        dataId,
+        address: e.address,
+        detail: `ledger locates it at ${anchor.storage?.uri} key ${anchor.keyId}, the store at ${e.uri} key ${e.keyId}`,
+      });
       throw integrityError(`data ${dataId}: the ledger's storage location or key id is not this store's object`);
     }
     return { e, anchor };
@@ -278,13 +295,13 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
           reader = await store().openVerified(e, { sha256: anchor.sha256, size: anchor.size });
         } catch (err) {
           if (err instanceof IntegrityError || err instanceof KeyError) {
-            o.log(`storage: INTEGRITY data ${params.dataId} (object ${e.address}) refused: ${err.message}`);
+            integrityFailed({ dataId: params.dataId, address: e.address, detail: `refused: ${err.message}` });
             throw integrityError(`data ${params.dataId} failed verification against the ledger and is not served: ${err.message}`);
           }
           if (err instanceof StorageUnavailableError) throw unavailable(err, o.log);
           throw err;
         }
-        await serve(req, res, reader, anchor, o.log);
+        await serve(req, res, reader, anchor, (detail) => integrityFailed({ dataId: params.dataId, address: e.address, detail }));
         return {};
       },
     }),
@@ -310,7 +327,7 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
           reader = await store().openVerified(e, { sha256: t.dataSha256, size: e.size });
         } catch (err) {
           if (err instanceof IntegrityError || err instanceof KeyError) {
-            o.log(`storage: INTEGRITY data ${t.dataId} (transfer ${t.transferId}) refused: ${err.message}`);
+            integrityFailed({ dataId: t.dataId, address: e.address, detail: `transfer ${t.transferId} refused: ${err.message}` });
             throw integrityError(
               `data ${t.dataId} failed verification against transfer ${t.transferId}'s fingerprint; nothing was executed or sent`,
             );
@@ -326,7 +343,9 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
           throw err;
         }
         res.setHeader('Mvsec-Transfer-Tx', txId);
-        await serve(req, res, reader, { dataId: t.dataId, sha256: t.dataSha256, size: e.size } as AnchorRecord, o.log);
+        await serve(req, res, reader, { dataId: t.dataId, sha256: t.dataSha256, size: e.size } as AnchorRecord, (detail) =>
+          integrityFailed({ dataId: t.dataId, address: e.address, detail: `transfer ${t.transferId}: ${detail}` }),
+        );
         return {};
       },
     }),
@@ -378,7 +397,7 @@ export function storageRoutes(ledger: Ledger, storage: ObjectStore | undefined, 
           if (err instanceof StorageUnavailableError) throw unavailable(err, o.log);
           throw err;
         }
-        if (!v.valid) o.log(`storage: INTEGRITY data ${params.dataId} (object ${e.address}): ${v.reason}`);
+        if (!v.valid) integrityFailed({ dataId: params.dataId, address: e.address, detail: v.reason });
         return { body: { dataId: params.dataId, ...v, ledger: { sha256: anchor.sha256, size: anchor.size } } };
       },
     }),
@@ -429,7 +448,7 @@ async function serve(
   res: Response,
   reader: Awaited<ReturnType<ObjectStore['openVerified']>>,
   anchor: AnchorRecord,
-  log: (m: string) => void,
+  integrityFailed: (detail: string) => void,
 ): Promise<void> {
   try {
     res.status(200);
@@ -443,8 +462,7 @@ async function serve(
     }
     await pipeline(reader.stream(), res);
   } catch (err) {
-    if (err instanceof IntegrityError)
-      log(`storage: INTEGRITY data ${anchor.dataId} changed while being served; connection aborted: ${err.message}`);
+    if (err instanceof IntegrityError) integrityFailed(`changed while being served; connection aborted: ${err.message}`);
     res.destroy(err as Error);
   } finally {
     await reader.close();

@@ -1,14 +1,15 @@
 /**
  * Where a reading's batch is found (R1 proofs), with memory bounded by the batches, not the
  * readings: pending batches stay in memory; refused ones shrink to their id, reason and seq
- * numbers (the last `refusedKept` of them, for proofs that answer why); anchored ones go to the
+ * numbers (the last `refusedKept` of them, for proofs that answer why; also in
+ * `batches.refused.jsonl`, so they are still told after a restart); anchored ones go to the
  * batch log on disk (batch-log.ts, sealed at rest) and leave memory, remembered only by a span
  * (thing, batch id, first and last seq, where in which segment). A proof reads its batch's line
  * back (a few recently read batches are cached). `prune` applies the things' retention: expired
  * batches leave the disk and their spans leave memory; the highest seq pruned per thing is kept
  * (`batches.pruned.json`) so that a proof of such a reading answers "gone", not "never seen".
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PLAIN_LINES, type LineCodec } from '../crypto/sealed-line.js';
 import { writeFileAtomicSync } from '../durable-file.js';
@@ -51,6 +52,8 @@ export class BatchIndex {
   private readonly pruned = new Map<string, number>();
   private readonly prunedFile?: string;
   private readonly refusedKept: number;
+  private readonly refusedFile?: string;
+  private refusedLines = 0;
 
   constructor(dir?: string, o: BatchIndexOptions = {}) {
     this.refusedKept = o.refusedKept ?? 1000;
@@ -63,6 +66,8 @@ export class BatchIndex {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
+    this.refusedFile = join(dir, 'batches.refused.jsonl');
+    this.loadRefused();
     this.log = new BatchLog(dir, o.lines ?? PLAIN_LINES, o.segmentBytes ?? 64 * 1024 * 1024);
     this.log.load((s) => this.remember(s));
   }
@@ -157,8 +162,19 @@ export class BatchIndex {
       ...(reason ? { reason } : {}),
     };
     const r: Refused = { batch: slim, seqs: Float64Array.from(batch.readings, (x) => x.seq).sort() };
-    let list = this.refused.get(thingId);
-    if (!list) this.refused.set(thingId, (list = []));
+    this.rememberRefused(r);
+    if (!this.refusedFile) return;
+    appendFileSync(this.refusedFile, refusedLine(r), { mode: 0o600 });
+    // Bounded on disk too: rewritten with the ones remembered once it holds twice as many.
+    if (++this.refusedLines > 2 * this.refusedKept) {
+      writeFileAtomicSync(this.refusedFile, this.refusedOrder.map(refusedLine).join(''));
+      this.refusedLines = this.refusedOrder.length;
+    }
+  }
+
+  private rememberRefused(r: Refused): void {
+    let list = this.refused.get(r.batch.thingId);
+    if (!list) this.refused.set(r.batch.thingId, (list = []));
     list.push(r);
     this.refusedOrder.push(r);
     if (this.refusedOrder.length <= this.refusedKept) return;
@@ -166,6 +182,31 @@ export class BatchIndex {
     const l = this.refused.get(old.batch.thingId)!;
     l.splice(l.indexOf(old), 1);
     if (!l.length) this.refused.delete(old.batch.thingId);
+  }
+
+  /** The refusals of earlier runs (`batches.refused.jsonl`: ids, reasons, seqs — no reading), the last `refusedKept`. */
+  private loadRefused(): void {
+    let text = '';
+    try {
+      text = readFileSync(this.refusedFile!, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      this.refusedLines++;
+      try {
+        const { seqs, ...batch } = JSON.parse(line) as Omit<Batch, 'readings'> & { seqs: number[] };
+        this.rememberRefused({ batch: { ...batch, readings: [] }, seqs: Float64Array.from(seqs) });
+      } catch {
+        // a torn last line (a crash mid-append): that refusal is forgotten
+      }
+    }
+    if (text && !text.endsWith('\n')) {
+      // so that the next append starts a line of its own
+      writeFileAtomicSync(this.refusedFile!, this.refusedOrder.map(refusedLine).join(''));
+      this.refusedLines = this.refusedOrder.length;
+    }
   }
 
   /** A refused batch that held `seq` (its readings are gone: index is the seq's place among its seqs). */
@@ -229,4 +270,9 @@ export class BatchIndex {
   close(): void {
     this.log?.close();
   }
+}
+
+function refusedLine(r: Refused): string {
+  const { readings: _readings, ...batch } = r.batch;
+  return `${JSON.stringify({ ...batch, seqs: [...r.seqs] })}\n`;
 }

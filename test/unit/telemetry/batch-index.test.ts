@@ -268,4 +268,42 @@ describe('telemetry: batch index on disk (R1, memory bounded)', () => {
     assert.equal(idx.find('t', 7)?.batch.batchId, 'r2');
     assert.equal(idx.find('t', 8)?.batch.batchId, 'r3');
   });
+
+  it('refusals are told after a restart too (batches.refused.jsonl, bounded like memory; a torn last line is cut)', () => {
+    const dir = join(root, 'refused');
+    const open = () => new BatchIndex(dir, { refusedKept: 2 });
+    const refuse = (idx: BatchIndex, id: string, seqs: number[]) => {
+      const b = makeBatch(id, 't', seqs.map(reading));
+      idx.add(b);
+      b.status = 'REFUSED';
+      b.reason = `DENIED: thing t is SUSPENDED (${id})`;
+      idx.settled(b);
+    };
+    const idx = open();
+    refuse(idx, 'r1', [1]);
+    refuse(idx, 'r2', [3, 2]);
+    idx.close();
+    const again = open();
+    const f = again.find('t', 2);
+    assert.equal(f?.batch.batchId, 'r2');
+    assert.equal(f?.batch.status, 'REFUSED');
+    assert.equal(f?.batch.reason, 'DENIED: thing t is SUSPENDED (r2)');
+    assert.equal(f?.index, 0, 'its place among the sorted seqs');
+    assert.equal(again.find('t', 1)?.batch.batchId, 'r1');
+    for (let i = 3; i <= 7; i++) refuse(again, `r${i}`, [10 + i]);
+    again.close();
+    const lines = readFileSync(join(dir, 'batches.refused.jsonl'), 'utf8').trim().split('\n');
+    assert.ok(lines.length <= 4, `${lines.length} lines: rewritten at twice refusedKept`);
+    appendFileSync(join(dir, 'batches.refused.jsonl'), '{"batchId":"torn","thingId":"t","se'); // a crash mid-append
+    const third = open();
+    assert.equal(third.find('t', 16)?.batch.batchId, 'r6');
+    assert.equal(third.find('t', 17)?.batch.batchId, 'r7');
+    assert.equal(third.find('t', 15), undefined, 'beyond the bound');
+    refuse(third, 'r8', [18]);
+    third.close();
+    const fourth = open();
+    assert.equal(fourth.find('t', 18)?.batch.batchId, 'r8', 'the append after the torn line stands alone');
+    assert.equal(fourth.find('t', 17)?.batch.batchId, 'r7');
+    fourth.close();
+  });
 });

@@ -42,7 +42,7 @@ export function writeFileAtomicSync(path: string, data: Buffer | string, mode = 
 }
 
 /** fsync a directory, so renames and unlinks in it survive a crash. */
-export function syncDirSync(dir: string): void {
+function syncDirSync(dir: string): void {
   const d = openSync(dir, 'r');
   try {
     fsyncSync(d);

@@ -31,7 +31,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { LineCodec } from '../crypto/sealed-line.js';
-import { syncDirSync } from '../durable-file.js';
+import { writeFileAtomicSync } from '../durable-file.js';
 import type { Batch } from './batches.js';
 
 /** The chaincode's default `retentionDays` (thing-store.ts CLOSED_POLICY), for batches recorded without one. */
@@ -255,7 +255,6 @@ export class BatchLog {
     const n = ++this.newest;
     const into: Segment = { n, size: 0, spans: [] };
     const data = `${this.dataFile(n)}.tmp`;
-    const index = `${this.indexFile(n)}.tmp`;
     const from = openSync(this.dataFile(seg.n), 'r');
     const to = openSync(data, 'w', 0o600);
     const moved: Span[] = [];
@@ -275,16 +274,8 @@ export class BatchLog {
       closeSync(from);
       closeSync(to);
     }
-    const ifd = openSync(index, 'w', 0o600);
-    try {
-      writeSync(ifd, idx);
-      fsyncSync(ifd);
-    } finally {
-      closeSync(ifd);
-    }
     renameSync(data, this.dataFile(n));
-    renameSync(index, this.indexFile(n));
-    syncDirSync(this.dir);
+    writeFileAtomicSync(this.indexFile(n), idx); // a crash before: the segment is indexed from its lines
     // Only now the kept spans point at the new segment.
     kept.forEach((s, i) => Object.assign(s, { seg: n, offset: moved[i].offset }));
     into.spans = kept;

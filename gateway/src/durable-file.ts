@@ -38,12 +38,7 @@ export function writeFileAtomicSync(path: string, data: Buffer | string, mode = 
     closeSync(fd);
   }
   renameSync(tmp, path);
-  syncDirSync(dirname(path));
-}
-
-/** fsync a directory, so renames and unlinks in it survive a crash. */
-function syncDirSync(dir: string): void {
-  const d = openSync(dir, 'r');
+  const d = openSync(dirname(path), 'r');
   try {
     fsyncSync(d);
   } catch {

@@ -292,6 +292,7 @@ export class BatchLog {
   /** Make every appended batch durable. */
   sync(): Promise<void> {
     const fd = this.fd;
+    if (fd < 0) return Promise.resolve(); // closed: its last fsync was at close
     return new Promise((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
   }
 
@@ -302,6 +303,7 @@ export class BatchLog {
 
   close(): void {
     if (this.fd < 0) return;
+    fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = -1;
   }

@@ -66,7 +66,7 @@ const RETENTION_COPY_BUDGET = 64 * 1024 * 1024;
 
 export interface TelemetryOptions {
   ledger: Ledger;
-  /** Where seq.json and batches.jsonl live; undefined: memory only. */
+  /** Where seq.json, the journal and the batch log live; undefined: memory only. */
   dir?: string;
   /** Seals the readings kept in `dir` (journal and batch lines) at rest: the gateway's storage key. */
   sealKey?: Buffer;

@@ -8,7 +8,8 @@
  * answers.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { connect, GatewayError, hash, signers, StatusCode, type Gateway } from '@hyperledger/fabric-gateway';
+import { connect, GatewayError, StatusCode, type Gateway } from '@hyperledger/fabric-gateway';
+import { transactionSigner } from './signer.js';
 import { endpoint, peerOrgs, type Organization, type PeerNode, type Topology } from '../../../network/topology.js';
 import { grpcClient } from '../../../scripts/network/client.js';
 import { callerKey, type Caller } from '../auth/principal.js';
@@ -148,8 +149,7 @@ export class FabricLedger implements Ledger {
     const gw = connect({
       client: this.client(ref),
       identity: { mspId: id.mspId, credentials: id.certificate },
-      signer: signers.newPrivateKeySigner(id.privateKey),
-      hash: hash.sha256,
+      ...transactionSigner(id.privateKey),
       evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
       endorseOptions: () => ({ deadline: Date.now() + 30_000 }),
       submitOptions: () => ({ deadline: Date.now() + 10_000 }),

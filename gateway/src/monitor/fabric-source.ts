@@ -4,7 +4,8 @@
  * through a peer of its org; chaincode events resume from the checkpointer's position.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { connect, hash, signers, type Checkpointer, type Gateway } from '@hyperledger/fabric-gateway';
+import { connect, type Checkpointer, type Gateway } from '@hyperledger/fabric-gateway';
+import { transactionSigner } from '../fabric/signer.js';
 import type { Topology } from '../../../network/topology.js';
 import { grpcClient } from '../../../scripts/network/client.js';
 import type { Caller } from '../auth/principal.js';
@@ -24,8 +25,7 @@ export async function fabricEventSource(
   const gateway: Gateway = connect({
     client,
     identity: { mspId: id.mspId, credentials: id.certificate },
-    signer: signers.newPrivateKeySigner(id.privateKey),
-    hash: hash.sha256,
+    ...transactionSigner(id.privateKey),
     evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
   });
   const network = gateway.getNetwork(topology.channel);

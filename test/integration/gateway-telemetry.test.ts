@@ -333,4 +333,62 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
     const batch = (await gw.ledger.evaluate(asCaller(alice), 'data:GetBatch', [p.body.batchId])) as { merkleRoot: string };
     assert.equal(batch.merkleRoot, p.body.merkleRoot, 'the ledger keeps the root');
   });
+
+  it('X1/A1: a subscriber admitted by a grant is closed (4403) once the grant is revoked on the ledger, and receives nothing after', async () => {
+    const thingId = ids.things[0]; // the avatar's thing
+    const viewer = await gw.as(MVA, 'user');
+    const grantId = `tl-view-${gw.run}`;
+    const g = await mvaAdmin.call('POST', '/r4/grants', {
+      grantId,
+      resourceType: 'AVATAR',
+      resourceId: ids.avatar,
+      grantee: { type: 'PRINCIPAL', id: viewer.principal, mspId: MVA },
+      actions: ['read'],
+      purpose: '*',
+      validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    assert.equal(g.status, 201, JSON.stringify(g.body));
+    const ws = await eventually(
+      () =>
+        new Promise<WebSocket | number>((resolve) => {
+          const s = new WebSocket(`${gw.url.replace('http', 'ws')}/r1/avatars/${ids.avatar}/stream`, ['bearer', viewer.token]);
+          s.once('open', () => resolve(s));
+          s.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+          s.once('error', () => {});
+        }),
+      (v) => typeof v !== 'number',
+    );
+    assert.ok(ws instanceof WebSocket, `the grantee's stream opened (got ${String(ws)})`);
+    const frames: { type: string; reason?: string; readings?: { seq: number }[] }[] = [];
+    let closed: number | undefined;
+    ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+    ws.on('close', (code) => (closed = code));
+    let seq = gw.telemetry.seqs.get(thingId);
+    const send = () => alice.call('POST', `/r1/things/${thingId}/readings`, { readings: [reading(keys.get(thingId)!, thingId, ++seq)] });
+    assert.equal((await send()).status, 202);
+    await eventually(
+      async () => frames.some((f) => f.type === 'readings'),
+      (x) => x,
+    );
+    assert.ok(
+      frames.some((f) => f.type === 'readings'),
+      'the grantee receives readings',
+    );
+
+    const r = await mvaAdmin.call('POST', `/r4/grants/${grantId}/revoke`, { reason: 'viewing ended' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    // The read right is asked again at most every cache TTL (2 s): readings keep coming until then.
+    await eventually(
+      async () => {
+        if (closed === undefined) assert.equal((await send()).status, 202);
+        return closed;
+      },
+      (c) => c !== undefined,
+    );
+    assert.equal(closed, 4403);
+    const at = frames.findIndex((f) => f.type === 'closed');
+    assert.ok(at > 0, JSON.stringify(frames.slice(-2)));
+    assert.match(String(frames[at].reason), new RegExp(`read access to avatar ${ids.avatar} ended: `));
+    assert.equal(frames.slice(at + 1).length, 0, 'nothing after the closing frame');
+  });
 });

@@ -37,7 +37,6 @@ export class AvatarFeeds {
     feed.unsubscribe = this.telemetry.subscribe({
       caller,
       avatar,
-      checkedAt: this.now(),
       send: (m: StreamMessage) => {
         if (m.type === 'readings') {
           feed.readings.push(...m.readings);

@@ -805,7 +805,9 @@ export class TelemetryService {
     return avatar;
   }
 
-  subscribe(s: Subscriber): () => void {
+  /** A subscriber admitted just now (its avatar record and read right are as of this service's clock). */
+  subscribe(admitted: Omit<Subscriber, 'checkedAt'>): () => void {
+    const s: Subscriber = { ...admitted, checkedAt: this.now() };
     let set = this.subscribers.get(s.avatar.thingId);
     if (!set) this.subscribers.set(s.avatar.thingId, (set = new Set()));
     set.add(s);
@@ -847,16 +849,23 @@ export class TelemetryService {
     const thing = await this.thing(subs[0].caller, thingId);
     const now = this.now();
     for (const s of subs) {
+      let revoked: string | undefined;
       if (now - s.checkedAt >= this.ttl) {
         try {
           s.avatar = (await this.ledger.evaluate(s.caller, 'avatar:GetAvatar', [s.avatar.avatarId])) as AvatarRecord;
           s.checkedAt = now;
+          // The subscriber's own read right, as at admission (a revoked or expired grant ends the
+          // stream); asked only while thing and avatar are ACTIVE, whose suspension pauses it instead.
+          if (thing.status === 'ACTIVE' && s.avatar.status === 'ACTIVE') {
+            const d = await this.ledgerCheck(s.caller, 'AVATAR', s.avatar.avatarId, 'read');
+            if (!d.allowed) revoked = `read access to avatar ${s.avatar.avatarId} ended: ${d.reason}`;
+          }
         } catch (e) {
           const coded = parseChaincodeReason(String((e as Error)?.message ?? ''));
           if (coded?.code === 'NOT_FOUND') s.avatar = { ...s.avatar, status: 'UNMAPPED' };
         }
       }
-      const final = this.streamRefusal(thing, s.avatar);
+      const final = revoked ?? this.streamRefusal(thing, s.avatar);
       if (final) {
         s.send({ type: 'closed', avatarId: s.avatar.avatarId, reason: final });
         s.close(4403, final.slice(0, 120));

@@ -23,7 +23,6 @@ export function avatarStream(telemetry: TelemetryService, authenticate: Authenti
         const unsubscribe = telemetry.subscribe({
           caller,
           avatar,
-          checkedAt: Date.now(),
           send: (msg) => {
             if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
           },

@@ -540,6 +540,29 @@ describe('telemetry over the gateway API with a ledger double (R1, F4, C2, C3)',
       assert.equal(plain.status, 426, 'a plain GET is told to upgrade');
       assert.equal(plain.headers.get('upgrade'), 'websocket');
     });
+
+    it('a subscriber whose read right on the avatar ends (grant revoked) is closed with 4403 and receives nothing more', async () => {
+      w.denyAvatarRead.delete('mva-agent');
+      const ws = new WebSocket(`${gw.url.replace('http', 'ws')}/r1/avatars/av-1/stream`, ['bearer', mvaToken]);
+      const msgs: Record<string, unknown>[] = [];
+      let closed: { code: number; reason: string } | undefined;
+      ws.on('message', (d) => msgs.push(JSON.parse(String(d))));
+      ws.on('close', (code, reason) => (closed = { code, reason: String(reason) }));
+      await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+      assert.equal((await post('watch', [signed(watch.privateKey, 'watch', 300)])).status, 202);
+      await until(() => msgs.some((m) => m.type === 'readings'));
+      w.denyAvatarRead.add('mva-agent'); // the ledger now refuses mva-agent's read on av-1
+      assert.equal((await post('watch', [signed(watch.privateKey, 'watch', 301)])).status, 202);
+      await until(() => closed !== undefined);
+      assert.equal(closed!.code, 4403);
+      const last = msgs.find((m) => m.type === 'closed') as { reason: string } | undefined;
+      assert.match(String(last?.reason), /read access to avatar av-1 ended: no grant on avatar av-1 for mva-agent/);
+      assert.ok(
+        !msgs.some((m) => m.type === 'readings' && (m.readings as { seq: number }[]).some((r) => r.seq === 301)),
+        'nothing after the revocation',
+      );
+      w.denyAvatarRead.delete('mva-agent');
+    });
   });
 });
 

@@ -60,6 +60,19 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
       }
     ).valid;
 
+  /** The avatar's live stream, asked again while the admission may not see the newest block yet: the socket, or the last refusal's status. */
+  const openStream = (token: string) =>
+    eventually(
+      () =>
+        new Promise<WebSocket | number>((resolve) => {
+          const s = new WebSocket(`${gw.url.replace('http', 'ws')}/r1/avatars/${ids.avatar}/stream`, ['bearer', token]);
+          s.once('open', () => resolve(s));
+          s.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+          s.once('error', () => {});
+        }),
+      (v) => typeof v !== 'number',
+    );
+
   before(async () => {
     gw = await startLiveGateway();
     const r = gw.run;
@@ -119,17 +132,7 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
 
   it('10,000 signed readings from four things (one via its IoT gateway) → batches anchored with far fewer AnchorBatch transactions; the live stream delivers them', async () => {
     // A subscriber of the thing's avatar in an allowed metaverse, as the metaverse's admin (token as subprotocol).
-    const wsUrl = `${gw.url.replace('http', 'ws')}/r1/avatars/${ids.avatar}/stream`;
-    const ws = await eventually(
-      () =>
-        new Promise<WebSocket | number>((resolve) => {
-          const s = new WebSocket(wsUrl, ['bearer', mvaAdmin.token]);
-          s.once('open', () => resolve(s));
-          s.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
-          s.once('error', () => {});
-        }),
-      (v) => typeof v !== 'number',
-    );
+    const ws = await openStream(mvaAdmin.token);
     assert.ok(ws instanceof WebSocket, `the stream opened (got ${String(ws)})`);
     const streamed = new Set<number>();
     ws.on('message', (d) => {
@@ -348,16 +351,7 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
       validUntil: new Date(Date.now() + 86_400_000).toISOString(),
     });
     assert.equal(g.status, 201, JSON.stringify(g.body));
-    const ws = await eventually(
-      () =>
-        new Promise<WebSocket | number>((resolve) => {
-          const s = new WebSocket(`${gw.url.replace('http', 'ws')}/r1/avatars/${ids.avatar}/stream`, ['bearer', viewer.token]);
-          s.once('open', () => resolve(s));
-          s.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
-          s.once('error', () => {});
-        }),
-      (v) => typeof v !== 'number',
-    );
+    const ws = await openStream(viewer.token);
     assert.ok(ws instanceof WebSocket, `the grantee's stream opened (got ${String(ws)})`);
     const frames: { type: string; reason?: string; readings?: { seq: number }[] }[] = [];
     let closed: number | undefined;

@@ -10,9 +10,8 @@
 import type { Caller } from '../auth/principal.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, parseChaincodeReason } from '../http/problem.js';
+import { DEFAULT_RETENTION_DAYS, expiresAt } from '../retention.js';
 import type { ObjectStore } from './store.js';
-
-const DAY_MS = 86_400_000;
 
 /** The identity the pass acts as, in the organisation holding the data. */
 export const retentionAgent = (mspId: string): Caller => ({
@@ -50,7 +49,7 @@ export async function expireDue(
     if (!days.has(e.thingId)) {
       try {
         const t = (await ledger.evaluate(caller, 'thing:GetThing', [e.thingId])) as { policy?: { retentionDays?: number } };
-        days.set(e.thingId, t.policy?.retentionDays ?? 365);
+        days.set(e.thingId, t.policy?.retentionDays ?? DEFAULT_RETENTION_DAYS);
       } catch (err) {
         days.set(e.thingId, new Error(`thing ${e.thingId}: ${reasonOf(err)}`));
       }
@@ -60,7 +59,7 @@ export async function expireDue(
       report.failed.push({ dataId: e.dataId, reason: d.message });
       continue;
     }
-    if (Date.parse(e.storedAt) + d * DAY_MS > o.now) {
+    if (expiresAt(Date.parse(e.storedAt), d) > o.now) {
       report.notDue++;
       continue;
     }

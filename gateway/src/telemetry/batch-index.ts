@@ -79,7 +79,7 @@ export class BatchIndex {
     let i = t.list.length;
     while (i > 0 && t.list[i - 1].first > s.first) i--;
     t.list.splice(i, 0, s);
-    for (let k = i; k < t.list.length; k++) t.maxLast[k] = Math.max(k ? t.maxLast[k - 1] : -Infinity, t.list[k].last);
+    runningMax(t, i);
   }
 
   /** A new batch (pending) whose readings become findable by seq. */
@@ -123,8 +123,8 @@ export class BatchIndex {
         continue;
       }
       t.list = list;
-      t.maxLast = [];
-      list.forEach((s, k) => (t.maxLast[k] = Math.max(k ? t.maxLast[k - 1] : -Infinity, s.last)));
+      t.maxLast.length = list.length;
+      runningMax(t, 0);
     }
     writeFileAtomicSync(this.prunedFile!, JSON.stringify(Object.fromEntries([...this.pruned].sort(([a], [b]) => (a < b ? -1 : 1)))));
     return { batches: removed.length, things: byThing.size, more };
@@ -270,6 +270,11 @@ export class BatchIndex {
   close(): void {
     this.log?.close();
   }
+}
+
+/** Recompute the running maximum of `last` from position `from` on. */
+function runningMax(t: Spans, from: number): void {
+  for (let k = from; k < t.list.length; k++) t.maxLast[k] = Math.max(k ? t.maxLast[k - 1] : -Infinity, t.list[k].last);
 }
 
 function refusedLine(r: Refused): string {

@@ -32,11 +32,8 @@ import {
 import { join } from 'node:path';
 import type { LineCodec } from '../crypto/sealed-line.js';
 import { writeFileAtomicSync } from '../durable-file.js';
+import { DEFAULT_RETENTION_DAYS, expiresAt } from '../retention.js';
 import type { Batch } from './batches.js';
-
-/** The chaincode's default `retentionDays` (thing-store.ts CLOSED_POLICY), for batches recorded without one. */
-export const DEFAULT_RETENTION_DAYS = 365;
-const DAY_MS = 86_400_000;
 
 export interface Span {
   thingId: string;
@@ -59,8 +56,6 @@ interface Segment {
   spans: Span[];
 }
 
-/** When retention removes a batch anchored at `at` (ms) and kept `days` days. */
-export const expiresAt = (at: number, days: number) => at + days * DAY_MS;
 /** A thing's retention as known now (its current policy), if known. */
 export type RetentionOf = (thingId: string) => number | undefined;
 const SEGMENT = /^batches-(\d+)\.jsonl$/;

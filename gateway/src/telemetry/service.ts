@@ -14,8 +14,8 @@ import { callerKey, type Caller } from '../auth/principal.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import { LineSealer } from '../crypto/sealed-line.js';
+import { DEFAULT_RETENTION_DAYS, expiresAt } from '../retention.js';
 import { BatchIndex } from './batch-index.js';
-import { DEFAULT_RETENTION_DAYS, expiresAt } from './batch-log.js';
 import { makeBatch, proofOf, setProofOf, type Batch, type ReadingSet, type StoredReading } from './batches.js';
 import { readingSetText, readingText, type JsonValue } from './canonical.js';
 import type { ProofStep } from './merkle.js';
@@ -551,7 +551,9 @@ export class TelemetryService {
    * else the chaincode's default.
    */
   private async retentionDays(caller: Caller, thingId: string): Promise<number> {
-    const t = this.things.get(thingId)?.value ?? (await this.thing(caller, thingId).catch(() => undefined));
+    const known = this.currentRetention(thingId);
+    if (known !== undefined) return known;
+    const t = await this.thing(caller, thingId).catch(() => undefined);
     return t?.policy?.retentionDays ?? DEFAULT_RETENTION_DAYS;
   }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { totpCode } from '../gateway/src/auth/totp.js';
 import { decodeCbor, encodeCbor } from '../gateway/src/http/representation.js';
-import { readingBytes } from '../gateway/src/telemetry/canonical.js';
+import { readingBytes } from 'mvsec-protocol';
 import { signBytes } from '../gateway/src/telemetry/signature.js';
 
 export const IOT = 'IoTPlatformMSP';

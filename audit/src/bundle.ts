@@ -1,5 +1,5 @@
 /** The evidence bundle: one JSON document, bytes in base64. */
-import type { ProofStep } from './merkle.js';
+import type { ProofStep } from 'mvsec-protocol';
 
 export const BUNDLE_FORMAT = 'mvsec-evidence-bundle';
 export const BUNDLE_VERSION = 1;

@@ -7,7 +7,7 @@ import type { Gateway } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle, type BundleBlock, type BundleProof, type ClaimedTx } from './bundle.js';
 import { configMsps, decodeEnvelope, lastConfigIndex } from './fabric.js';
-import type { ProofStep } from './merkle.js';
+import type { ProofStep } from 'mvsec-protocol';
 
 export const DEFAULT_POLICY = "OutOf(2,'IoTPlatformMSP.peer','MetaverseAMSP.peer','MetaverseBMSP.peer')";
 

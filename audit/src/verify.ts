@@ -16,7 +16,7 @@ import {
   validationFlags,
   type DecodedTx,
 } from './fabric.js';
-import { merkleRoot } from './merkle.js';
+import { rootFromProof } from 'mvsec-protocol';
 import { parsePolicy, satisfies, type Policy } from './policy.js';
 
 export type Check =
@@ -268,7 +268,7 @@ export function verifyBundle(bundle: Bundle, options: VerifyOptions = {}): Repor
     counts.proofs++;
     let root: string;
     try {
-      root = merkleRoot(p.leafSha256, p.proof);
+      root = rootFromProof(p.leafSha256, p.proof);
     } catch (e) {
       fail({ check: 'merkle-proof', proof: k, message: `batch ${p.batchId}: ${(e as Error).message}` });
       return;

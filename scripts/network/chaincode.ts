@@ -32,8 +32,11 @@ export async function buildChaincode(): Promise<string> {
       else if (p.endsWith('.js')) files.push(p);
     }
   };
+  // What runs: the chaincode's compiled code and the protocol package it imports (mvsec-protocol).
+  const protocol = join(ROOT, 'protocol');
   walk(join(paths.chaincodeSrc, 'dist'));
-  for (const f of [join(paths.chaincodeSrc, 'package.json'), join(paths.chaincodeSrc, 'collections.json'), ...files]) {
+  walk(join(protocol, 'dist'));
+  for (const f of [join(paths.chaincodeSrc, 'package.json'), join(paths.chaincodeSrc, 'collections.json'), join(protocol, 'package.json'), ...files]) {
     if (!existsSync(f)) continue;
     h.update(relative(paths.chaincodeSrc, f)).update('\0').update(readFileSync(f));
   }

@@ -27,7 +27,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readingBytes } from '../../gateway/src/telemetry/canonical.js';
+import { readingBytes } from 'mvsec-protocol';
 import { signBytes } from '../../gateway/src/telemetry/signature.js';
 import { ordererOrg } from '../../network/topology.js';
 import { startGateway } from '../../scripts/gateway.js';

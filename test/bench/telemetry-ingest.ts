@@ -16,7 +16,7 @@ import type { Ledger } from '../../gateway/src/fabric/ledger.js';
 import { parseJson } from '../../gateway/src/http/representation.js';
 import { validate } from '../../gateway/src/http/routes.js';
 import { Readings } from '../../gateway/src/routes/telemetry-routes.js';
-import { canonicalJson, leafOf, readingBytes } from '../../gateway/src/telemetry/canonical.js';
+import { canonicalJson, leafOf, readingBytes } from 'mvsec-protocol';
 import { VerifyPool } from '../../gateway/src/telemetry/verify-pool.js';
 import { TelemetryService, type IncomingReading } from '../../gateway/src/telemetry/service.js';
 import { decodeSignature, parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../gateway/src/telemetry/signature.js';

@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { availableParallelism } from 'node:os';
 import type { Caller } from '../../gateway/src/auth/principal.js';
-import { readingBytes } from '../../gateway/src/telemetry/canonical.js';
+import { readingBytes } from 'mvsec-protocol';
 import { signBytes, signReadingSet } from '../../gateway/src/telemetry/signature.js';
 import { startLiveGateway, type Client } from '../integration/gateway-support.js';
 

@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readingBytes } from '../../gateway/src/telemetry/canonical.js';
+import { readingBytes } from 'mvsec-protocol';
 import { signBytes } from '../../gateway/src/telemetry/signature.js';
 import { stopGateway } from '../../scripts/gateway.js';
 import { log, main } from '../../scripts/lib/log.js';

@@ -13,8 +13,8 @@ import { createPublicKey, generateKeyPairSync, randomInt, verify, type KeyObject
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { Caller } from '../../gateway/src/auth/principal.js';
-import { leafOf, readingBytes, readingSetText, type JsonValue } from '../../gateway/src/telemetry/canonical.js';
-import { merkleRoot, rootFromProof } from '../../gateway/src/telemetry/merkle.js';
+import { leafOf, readingBytes, readingSetText, type JsonValue } from 'mvsec-protocol';
+import { merkleRoot, rootFromProof } from 'mvsec-protocol';
 import { signBytes, signReadingSet } from '../../gateway/src/telemetry/signature.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 

@@ -22,7 +22,7 @@ import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';
 import { Monitor } from '../../gateway/src/monitor/monitor.js';
 import { alertIdOf, parseRules } from '../../gateway/src/monitor/rules.js';
 import { listen } from '../../gateway/src/server.js';
-import { readingBytes } from '../../gateway/src/telemetry/canonical.js';
+import { readingBytes } from 'mvsec-protocol';
 import { signBytes } from '../../gateway/src/telemetry/signature.js';
 import { topology } from './support/network.js';
 

@@ -1,20 +1,22 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
-
-export const ACCESS_ACTIONS = ['read', 'write', 'share', 'process', 'delete'] as const;
-export type AccessAction = (typeof ACCESS_ACTIONS)[number];
-export const RESOURCE_TYPES = ['THING', 'AVATAR', 'DATA'] as const;
-export type ResourceType = (typeof RESOURCE_TYPES)[number];
-export const GRANTEE_TYPES = ['PRINCIPAL', 'MSP', 'ROLE'] as const;
-export type GranteeType = (typeof GRANTEE_TYPES)[number];
-export const GRANT_STATUSES = ['ACTIVE', 'REVOKED'] as const;
-export type GrantStatus = (typeof GRANT_STATUSES)[number];
-/** Purpose value that matches any purpose. */
-export const ANY_PURPOSE = '*';
+export {
+  ACCESS_ACTIONS,
+  RESOURCE_TYPES,
+  GRANTEE_TYPES,
+  GRANT_STATUSES,
+  ANY_PURPOSE,
+  type AccessAction,
+  type ResourceType,
+  type GranteeType,
+  type GrantStatus,
+} from 'mvsec-protocol';
+import { type AccessAction, type ResourceType, type GranteeType, type GrantStatus } from 'mvsec-protocol';
+import type * as P from 'mvsec-protocol';
 
 /** Who a grant is for: a principal of an MSP, every identity of an MSP, or a role (optionally within one MSP). */
 @DataType()
-export class Grantee {
+export class Grantee implements P.Grantee {
   @Property('type', 'string') public type!: GranteeType;
   @Property('id', 'string') public id!: string;
   @Property('mspId', 'string') public mspId?: string;
@@ -22,7 +24,7 @@ export class Grantee {
 
 /** Permission to perform actions on a thing, avatar or data anchor, for a purpose, until a time (A1, X5). */
 @DataType()
-export class Grant {
+export class Grant implements P.Grant {
   @Property('docType', 'string') public docType!: 'grant';
   @Property('grantId', 'string') public grantId!: string;
   @Property('resourceType', 'string') public resourceType!: ResourceType;
@@ -42,7 +44,7 @@ export class Grant {
 
 /** Answer of CheckAccess. */
 @DataType()
-export class AccessDecision {
+export class AccessDecision implements P.AccessDecision {
   @Property('allowed', 'boolean') public allowed!: boolean;
   @Property('reason', 'string') public reason!: string;
   @Property('grantId', 'string') public grantId?: string;

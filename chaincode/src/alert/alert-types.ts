@@ -1,16 +1,12 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
-
-export const ALERT_SEVERITIES = ['INFO', 'WARNING', 'CRITICAL'] as const;
-export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
-export const ALERT_SUBJECTS = ['THING', 'AVATAR', 'TRANSFER', 'DATA', 'PLATFORM', 'JOB', 'PRINCIPAL'] as const;
-export type AlertSubject = (typeof ALERT_SUBJECTS)[number];
-export const ALERT_STATUSES = ['OPEN', 'RESOLVED'] as const;
-export type AlertStatus = (typeof ALERT_STATUSES)[number];
+export { ALERT_SEVERITIES, ALERT_SUBJECTS, ALERT_STATUSES, type AlertSeverity, type AlertSubject, type AlertStatus } from 'mvsec-protocol';
+import { type AlertSeverity, type AlertSubject, type AlertStatus } from 'mvsec-protocol';
+import type * as P from 'mvsec-protocol';
 
 /** An anomaly found by the monitor (M2); a critical one may suspend a thing or avatar. */
 @DataType()
-export class Alert {
+export class Alert implements P.Alert {
   @Property('docType', 'string') public docType!: 'alert';
   @Property('alertId', 'string') public alertId!: string;
   @Property('severity', 'string') public severity!: AlertSeverity;
@@ -30,7 +26,7 @@ export class Alert {
 }
 
 @DataType()
-export class AlertPage {
+export class AlertPage implements P.AlertPage {
   @Property('items', 'Alert[]') public items!: Alert[];
   @Property('bookmark', 'string') public bookmark!: string;
 }

@@ -2,20 +2,9 @@ import { DataType, Property } from '../common/decorators';
 import type { Context } from 'fabric-contract-api';
 import { assertId } from '../common/validation';
 
-/** Roles carried in the `role` attribute of the caller's X.509 certificate. */
-export const ROLES = [
-  'admin',
-  'creator',
-  'user',
-  'auditor',
-  'thing-agent',
-  'avatar-agent',
-  'entity-agent',
-  'storage-agent',
-  'dpm',
-  'monitor',
-] as const;
-export type Role = (typeof ROLES)[number];
+/** Roles carried in the `role` attribute of the caller's X.509 certificate (one list: mvsec-protocol). */
+export { ROLES, type Role } from 'mvsec-protocol';
+import { ROLES, type Role } from 'mvsec-protocol';
 
 /** Who submitted the transaction: MSP id plus the `role` and `principal` certificate attributes. */
 @DataType()

@@ -1,16 +1,19 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
-
-export const AVATAR_MODES = ['ACTIVE', 'PASSIVE'] as const;
-export type AvatarMode = (typeof AVATAR_MODES)[number];
-export const AVATAR_STATUSES = ['ACTIVE', 'SUSPENDED', 'UNMAPPED'] as const;
-export type AvatarStatus = (typeof AVATAR_STATUSES)[number];
-export const MIGRATION_STATUSES = ['IN_PROGRESS', 'COMPLETED', 'ROLLED_BACK'] as const;
-export type MigrationStatus = (typeof MIGRATION_STATUSES)[number];
+export {
+  AVATAR_MODES,
+  AVATAR_STATUSES,
+  MIGRATION_STATUSES,
+  type AvatarMode,
+  type AvatarStatus,
+  type MigrationStatus,
+} from 'mvsec-protocol';
+import { type AvatarMode, type AvatarStatus, type MigrationStatus } from 'mvsec-protocol';
+import type * as P from 'mvsec-protocol';
 
 /** A thing mapped into a metaverse (X1): one thing, many metaverses, several avatars per metaverse. */
 @DataType()
-export class Avatar {
+export class Avatar implements P.Avatar {
   @Property('docType', 'string') public docType!: 'avatar';
   @Property('avatarId', 'string') public avatarId!: string;
   @Property('thingId', 'string') public thingId!: string;
@@ -29,7 +32,7 @@ export class Avatar {
 
 /** Data migration between two avatars of the same thing in one metaverse (X2). */
 @DataType()
-export class Migration {
+export class Migration implements P.Migration {
   @Property('docType', 'string') public docType!: 'migration';
   @Property('migrationId', 'string') public migrationId!: string;
   @Property('thingId', 'string') public thingId!: string;

@@ -1,15 +1,17 @@
 /**
- * Error messages start with a stable code so clients (the gateway) can map them to HTTP status:
- * DENIED → 403, INVALID → 400, NOT_FOUND → 404, CONFLICT → 409, EXPIRED → 410.
+ * Error messages start with a stable code (mvsec-protocol's ERROR_CODES) so clients (the gateway)
+ * can map them to HTTP status: DENIED → 403, INVALID → 400, NOT_FOUND → 404, CONFLICT → 409, EXPIRED → 410.
  */
-export type ErrorCode = 'DENIED' | 'INVALID' | 'NOT_FOUND' | 'CONFLICT' | 'EXPIRED';
+import { codedMessage, type ErrorCode } from 'mvsec-protocol';
+
+export type { ErrorCode };
 
 export class LedgerError extends Error {
   constructor(
     public readonly code: ErrorCode,
     reason: string,
   ) {
-    super(`${code}: ${reason}`);
+    super(codedMessage(code, reason));
     this.name = 'LedgerError';
   }
 }

@@ -28,7 +28,7 @@ import { loadThing } from '../thing/thing-store';
 import { CLASSIFICATIONS } from '../thing/thing-types';
 import { loadData, saveData } from './data-store';
 import { BatchAnchor, DataAnchor, DataAnchorPage, PiiRecord, PLACEMENTS, StorageLocation, Verification } from './data-types';
-import { type ProofStep, rootFromProof, sha256Hex } from './merkle';
+import { type ProofStep, rootFromProof, sha256Hex } from 'mvsec-protocol';
 
 /** Transient-map key carrying PII: JSON {salt (≥32 chars), details (string)}. */
 export const PII_TRANSIENT_KEY = 'pii';

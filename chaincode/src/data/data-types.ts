@@ -1,14 +1,12 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
-
-export const DATA_STAGES = ['COLLECTED', 'STORED', 'SHARED', 'DELETED'] as const;
-export type DataStage = (typeof DATA_STAGES)[number];
-export const PLACEMENTS = ['ON_PLATFORM', 'EXTERNAL'] as const;
-export type Placement = (typeof PLACEMENTS)[number];
+export { DATA_STAGES, PLACEMENTS, type DataStage, type Placement } from 'mvsec-protocol';
+import { type DataStage, type Placement } from 'mvsec-protocol';
+import type * as P from 'mvsec-protocol';
 
 /** Where the encrypted off-chain object lives (R2, S2). */
 @DataType()
-export class StorageLocation {
+export class StorageLocation implements P.StorageLocation {
   @Property('placement', 'string') public placement!: Placement;
   @Property('storeId', 'string') public storeId!: string;
   @Property('uri', 'string') public uri!: string;
@@ -16,7 +14,7 @@ export class StorageLocation {
 
 /** One lifecycle step of a data object (M1). */
 @DataType()
-export class LifecycleStep {
+export class LifecycleStep implements P.LifecycleStep {
   @Property('stage', 'string') public stage!: DataStage;
   @Property('at', 'string') public at!: string;
   @Property('by', 'Actor') public by!: Actor;
@@ -25,7 +23,7 @@ export class LifecycleStep {
 
 /** Fingerprint of an off-chain object bound to the ledger (F2, S1, C3). */
 @DataType()
-export class DataAnchor {
+export class DataAnchor implements P.DataAnchor {
   @Property('docType', 'string') public docType!: 'data';
   @Property('dataId', 'string') public dataId!: string;
   @Property('thingId', 'string') public thingId!: string;
@@ -50,7 +48,7 @@ export class DataAnchor {
 
 /** Merkle root of a batch of readings (C3). */
 @DataType()
-export class BatchAnchor {
+export class BatchAnchor implements P.BatchAnchor {
   @Property('docType', 'string') public docType!: 'batch';
   @Property('batchId', 'string') public batchId!: string;
   @Property('thingId', 'string') public thingId!: string;
@@ -65,7 +63,7 @@ export class BatchAnchor {
 
 /** PII kept only in the private data collection of the writer's organisation (X7). */
 @DataType()
-export class PiiRecord {
+export class PiiRecord implements P.PiiRecord {
   @Property('dataId', 'string') public dataId!: string;
   @Property('salt', 'string') public salt!: string;
   @Property('details', 'string') public details!: string;
@@ -74,13 +72,13 @@ export class PiiRecord {
 
 /** Answer of VerifyData / VerifyInclusion. */
 @DataType()
-export class Verification {
+export class Verification implements P.Verification {
   @Property('valid', 'boolean') public valid!: boolean;
   @Property('reason', 'string') public reason!: string;
 }
 
 @DataType()
-export class DataAnchorPage {
+export class DataAnchorPage implements P.DataAnchorPage {
   @Property('items', 'DataAnchor[]') public items!: DataAnchor[];
   @Property('bookmark', 'string') public bookmark!: string;
 }

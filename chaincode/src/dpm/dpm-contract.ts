@@ -20,7 +20,7 @@ import {
   parseObject,
 } from '../common/validation';
 import { loadData } from '../data/data-store';
-import { sha256Hex } from '../data/merkle';
+import { sha256Hex } from 'mvsec-protocol';
 import type { DataAnchor } from '../data/data-types';
 import { loadActivePlatform, loadPlatform } from '../platform/platform-store';
 import { loadThing } from '../thing/thing-store';

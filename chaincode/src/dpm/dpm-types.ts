@@ -1,19 +1,19 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
-
-export const JOB_STATUSES = ['SUBMITTED', 'ACCEPTED', 'COMPLETED', 'FAILED'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export { JOB_STATUSES, type JobStatus } from 'mvsec-protocol';
+import { type JobStatus } from 'mvsec-protocol';
+import type * as P from 'mvsec-protocol';
 
 /** An input of a job, bound to its fingerprint at submission. */
 @DataType()
-export class JobInput {
+export class JobInput implements P.JobInput {
   @Property('dataId', 'string') public dataId!: string;
   @Property('sha256', 'string') public sha256!: string;
 }
 
 /** What the DPM provider signed: output fingerprint, times, what was done (F3, X4). */
 @DataType()
-export class Receipt {
+export class Receipt implements P.Receipt {
   @Property('outputSha256', 'string') public outputSha256!: string;
   @Property('inputsDigest', 'string') public inputsDigest!: string;
   @Property('startedAt', 'string') public startedAt!: string;
@@ -26,7 +26,7 @@ export class Receipt {
 
 /** A processing job sent by a metaverse to an external DPM provider (R6, X4). */
 @DataType()
-export class DpmJob {
+export class DpmJob implements P.DpmJob {
   @Property('docType', 'string') public docType!: 'job';
   @Property('jobId', 'string') public jobId!: string;
   @Property('metaverseId', 'string') public metaverseId!: string;
@@ -46,7 +46,7 @@ export class DpmJob {
 }
 
 @DataType()
-export class DpmJobPage {
+export class DpmJobPage implements P.DpmJobPage {
   @Property('items', 'DpmJob[]') public items!: DpmJob[];
   @Property('bookmark', 'string') public bookmark!: string;
 }

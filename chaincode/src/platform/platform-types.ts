@@ -1,22 +1,21 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
-
-export const PLATFORM_TYPES = ['METAVERSE', 'IOT', 'DPM', 'STORAGE'] as const;
-export type PlatformType = (typeof PLATFORM_TYPES)[number];
-export const PLATFORM_STATUSES = ['ACTIVE', 'SUSPENDED'] as const;
-export type PlatformStatus = (typeof PLATFORM_STATUSES)[number];
-export const FEDERATION_STATUSES = ['PROPOSED', 'ACTIVE', 'REVOKED'] as const;
-export type FederationStatus = (typeof FEDERATION_STATUSES)[number];
-
-/**
- * Security capability levels: the highest data classification a platform (or avatar) may hold.
- * 0 PUBLIC, 1 INTERNAL, 2 CONFIDENTIAL, 3 RESTRICTED.
- */
-export const MAX_CAPABILITY_LEVEL = 3;
+export {
+  PLATFORM_TYPES,
+  PLATFORM_STATUSES,
+  FEDERATION_STATUSES,
+  MAX_CAPABILITY_LEVEL,
+  federationIdOf,
+  type PlatformType,
+  type PlatformStatus,
+  type FederationStatus,
+} from 'mvsec-protocol';
+import { type PlatformType, type PlatformStatus, type FederationStatus } from 'mvsec-protocol';
+import type * as P from 'mvsec-protocol';
 
 /** A metaverse, IoT, DPM or storage platform, bound to the MSP that registered it (R5). */
 @DataType()
-export class Platform {
+export class Platform implements P.Platform {
   @Property('docType', 'string') public docType!: 'platform';
   @Property('platformId', 'string') public platformId!: string;
   @Property('type', 'string') public type!: PlatformType;
@@ -33,7 +32,7 @@ export class Platform {
 
 /** Mutual authorization of two metaverse platforms; ACTIVE only after both sides signed (R5, X3). */
 @DataType()
-export class Federation {
+export class Federation implements P.Federation {
   @Property('docType', 'string') public docType!: 'federation';
   @Property('federationId', 'string') public federationId!: string;
   @Property('proposerPlatformId', 'string') public proposerPlatformId!: string;
@@ -48,9 +47,4 @@ export class Federation {
   @Property('statusReason', 'string') public statusReason?: string;
   @Property('createdAt', 'string') public createdAt!: string;
   @Property('updatedAt', 'string') public updatedAt!: string;
-}
-
-/** The federation id names both platforms in sorted order: "<a>|<b>". */
-export function federationIdOf(a: string, b: string): string {
-  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }

@@ -1,32 +1,31 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
-
-export const THING_KINDS = ['SENSOR', 'DEVICE', 'SYSTEM', 'GATEWAY'] as const;
-export type ThingKind = (typeof THING_KINDS)[number];
-export const ACCESS_MODES = ['AUTONOMOUS', 'GATEWAY'] as const;
-export type AccessMode = (typeof ACCESS_MODES)[number];
-export const THING_STATUSES = ['ACTIVE', 'SUSPENDED', 'REVOKED'] as const;
-export type ThingStatus = (typeof THING_STATUSES)[number];
-export const CLASSIFICATIONS = ['PUBLIC', 'INTERNAL', 'CONFIDENTIAL', 'RESTRICTED'] as const;
-export type Classification = (typeof CLASSIFICATIONS)[number];
-export const STORAGE_PLACEMENTS = ['ON_PLATFORM', 'EXTERNAL', 'ANY'] as const;
-export type StoragePlacement = (typeof STORAGE_PLACEMENTS)[number];
-
-/** Level of a classification, compared with capability levels (0..3). */
-export function classificationLevel(c: Classification): number {
-  return CLASSIFICATIONS.indexOf(c);
-}
+export {
+  THING_KINDS,
+  ACCESS_MODES,
+  THING_STATUSES,
+  CLASSIFICATIONS,
+  STORAGE_PLACEMENTS,
+  classificationLevel,
+  type ThingKind,
+  type AccessMode,
+  type ThingStatus,
+  type Classification,
+  type StoragePlacement,
+} from 'mvsec-protocol';
+import { type ThingKind, type AccessMode, type ThingStatus, type Classification, type StoragePlacement } from 'mvsec-protocol';
+import type * as P from 'mvsec-protocol';
 
 /** Hours of the day (UTC, by transaction time) when the thing's data may be transmitted: [fromHour, toHour). */
 @DataType()
-export class TransmitWindow {
+export class TransmitWindow implements P.TransmitWindow {
   @Property('fromHour', 'number') public fromHour!: number;
   @Property('toHour', 'number') public toHour!: number;
 }
 
 /** Where a thing's data may be stored, who may receive it, for what, for how long (X5). */
 @DataType()
-export class DataFlowPolicy {
+export class DataFlowPolicy implements P.DataFlowPolicy {
   @Property('storage', 'string') public storage!: StoragePlacement;
   @Property('storageIds', 'string[]') public storageIds!: string[];
   @Property('allowedMetaverses', 'string[]') public allowedMetaverses!: string[];
@@ -39,7 +38,7 @@ export class DataFlowPolicy {
 
 /** A sensor, device, IoT system or IoT gateway registered by an IoT platform (F4, X5). */
 @DataType()
-export class Thing {
+export class Thing implements P.Thing {
   @Property('docType', 'string') public docType!: 'thing';
   @Property('thingId', 'string') public thingId!: string;
   @Property('name', 'string') public name!: string;

@@ -1,24 +1,12 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
-
-export const TRANSFER_KINDS = ['SHARE', 'MOVE', 'EXCHANGE'] as const;
-export type TransferKind = (typeof TRANSFER_KINDS)[number];
-export const TRANSFER_STATUSES = [
-  'REQUESTED',
-  'SOURCE_APPROVED',
-  'TARGET_APPROVED',
-  'CONSENTED',
-  'EXECUTED',
-  'REJECTED',
-  'REVOKED',
-  'EXPIRED',
-] as const;
-export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
-export const TERMINAL_TRANSFER_STATUSES: readonly TransferStatus[] = ['EXECUTED', 'REJECTED', 'REVOKED', 'EXPIRED'];
+export { TRANSFER_KINDS, TRANSFER_STATUSES, TERMINAL_TRANSFER_STATUSES, type TransferKind, type TransferStatus } from 'mvsec-protocol';
+import { type TransferKind, type TransferStatus } from 'mvsec-protocol';
+import type * as P from 'mvsec-protocol';
 
 /** One step of a transfer's life. */
 @DataType()
-export class TransferStep {
+export class TransferStep implements P.TransferStep {
   @Property('status', 'string') public status!: TransferStatus;
   @Property('at', 'string') public at!: string;
   @Property('by', 'Actor') public by!: Actor;
@@ -26,12 +14,8 @@ export class TransferStep {
   @Property('reason', 'string') public reason?: string;
 }
 
-/**
- * Cross-metaverse movement of a data package (an avatar's state, items, readings) from an avatar
- * in the source metaverse to the target metaverse, under double verification (X3, R3).
- */
 @DataType()
-export class Transfer {
+export class Transfer implements P.Transfer {
   @Property('docType', 'string') public docType!: 'transfer';
   @Property('transferId', 'string') public transferId!: string;
   @Property('kind', 'string') public kind!: TransferKind;

@@ -4,7 +4,7 @@ import { authorize, hasLevel } from '../../src/auth/authorization';
 import type { Caller } from '../../src/auth/identity';
 import { canonicalJson } from '../../src/common/serialization';
 import { assertId, assertSha256, assertTimestamp } from '../../src/common/validation';
-import { merkleRoot, rootFromProof, sha256Hex } from '../../src/data/merkle';
+import { merkleRoot, rootFromProof, sha256Hex } from 'mvsec-protocol';
 import { MemoryLedger, MemoryStub } from '../support/memory-ledger';
 
 describe('deterministic serialization', () => {

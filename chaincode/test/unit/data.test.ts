@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { BatchAnchor, DataAnchor, DataAnchorPage, PiiRecord, Verification } from '../../src/data/data-types';
 import { piiHashOf } from '../../src/data/data-contract';
-import { merkleRoot, sha256Hex } from '../../src/data/merkle';
+import { merkleRoot, sha256Hex } from 'mvsec-protocol';
 import { id, rejects, SHA_A, SHA_B, World } from '../support/fixtures';
 
 const PII_VALUE = 'Alice Example, born 1990-01-01, alice@example.org';

@@ -2,6 +2,7 @@
  * Errors as RFC 9457 problem details. Every refusal the gateway sends goes through `ApiError`;
  * the chaincode's coded reasons are mapped to HTTP status in exactly one place: `fromChaincode`.
  */
+import { parseCodedReason, type ErrorCode } from 'mvsec-protocol';
 
 export interface Problem {
   type: string;
@@ -64,23 +65,18 @@ function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 }
 
-/** The chaincode's error codes (chaincode/src/common/errors.ts) and their HTTP status. */
-export const CHAINCODE_STATUS = {
+/** The chaincode's error codes (mvsec-protocol ERROR_CODES) and their HTTP status. */
+export const CHAINCODE_STATUS: Record<ErrorCode, number> = {
   DENIED: 403,
   INVALID: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,
   EXPIRED: 410,
-} as const;
-export type ChaincodeCode = keyof typeof CHAINCODE_STATUS;
-
-const CODED = /\b(DENIED|INVALID|NOT_FOUND|CONFLICT|EXPIRED): ([^\n|]*)/;
+};
+export type ChaincodeCode = ErrorCode;
 
 /** The coded reason inside a message (the chaincode's text, as peers relay it), if any. */
-export function parseChaincodeReason(message: string): { code: ChaincodeCode; reason: string } | undefined {
-  const m = CODED.exec(message);
-  return m ? { code: m[1] as ChaincodeCode, reason: m[2].trim() } : undefined;
-}
+export const parseChaincodeReason = parseCodedReason;
 
 /** The one mapping from a chaincode refusal to an HTTP problem. */
 export function fromChaincode(code: ChaincodeCode, reason: string): ApiError {

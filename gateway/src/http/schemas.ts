@@ -1,158 +1,52 @@
-/* eslint-disable no-control-regex -- these patterns exist to refuse control characters */
 /**
  * Request schemas (zod): one source for validation and for the OpenAPI document. They mirror the
  * chaincode's inputs (docs/chaincode.md); the chaincode stays the last line of defence.
  */
 import { z } from 'zod';
 
-/** Lone UTF-16 surrogates (the chaincode refuses them; JSON can carry them as \uD800 escapes). */
-const hasLoneSurrogate = (s: string) => /[\ud800-\udfff]/.test(s.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''));
-/** Id lists as the chaincode takes them (assertIdList): at most 64, no duplicates (uniqueItems in the OpenAPI document). */
-const IdList = () =>
-  z
-    .array(Id)
-    .max(64)
-    .refine((a) => new Set(a).size === a.length, 'must not contain duplicates')
-    .meta({ uniqueItems: true });
-
-/** 1–128 characters, no control characters, no surrounding whitespace, no U+10FFFF (chaincode ids). */
-export const Id = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(
-    /^[^\s\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f])?$/,
-    'must have no control characters and no surrounding whitespace',
-  )
-  .refine((s) => !s.includes('\u{10ffff}'), 'must not contain U+10FFFF')
-  .refine((s) => !hasLoneSurrogate(s), 'must not contain unpaired UTF-16 surrogates');
-/** One X.509 certificate in PEM (line breaks allowed, nothing else outside base64). */
-export const CertificatePem = z
-  .string()
-  .min(100)
-  .max(16_384)
-  .regex(/^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\r?\n?$/, 'must be one PEM certificate');
-export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (SHA-256)');
-export const Iso = z.iso.datetime({ offset: true });
-/** Printable text as the chaincode takes it (assertText): no C0 or C1 control characters, no lone surrogates. */
-export const Text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must have no control characters (C0 or C1)')
-    .refine((s) => !hasLoneSurrogate(s), 'must not contain unpaired UTF-16 surrogates');
-export const Role = z.enum([
-  'admin',
-  'creator',
-  'user',
-  'auditor',
-  'thing-agent',
-  'avatar-agent',
-  'entity-agent',
-  'storage-agent',
-  'dpm',
-  'monitor',
-]);
+// The ledger's input shapes and value rules are defined once, in mvsec-protocol.
+export {
+  AccessCheck,
+  Action,
+  Agents,
+  CapabilityLevel,
+  CertificatePem,
+  Classification,
+  CreateGrant,
+  DataFlowPolicy,
+  Grantee,
+  Id,
+  Iso,
+  MapAvatar,
+  ProposeFederation,
+  Purpose,
+  Reason,
+  RegisterPlatform,
+  RegisterThing,
+  RequestTransfer,
+  ResourceType,
+  Role,
+  Sha256,
+  Text,
+  UpdatePlatform,
+} from 'mvsec-protocol/inputs';
+import { Classification, Id, Purpose, Role, Sha256, Text } from 'mvsec-protocol/inputs';
 export type RoleName = z.infer<typeof Role>;
-export const Classification = z.enum(['PUBLIC', 'INTERNAL', 'CONFIDENTIAL', 'RESTRICTED']);
-export const CapabilityLevel = z.number().int().min(0).max(3);
-export const Reason = z.strictObject({ reason: Text(1024).min(1) });
 
-// ---- R5 platforms and federation
-export const RegisterPlatform = z.strictObject({
-  platformId: Id,
-  type: z.enum(['METAVERSE', 'IOT', 'DPM', 'STORAGE']),
-  name: Text(128).min(1),
-  capabilityLevel: CapabilityLevel,
-  endpoint: Text(512).optional(),
-});
-export const UpdatePlatform = z.strictObject({
-  name: Text(128).min(1).optional(),
-  capabilityLevel: CapabilityLevel.optional(),
-  endpoint: Text(512).optional(),
-});
-export const ProposeFederation = z.strictObject({ platformId: Id, peerPlatformId: Id, terms: Text(1024).min(1) });
+// ---- R5 platforms and federation (HTTP parameters)
 export const PlatformParams = z.strictObject({ platformId: Id });
 export const FederationParams = z.strictObject({ platformId: Id, peerPlatformId: Id });
 
-// ---- R1 things and avatars
-export const DataFlowPolicy = z.strictObject({
-  storage: z.enum(['ON_PLATFORM', 'EXTERNAL', 'ANY']).optional(),
-  storageIds: IdList().optional(),
-  allowedMetaverses: IdList().optional(),
-  allowedDpmProviders: IdList().optional(),
-  purposes: z
-    .array(Id.max(64))
-    .max(64)
-    .refine((a) => new Set(a).size === a.length, 'must not contain duplicates')
-    .meta({ uniqueItems: true })
-    .optional(),
-  retentionDays: z.number().int().min(1).max(36500).optional(),
-  encryptionRequired: z.boolean().optional(),
-  transmitWindow: z.strictObject({ fromHour: z.number().int().min(0).max(23), toHour: z.number().int().min(0).max(24) }).optional(),
-});
-export const Agents = z.strictObject({ agents: IdList() });
-export const RegisterThing = z.strictObject({
-  thingId: Id,
-  platformId: Id,
-  name: Text(128).optional(),
-  kind: z.enum(['SENSOR', 'DEVICE', 'SYSTEM', 'GATEWAY']),
-  accessMode: z.enum(['AUTONOMOUS', 'GATEWAY']),
-  gatewayId: Id.optional(),
-  publicKey: Text(4096).min(1),
-  owner: Id.optional(),
-  classification: Classification,
-  agents: IdList().optional(),
-  policy: DataFlowPolicy.optional(),
-});
+// ---- R1 things and avatars (HTTP parameters)
 export const ThingParams = z.strictObject({ thingId: Id });
-export const MapAvatar = z.strictObject({
-  avatarId: Id,
-  thingId: Id,
-  metaverseId: Id,
-  mode: z.enum(['ACTIVE', 'PASSIVE']),
-  capabilityLevel: CapabilityLevel,
-  agents: IdList().optional(),
-});
 export const AvatarParams = z.strictObject({ avatarId: Id });
 export const AvatarsOfThingQuery = z.strictObject({ metaverseId: Id.optional() });
 
 // ---- R4 grants and access
-export const ResourceType = z.enum(['THING', 'AVATAR', 'DATA']);
-export const Action = z.enum(['read', 'write', 'share', 'process', 'delete']);
-export const Purpose = z.union([z.literal('*'), Id]);
-export const Grantee = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('PRINCIPAL'), id: Id, mspId: Id }),
-  z.strictObject({ type: z.literal('MSP'), id: Id }),
-  z.strictObject({ type: z.literal('ROLE'), id: Role, mspId: Id.optional() }),
-]);
-export const CreateGrant = z.strictObject({
-  grantId: Id,
-  resourceType: ResourceType,
-  resourceId: Id,
-  grantee: Grantee,
-  actions: z.array(Action).min(1).max(5),
-  purpose: Purpose,
-  validFrom: Iso.optional(),
-  validUntil: Iso,
-});
 export const GrantParams = z.strictObject({ grantId: Id });
-export const AccessCheck = z.strictObject({ resourceType: ResourceType, resourceId: Id, action: Action, purpose: Purpose });
 export const AccessDecision = z.object({ allowed: z.boolean(), reason: z.string(), grantId: z.string().optional() });
 
 // ---- R3 transfers
-export const RequestTransfer = z.strictObject({
-  transferId: Id,
-  kind: z.enum(['SHARE', 'MOVE', 'EXCHANGE']),
-  sourceAvatarId: Id,
-  targetMetaverseId: Id,
-  targetAvatarId: Id.optional(),
-  dataId: Id,
-  dataSha256: Sha256,
-  items: IdList().optional(),
-  purpose: Id,
-  expiresAt: Iso,
-});
 export const TransferParams = z.strictObject({ transferId: Id });
 export const ApproveTransfer = z.strictObject({ side: z.enum(['source', 'target']) });
 export const ExecuteTransfer = z.strictObject({ dataSha256: Sha256 });

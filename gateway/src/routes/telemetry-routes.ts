@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import { Id, Iso, Sha256 } from '../http/schemas.js';
-import type { JsonValue } from '../telemetry/canonical.js';
+import type { JsonValue } from 'mvsec-protocol';
 import type { TelemetryService } from '../telemetry/service.js';
 
 const TAG = 'R1 telemetry';

@@ -4,8 +4,8 @@
  * the batch's Merkle root is anchored with one `data:AnchorBatch` transaction as that caller.
  * Anchored batches are kept on disk (batch-index.ts), so proofs survive a restart.
  */
-import type { JsonValue } from './canonical.js';
-import { merkleLevels, merkleProof, rootOfLevels, type ProofStep } from './merkle.js';
+import type { JsonValue } from 'mvsec-protocol';
+import { merkleLevels, merkleProof, rootOfLevels, type ProofStep } from 'mvsec-protocol';
 
 export interface StoredReading {
   seq: number;

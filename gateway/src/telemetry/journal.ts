@@ -14,7 +14,7 @@ import type { Caller } from '../auth/principal.js';
 import { PLAIN_LINES, type LineCodec } from '../crypto/sealed-line.js';
 import { writeFileAtomic, writeFileAtomicSync } from '../durable-file.js';
 import type { ReadingSet, StoredReading } from './batches.js';
-import { leafOf, readingBytes } from './canonical.js';
+import { leafOf, readingBytes } from 'mvsec-protocol';
 
 export interface JournalEntry {
   caller: Caller;

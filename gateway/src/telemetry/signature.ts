@@ -6,8 +6,8 @@
  * base64 of the DER SPKI, or a JWK (JSON) of an EC P-256 key.
  */
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { leafOf, readingBytes, readingSetText, type ReadingFields } from './canonical.js';
-import { merkleRoot } from './merkle.js';
+import { leafOf, readingBytes, readingSetText, type ReadingFields } from 'mvsec-protocol';
+import { merkleRoot } from 'mvsec-protocol';
 
 export class KeyFormatError extends Error {}
 

@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { readingSetText } from './canonical.js';
+import { readingSetText } from 'mvsec-protocol';
 
 /** The worker: plain JavaScript (a worker thread cannot load TypeScript through tsx). */
 const WORKER_SOURCE = `

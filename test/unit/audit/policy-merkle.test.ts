@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { merkleRoot } from '../../../audit/src/merkle.js';
+import { rootFromProof } from 'mvsec-protocol';
 import { parsePolicy, policyText, satisfies } from '../../../audit/src/policy.js';
 
 const POLICY = "OutOf(2,'IoTPlatformMSP.peer','MetaverseAMSP.peer','MetaverseBMSP.peer')";
@@ -49,33 +49,33 @@ test('C3: a proof folds a leaf up to the root; a changed sibling or side gives a
   // odd node paired with itself
   const root = pair(pair(l0, l1), pair(l2, l2));
   assert.equal(
-    merkleRoot(l2, [
+    rootFromProof(l2, [
       { position: 'R', sha256: l2 },
       { position: 'L', sha256: pair(l0, l1) },
     ]),
     root,
   );
   assert.equal(
-    merkleRoot(l0, [
+    rootFromProof(l0, [
       { position: 'R', sha256: l1 },
       { position: 'R', sha256: pair(l2, l2) },
     ]),
     root,
   );
   assert.notEqual(
-    merkleRoot(l0, [
+    rootFromProof(l0, [
       { position: 'L', sha256: l1 },
       { position: 'R', sha256: pair(l2, l2) },
     ]),
     root,
   );
   assert.notEqual(
-    merkleRoot(l0, [
+    rootFromProof(l0, [
       { position: 'R', sha256: l2 },
       { position: 'R', sha256: pair(l2, l2) },
     ]),
     root,
   );
-  assert.throws(() => merkleRoot('XYZ', []), /64 lower-case hex/);
-  assert.throws(() => merkleRoot(l0, [{ position: 'X' as 'L', sha256: l1 }]), /step 0/);
+  assert.throws(() => rootFromProof('XYZ', []), /64 lower-case hex/);
+  assert.throws(() => rootFromProof(l0, [{ position: 'X' as 'L', sha256: l1 }]), /step 0/);
 });

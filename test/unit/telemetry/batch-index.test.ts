@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { LineSealer } from '../../../gateway/src/crypto/sealed-line.js';
 import { BatchIndex } from '../../../gateway/src/telemetry/batch-index.js';
 import { makeBatch, type Batch, type StoredReading } from '../../../gateway/src/telemetry/batches.js';
-import { leafOf } from '../../../gateway/src/telemetry/canonical.js';
+import { leafOf } from 'mvsec-protocol';
 
 const reading = (seq: number): StoredReading => ({
   seq,

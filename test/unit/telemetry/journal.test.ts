@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Caller } from '../../../gateway/src/auth/principal.js';
 import type { Ledger } from '../../../gateway/src/fabric/ledger.js';
-import { readingBytes } from '../../../gateway/src/telemetry/canonical.js';
+import { readingBytes } from 'mvsec-protocol';
 import { TelemetryService } from '../../../gateway/src/telemetry/service.js';
 import { signBytes, signReadingSet } from '../../../gateway/src/telemetry/signature.js';
-import { rootFromProof } from '../../../gateway/src/telemetry/merkle.js';
+import { rootFromProof } from 'mvsec-protocol';
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const caller: Caller = { principal: 'alice', mspId: 'IoTPlatformMSP', role: 'creator', issuer: 'gateway', amr: ['pwd'] };

@@ -9,10 +9,10 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import type { Caller } from '../../../gateway/src/auth/principal.js';
 import { ApiError } from '../../../gateway/src/http/problem.js';
-import { leafOf, readingBytes, readingText, canonicalJson } from '../../../gateway/src/telemetry/canonical.js';
+import { leafOf, readingBytes, readingText, canonicalJson } from 'mvsec-protocol';
 import { TelemetryService } from '../../../gateway/src/telemetry/service.js';
 import { parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../../gateway/src/telemetry/signature.js';
-import { merkleRoot } from '../../../gateway/src/telemetry/merkle.js';
+import { merkleRoot } from 'mvsec-protocol';
 import { VerifyPool } from '../../../gateway/src/telemetry/verify-pool.js';
 import { FakeLedger } from '../gateway/support.js';
 

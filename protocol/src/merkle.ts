@@ -1,15 +1,22 @@
 /**
- * Merkle trees of reading batches, with exactly the chaincode's convention
- * (chaincode/src/data/merkle.ts, docs/chaincode.md "Merkle convention"): leaves are SHA-256 of each
- * reading; a parent is SHA-256 of the 32-byte left child followed by the 32-byte right child; an
- * odd node is paired with itself. A proof lists the siblings from the leaf up, each with the side
- * it sits on, so `data:VerifyInclusion` accepts it.
+ * The one Merkle convention of the ledger (docs/chaincode.md "Merkle convention"): leaves are
+ * SHA-256 of each reading's signed bytes; a parent is SHA-256 of the 32-byte left child followed
+ * by the 32-byte right child; an odd node is paired with itself. A proof lists the siblings from
+ * the leaf up, each with the side it sits on. The gateway builds trees, the chaincode's
+ * VerifyInclusion and the auditor's verifier walk proofs — all with this file.
  */
 import { createHash, hash } from 'node:crypto';
 
 export interface ProofStep {
   position: 'L' | 'R';
   sha256: string;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** SHA-256 of `data`, lower-case hex. */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /** All levels of the tree, leaves first, root last (a single node). */
@@ -31,6 +38,7 @@ export function merkleLevels(leavesHex: string[]): Buffer[][] {
 
 export const rootOfLevels = (levels: Buffer[][]): string => levels[levels.length - 1][0].toString('hex');
 
+/** Root of the given leaves (hex). */
 export function merkleRoot(leavesHex: string[]): string {
   return rootOfLevels(merkleLevels(leavesHex));
 }
@@ -49,15 +57,18 @@ export function merkleProof(levels: Buffer[][], index: number): ProofStep[] {
   return proof;
 }
 
-/** The root a proof leads to (what VerifyInclusion compares with the anchored root). */
-export function rootFromProof(leafHex: string, proof: ProofStep[]): string {
-  let node = Buffer.from(leafHex, 'hex');
-  for (const s of proof) {
-    const sib = Buffer.from(s.sha256, 'hex');
+/** The root a proof leads to from a leaf; throws on a malformed leaf or step (what the verifier compares with the anchored root). */
+export function rootFromProof(leafSha256: string, proof: ProofStep[]): string {
+  if (!HEX64.test(leafSha256)) throw new Error('leaf is not 64 lower-case hex characters');
+  let node = Buffer.from(leafSha256, 'hex');
+  proof.forEach((step, k) => {
+    if (!step || !HEX64.test(step.sha256) || (step.position !== 'L' && step.position !== 'R'))
+      throw new Error(`proof step ${k} is malformed`);
+    const sibling = Buffer.from(step.sha256, 'hex');
     node = createHash('sha256')
-      .update(s.position === 'L' ? sib : node)
-      .update(s.position === 'L' ? node : sib)
+      .update(step.position === 'L' ? sibling : node)
+      .update(step.position === 'L' ? node : sibling)
       .digest();
-  }
+  });
   return node.toString('hex');
 }

@@ -7,7 +7,7 @@ import type { Gateway } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle, type BundleBlock, type BundleProof, type ClaimedTx } from './bundle.js';
 import { configMsps, decodeEnvelope, lastConfigIndex } from './fabric.js';
-import type { ProofStep } from 'mvsec-protocol';
+import type { ActivityPage, ActivityRecord, ProofStep } from 'mvsec-protocol';
 
 export const DEFAULT_POLICY = "OutOf(2,'IoTPlatformMSP.peer','MetaverseAMSP.peer','MetaverseBMSP.peer')";
 
@@ -32,13 +32,6 @@ export interface ExportOptions {
   fullBlocks?: boolean;
   /** parallel qscc requests for headers */
   concurrency?: number;
-}
-
-interface ActivityRecord {
-  txId: string;
-  time: string;
-  seq: number;
-  [k: string]: unknown;
 }
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
@@ -72,7 +65,7 @@ export async function exportBundle(o: ExportOptions): Promise<Bundle> {
             )
           : await audit.evaluateTransaction('QueryActivityBySubject', subjectType, o.subject.id, size, bookmark),
       ),
-    ) as { items: ActivityRecord[]; bookmark: string };
+    ) as ActivityPage;
     for (const r of page.items) {
       const t = Date.parse(r.time);
       if (t < from || t > to) continue;

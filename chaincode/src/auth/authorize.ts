@@ -55,8 +55,12 @@ export type FactsByAction = { [A in Action]: Parameters<Rules[A]> extends [Calle
 /** Facts `action` is decided on; for a union of actions, facts that satisfy every one of them. */
 export type FactsOf<A extends Action> = { [K in A]: (facts: FactsByAction[K]) => void }[A] extends (facts: infer F) => void ? F : never;
 
-/** The facts argument: optional for actions that need none. */
-export type FactsArg<A extends Action> = [FactsOf<A>] extends [NoFacts] ? [facts?: NoFacts] : [facts: FactsOf<A>];
+/** The facts argument: optional for actions that need none (and for `never`, an action no table lists). */
+export type FactsArg<A extends Action> = [A] extends [never]
+  ? [facts?: NoFacts]
+  : [FactsOf<A>] extends [NoFacts]
+    ? [facts?: NoFacts]
+    : [facts: FactsOf<A>];
 
 /** Decide `action` for `caller` on `facts`. Deny by default. */
 export function authorize<A extends Action>(caller: Caller, action: A, ...[facts]: FactsArg<A>): Decision {

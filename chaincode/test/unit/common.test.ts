@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authorize, hasLevel } from '../../src/auth/authorization';
+import { authorize } from '../../src/auth/authorize';
+import { hasLevel } from '../../src/auth/rights';
 import type { Caller } from '../../src/auth/identity';
 import { canonicalJson } from '../../src/common/serialization';
 import { assertId, assertSha256, assertTimestamp } from '../../src/common/validation';

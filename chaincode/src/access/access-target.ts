@@ -1,5 +1,7 @@
 import type { Context } from 'fabric-contract-api';
-import { type AccessTarget, type Action, authorize, type Decision, type Facts } from '../auth/authorization';
+import type { AccessTarget } from '../auth/access-rule';
+import { type Action, authorize, type FactsOf } from '../auth/authorize';
+import type { Decision } from '../auth/decision';
 import type { Caller } from '../auth/identity';
 import { loadAvatar } from '../avatar/avatar-store';
 import { invalid } from '../common/errors';
@@ -35,20 +37,25 @@ async function loadGrants(ctx: Context, target: AccessTarget): Promise<AccessTar
   return { ...target, grants };
 }
 
+/** Actions decided on an access target, where a grant may be what allows them. */
+export type GrantedAction = { [A in Action]: FactsOf<A> extends { target: AccessTarget } ? A : never }[Action];
+
 /**
  * Decide an action that may be allowed by a grant. Grants are read only when ownership or
  * agency does not already decide, so owners pay no range read; the decision itself is always
  * the authorization module's.
  */
-export async function decideWithGrants(
+export async function decideWithGrants<A extends GrantedAction>(
   ctx: Context,
   caller: Caller,
-  action: Action,
-  facts: Facts & { target: AccessTarget },
+  action: A,
+  facts: FactsOf<A> & { target: AccessTarget },
 ): Promise<Decision> {
-  const first = authorize(caller, action, facts);
+  // `authorize` typed for this one action (its facts argument is a conditional type TS cannot resolve for a generic A).
+  const decide = authorize as (caller: Caller, action: A, facts: FactsOf<A>) => Decision;
+  const first = decide(caller, action, facts);
   if (first.allowed) return first;
   const target = await loadGrants(ctx, facts.target);
   if (target.grants.length === 0) return first;
-  return authorize(caller, action, { ...facts, target });
+  return decide(caller, action, { ...facts, target });
 }

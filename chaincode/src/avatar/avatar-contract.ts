@@ -1,5 +1,6 @@
 import { Info, Param, Returns, Transaction } from '../common/decorators';
-import { authorize, enforce } from '../auth/authorization';
+import { authorize } from '../auth/authorize';
+import { enforce } from '../auth/decision';
 import { actorOf, callerOf } from '../auth/identity';
 import { conflict } from '../common/errors';
 import { keys, KeyType } from '../common/keys';

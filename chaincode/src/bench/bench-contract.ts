@@ -1,5 +1,6 @@
 import { Info, Returns, Transaction } from '../common/decorators';
-import { authorize, enforce } from '../auth/authorization';
+import { authorize } from '../auth/authorize';
+import { enforce } from '../auth/decision';
 import { callerOf } from '../auth/identity';
 import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';

@@ -1,6 +1,7 @@
 import { Info, Param, Returns, Transaction } from '../common/decorators';
 import { decideWithGrants, loadAccessTarget } from '../access/access-target';
-import { authorize, enforce } from '../auth/authorization';
+import { authorize } from '../auth/authorize';
+import { enforce } from '../auth/decision';
 import { actorOf, callerOf } from '../auth/identity';
 import { LIMITS, piiCollectionFor } from '../common/config';
 import { conflict, invalid, notFound } from '../common/errors';

@@ -1,6 +1,7 @@
 import { Info, Param, Returns, Transaction } from '../common/decorators';
 import { actorOf, callerOf } from '../auth/identity';
-import { authorize, enforce } from '../auth/authorization';
+import { authorize } from '../auth/authorize';
+import { enforce } from '../auth/decision';
 import { requirePeersOf } from '../common/endorsement';
 import { conflict, notFound } from '../common/errors';
 import { keys } from '../common/keys';

@@ -1,6 +1,7 @@
 import { Info, Param, Returns, Transaction } from '../common/decorators';
 import { decideWithGrants, loadAccessTarget } from '../access/access-target';
-import { authorize, enforce } from '../auth/authorization';
+import { authorize } from '../auth/authorize';
+import { enforce } from '../auth/decision';
 import { actorOf, callerOf } from '../auth/identity';
 import { loadAvatar } from '../avatar/avatar-store';
 import { LIMITS } from '../common/config';
@@ -232,7 +233,7 @@ export class TransferContract extends LedgerContract {
   @Returns('Transfer')
   public async ExpireTransfer(ctx: LedgerContext, transferId: string): Promise<Transfer> {
     const transfer = await this.load(ctx, transferId);
-    enforce(authorize(callerOf(ctx), 'transfer.expire', { transfer }));
+    enforce(authorize(callerOf(ctx), 'transfer.expire'));
     if (Date.parse(transfer.expiresAt) > txMillis(ctx)) throw conflict(`transfer ${transferId} expires at ${transfer.expiresAt}, not yet`);
     return this.advance(ctx, transfer, 'expire', `expired at ${transfer.expiresAt}`);
   }

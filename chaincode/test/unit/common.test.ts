@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { authorize, hasLevel } from '../../src/auth/authorization';
-import type { Caller } from '../../src/auth/identity';
 import { canonicalJson } from '../../src/common/serialization';
 import { assertId, assertSha256, assertTimestamp } from '../../src/common/validation';
 import { merkleRoot, rootFromProof, sha256Hex } from 'mvsec-protocol';
@@ -37,20 +35,6 @@ describe('validation', () => {
     assert.throws(() => assertSha256('h', 'A'.repeat(64)), /SHA-256/);
     assert.equal(assertTimestamp('t', '2025-03-01T12:00:00+02:00'), '2025-03-01T10:00:00.000Z');
     assert.throws(() => assertTimestamp('t', '2025-03-01'), /ISO-8601/);
-  });
-});
-
-describe('authorization module', () => {
-  const caller = (role: Caller['role']): Caller => ({ mspId: 'IoTPlatformMSP', role, principal: 'p', id: 'x' });
-  it('A2: rights are levelled user < creator < admin', () => {
-    assert.equal(hasLevel(caller('user'), 'creator'), false);
-    assert.equal(hasLevel(caller('creator'), 'creator'), true);
-    assert.equal(hasLevel(caller('admin'), 'creator'), true);
-    assert.equal(hasLevel(caller('auditor'), 'user'), false);
-  });
-  it('A1: deny by default — no role, or an action it does not know', () => {
-    assert.match(authorize(caller(null), 'registry.read').reason, /no known 'role' attribute/);
-    assert.equal(authorize(caller('admin'), 'no.such.action' as never).allowed, false);
   });
 });
 

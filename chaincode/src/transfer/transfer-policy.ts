@@ -1,0 +1,107 @@
+import { type AccessTarget, decideAccess } from '../auth/access-rule';
+import { thingUsable } from '../auth/control';
+import { allow, type Decision, deny, type PolicyTable } from '../auth/decision';
+import { type Caller, describe } from '../auth/identity';
+import { hasLevel, isAdminOf, isPrincipal, isRole } from '../auth/rights';
+import type { Federation, Platform } from '../platform/platform-types';
+import type { Thing } from '../thing/thing-types';
+import type { Transfer } from './transfer-types';
+
+/** Approving a transfer for one side: an admin of that side's platform MSP. */
+const approveAs =
+  (side: 'source' | 'target') =>
+  (caller: Caller, f: { transfer: Transfer }): Decision => {
+    const t = f.transfer;
+    const msp = side === 'source' ? t.sourceMspId : t.targetMspId;
+    return isAdminOf(caller, msp)
+      ? allow(`admin of the ${side} platform's MSP ${msp}`)
+      : deny(`approving transfer ${t.transferId} as ${side} needs an admin of ${msp}; caller is ${describe(caller)}`);
+  };
+
+/**
+ * Cross-metaverse transfers (X3):
+ * - whoever may share the data by the access rule requests a transfer, once both metaverses are
+ *   federated and the thing's policy allows the target metaverse (`federation` is absent when
+ *   the metaverses never federated);
+ * - an admin of the source (target) platform's MSP approves as source (target);
+ * - only the thing's owner consents;
+ * - an admin or avatar-agent of either side executes, while the thing is ACTIVE and its policy
+ *   still allows the target metaverse and the hour;
+ * - an admin of either side or the owner rejects; the requester or the owner revokes;
+ * - any admin or monitor marks a transfer expired (the contract checks the time);
+ * - auditors, monitors and members of the source, target or owner MSP read a transfer.
+ */
+export const transferPolicy = {
+  'transfer.request': (
+    caller,
+    f: { target: AccessTarget; federation: Federation | undefined; metaverse: Platform; purpose: string; now: number },
+  ) => {
+    const fed = f.federation;
+    if (!fed || fed.status !== 'ACTIVE') {
+      return deny(
+        `metaverses are not federated${fed ? ` (federation ${fed.federationId} is ${fed.status})` : ''}; both platforms must authorize each other first (X3)`,
+      );
+    }
+    const { target, metaverse } = f;
+    if (!target.thing.policy.allowedMetaverses.includes(metaverse.platformId)) {
+      return deny(`thing ${target.thing.thingId}'s policy does not allow metaverse ${metaverse.platformId}`);
+    }
+    return decideAccess(caller, target, 'share', f.purpose, f.now);
+  },
+  'transfer.approveSource': approveAs('source'),
+  'transfer.approveTarget': approveAs('target'),
+  'transfer.consent': (caller, f: { transfer: Transfer }) => {
+    const t = f.transfer;
+    return isPrincipal(caller, t.ownerMspId, t.owner) && hasLevel(caller, 'user')
+      ? allow(`caller owns thing ${t.thingId}`)
+      : deny(`only owner ${t.owner}@${t.ownerMspId} may consent to transfer ${t.transferId}; caller is ${describe(caller)}`);
+  },
+  'transfer.execute': (caller, f: { transfer: Transfer; thing: Thing; now: number }) => {
+    const { transfer: t, thing } = f;
+    if (!isRole(caller, 'admin', 'avatar-agent') || (caller.mspId !== t.sourceMspId && caller.mspId !== t.targetMspId)) {
+      return deny(
+        `executing transfer ${t.transferId} needs an admin or avatar-agent of ${t.sourceMspId} or ${t.targetMspId}; caller is ${describe(caller)}`,
+      );
+    }
+    const unusable = thingUsable(thing);
+    if (unusable) return unusable;
+    // The policy may have narrowed since the request: execution re-checks it (X3, X5).
+    if (!thing.policy.allowedMetaverses.includes(t.targetMetaverseId)) {
+      return deny(`thing ${thing.thingId}'s policy no longer allows metaverse ${t.targetMetaverseId}`);
+    }
+    const window = thing.policy.transmitWindow;
+    if (window) {
+      const hour = new Date(f.now).getUTCHours();
+      const inside =
+        window.fromHour <= window.toHour
+          ? hour >= window.fromHour && hour < window.toHour
+          : hour >= window.fromHour || hour < window.toHour;
+      if (!inside) return deny(`thing ${thing.thingId} allows transmission only from ${window.fromHour}:00 to ${window.toHour}:00 UTC`);
+    }
+    return allow(`${caller.role} of ${caller.mspId}`);
+  },
+  'transfer.reject': (caller, f: { transfer: Transfer }) => {
+    const t = f.transfer;
+    if (isAdminOf(caller, t.sourceMspId) || isAdminOf(caller, t.targetMspId) || isPrincipal(caller, t.ownerMspId, t.owner))
+      return allow('a party to the transfer');
+    return deny(
+      `rejecting transfer ${t.transferId} needs an admin of ${t.sourceMspId} or ${t.targetMspId} or the owner; caller is ${describe(caller)}`,
+    );
+  },
+  'transfer.revoke': (caller, f: { transfer: Transfer }) => {
+    const t = f.transfer;
+    if (isPrincipal(caller, t.requestedBy.mspId, t.requestedBy.principal) || isPrincipal(caller, t.ownerMspId, t.owner))
+      return allow('requester or owner');
+    return deny(`revoking transfer ${t.transferId} needs its requester or the owner; caller is ${describe(caller)}`);
+  },
+  'transfer.expire': (caller) =>
+    isRole(caller, 'admin', 'monitor')
+      ? allow(`role ${caller.role}`)
+      : deny(`marking a transfer expired needs role admin or monitor; caller is ${describe(caller)}`),
+  'transfer.read': (caller, f: { transfer: Transfer }) => {
+    const t = f.transfer;
+    if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);
+    if ([t.sourceMspId, t.targetMspId, t.ownerMspId].includes(caller.mspId)) return allow('member of a party to the transfer');
+    return deny(`${describe(caller)} is not a party to transfer ${t.transferId}`);
+  },
+} satisfies PolicyTable;

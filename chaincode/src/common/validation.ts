@@ -163,7 +163,10 @@ export function parseInput<T>(schema: InputSchema<T>, field: string, json: strin
   return checkInput(schema, field, parseJson(field, json));
 }
 
-/** Validate an already parsed value with its schema (see parseInput). */
+/**
+ * Validate an already parsed value with its schema (see parseInput); with field '' for positional
+ * arguments checked as one object, e.g. `checkInput(inputs.ProposeFederation, '', { platformId, peerPlatformId, terms })`.
+ */
 export function checkInput<T>(schema: InputSchema<T>, field: string, value: unknown): T {
   const result = schema.safeParse(value, REPORT_INPUT);
   if (result.success) return result.data;
@@ -173,10 +176,11 @@ export function checkInput<T>(schema: InputSchema<T>, field: string, value: unkn
   throw invalid(shown.join('; '));
 }
 
+/** `input.policy.purposes[0]`; with field '' (positional arguments checked together) `terms`. */
 function pathOf(field: string, path: readonly PropertyKey[]): string {
   let at = field;
-  for (const p of path) at += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
-  return at;
+  for (const p of path) at += typeof p === 'number' ? `[${p}]` : at ? `.${String(p)}` : String(p);
+  return at || 'arguments';
 }
 
 function describeIssue(field: string, issue: InputIssue): string[] {
@@ -184,8 +188,8 @@ function describeIssue(field: string, issue: InputIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
     return (issue.keys ?? []).map((key) => `${at}: unknown field ${JSON.stringify(key.slice(0, 64))}`);
   }
-  // reportInput is on, so an undefined input is a missing member.
-  if (issue.code === 'invalid_type' && issue.input === undefined) return [`${at}: is required`];
+  // With reportInput every issue carries its input; JSON has no undefined, so that is a missing member.
+  if ('input' in issue && issue.input === undefined) return [`${at}: is required`];
   const ctl = typeof issue.input === 'string' ? controlCharAt(issue.input) : undefined;
   return [ctl ? `${at}: ${issue.message} (${ctl})` : `${at}: ${issue.message}`];
 }

@@ -102,12 +102,11 @@ export class PlatformContract extends LedgerContract {
 
   /** The caller's side (platformId, an ACTIVE metaverse of the caller's MSP) proposes federation with peerPlatformId. */
   @Transaction()
-  @Param('terms', 'string', 'free text of what the federation covers (≤1024 characters)')
+  @Param('terms', 'string', 'free text of what the federation covers (1–1024 characters)')
   @Returns('Federation')
   public async ProposeFederation(ctx: LedgerContext, platformId: string, peerPlatformId: string, terms: string): Promise<Federation> {
     const caller = callerOf(ctx);
-    assertId('platformId', platformId);
-    assertId('peerPlatformId', peerPlatformId);
+    const args = checkInput(inputs.ProposeFederation, '', { platformId, peerPlatformId, terms });
     if (platformId === peerPlatformId) throw conflict('a platform cannot federate with itself');
     const platform = await loadActivePlatform(ctx, platformId, 'METAVERSE');
     enforce(authorize(caller, 'federation.propose', { platform }));
@@ -123,7 +122,7 @@ export class PlatformContract extends LedgerContract {
       proposerMspId: platform.mspId,
       accepterPlatformId: peerPlatformId,
       accepterMspId: peer.mspId,
-      terms: assertText('terms', terms),
+      terms: args.terms,
       status: 'PROPOSED',
       proposedBy: actorOf(caller),
       createdAt: existing?.createdAt ?? now,

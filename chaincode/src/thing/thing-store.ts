@@ -40,6 +40,6 @@ export function policyOf(p: inputs.DataFlowPolicyInput | undefined): DataFlowPol
     purposes: p.purposes ?? [],
     retentionDays: p.retentionDays ?? CLOSED_POLICY.retentionDays,
     encryptionRequired: p.encryptionRequired ?? CLOSED_POLICY.encryptionRequired,
-    transmitWindow: w ? { fromHour: w.fromHour, toHour: w.toHour } : undefined,
+    ...(w ? { transmitWindow: { fromHour: w.fromHour, toHour: w.toHour } } : {}),
   };
 }

@@ -48,7 +48,9 @@ describe('platform contract', () => {
       'input: unknown field "colour"',
     );
     await rejects(
-      w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [{ platformId: 'p\u0000q', type: 'METAVERSE', name: 'x', capabilityLevel: 1 }]),
+      w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [
+        { platformId: 'p\u0000q', type: 'METAVERSE', name: 'x', capabilityLevel: 1 },
+      ]),
       'INVALID',
       /^INVALID: input\.platformId: .*U\+0000/,
     );

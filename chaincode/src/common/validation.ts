@@ -12,17 +12,16 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
-/** "a control character (U+0000) at position 3", or undefined when `value` has none. */
-function controlCharAt(value: string): string | undefined {
+/** The first control character of `value` as "U+0000" and its position, or undefined. */
+function firstControlChar(value: string): { code: string; index: number } | undefined {
   const match = CONTROL.exec(value);
   if (!match) return undefined;
-  const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-  return `a control character (U+${code}) at position ${match.index}`;
+  return { code: `U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`, index: match.index };
 }
 
 function controlCharError(field: string, value: string): Error | undefined {
-  const at = controlCharAt(value);
-  return at ? invalid(`${field} contains ${at}`) : undefined;
+  const ctl = firstControlChar(value);
+  return ctl ? invalid(`${field} contains a control character (${ctl.code}) at position ${ctl.index}`) : undefined;
 }
 
 /** A printable text of at most `max` characters, no control characters. */
@@ -190,8 +189,8 @@ function describeIssue(field: string, issue: InputIssue): string[] {
   }
   // With reportInput every issue carries its input; JSON has no undefined, so that is a missing member.
   if ('input' in issue && issue.input === undefined) return [`${at}: is required`];
-  const ctl = typeof issue.input === 'string' ? controlCharAt(issue.input) : undefined;
-  return [ctl ? `${at}: ${issue.message} (${ctl})` : `${at}: ${issue.message}`];
+  const ctl = typeof issue.input === 'string' ? firstControlChar(issue.input) : undefined;
+  return [ctl ? `${at}: ${issue.message} (${ctl.code} at position ${ctl.index})` : `${at}: ${issue.message}`];
 }
 
 /** A timestamp the protocol's Iso rule accepted, normalised to UTC with milliseconds (as records store it). */

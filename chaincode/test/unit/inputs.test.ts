@@ -94,7 +94,7 @@ const cases: Case[] = [
     fn: 'RegisterThing',
     who: id.alice,
     bad: () => [{ ...thing, thingId: 'watch\u0000-2' }],
-    path: 'input.thingId: ',
+    path: 'input.thingId: must have no control characters and no surrounding whitespace (U+0000 at position 5)',
     good: () => [thing],
   },
   {

@@ -8,19 +8,11 @@ import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists } from '../common/state';
 import { isoOf, txMillis, txTime } from '../common/time';
-import { assertEnum, assertId, assertOnlyFields, assertText, assertTimestamp, parseObject } from '../common/validation';
+import { assertEnum, assertId, assertText, parseInput, utcIso } from '../common/validation';
+import { inputs } from 'mvsec-protocol';
 import { decideWithGrants, loadAccessTarget } from './access-target';
 import { grantsOf, loadGrant, MAX_GRANTS_PER_RESOURCE, saveGrant } from './grant-store';
-import {
-  ACCESS_ACTIONS,
-  AccessDecision,
-  ANY_PURPOSE,
-  Grant,
-  Grantee,
-  GRANTEE_TYPES,
-  RESOURCE_TYPES,
-  type ResourceType,
-} from './grant-types';
+import { ACCESS_ACTIONS, AccessDecision, ANY_PURPOSE, Grant, RESOURCE_TYPES, type ResourceType } from './grant-types';
 
 /** Grants and the access decision every data movement asks for first (A1, X5). */
 @Info({
@@ -41,18 +33,12 @@ export class AccessContract extends LedgerContract {
   @Returns('Grant')
   public async CreateGrant(ctx: LedgerContext, input: string): Promise<Grant> {
     const caller = callerOf(ctx);
-    const body = parseObject('input', input);
-    assertOnlyFields('input', body, ['grantId', 'resourceType', 'resourceId', 'grantee', 'actions', 'purpose', 'validFrom', 'validUntil']);
-    const grantId = assertId('grantId', body.grantId);
-    const resourceType = assertEnum('resourceType', body.resourceType, RESOURCE_TYPES);
-    const resourceId = assertId('resourceId', body.resourceId);
-    const grantee = parseGrantee(body.grantee);
-    if (!Array.isArray(body.actions) || body.actions.length === 0) throw invalid('actions must be a non-empty array');
-    const actions = [...new Set(body.actions.map((a, i) => assertEnum(`actions[${i}]`, a, ACCESS_ACTIONS)))];
-    const purpose = body.purpose === ANY_PURPOSE ? ANY_PURPOSE : assertId('purpose', body.purpose);
+    const body = parseInput(inputs.CreateGrant, 'input', input);
+    const { grantId, resourceType, resourceId, grantee, purpose } = body;
+    const actions = [...new Set(body.actions)];
     const now = txMillis(ctx);
-    const validFrom = body.validFrom === undefined ? isoOf(now) : assertTimestamp('validFrom', body.validFrom);
-    const validUntil = assertTimestamp('validUntil', body.validUntil);
+    const validFrom = body.validFrom === undefined ? isoOf(now) : utcIso(body.validFrom);
+    const validUntil = utcIso(body.validUntil);
     if (Date.parse(validUntil) <= Math.max(now, Date.parse(validFrom)))
       throw invalid('validUntil must be after validFrom and after the transaction time');
     if (Date.parse(validUntil) - now > LIMITS.grantLifetimeMs) throw invalid('validUntil is more than 366 days ahead');
@@ -159,16 +145,4 @@ export class AccessContract extends LedgerContract {
     const decision = await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction, purpose: why, now: txMillis(ctx) });
     return { allowed: decision.allowed, reason: decision.reason, ...(decision.grantId ? { grantId: decision.grantId } : {}) };
   }
-}
-
-function parseGrantee(value: unknown): Grantee {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('grantee must be {type, id, mspId?}');
-  const g = value as Record<string, unknown>;
-  assertOnlyFields('grantee', g, ['type', 'id', 'mspId']);
-  const type = assertEnum('grantee.type', g.type, GRANTEE_TYPES);
-  const id = assertId('grantee.id', g.id);
-  if (type === 'PRINCIPAL') return { type, id, mspId: assertId('grantee.mspId', g.mspId) };
-  if (type === 'ROLE') return g.mspId === undefined ? { type, id } : { type, id, mspId: assertId('grantee.mspId', g.mspId) };
-  if (g.mspId !== undefined) throw invalid('grantee.mspId is not used for type MSP (id is the MSP)');
-  return { type, id };
 }

@@ -7,23 +7,13 @@ import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, listByPartialKey, mustGet, putIndex, putRecord } from '../common/state';
 import { txTime } from '../common/time';
-import {
-  assertEnum,
-  assertId,
-  assertIdList,
-  assertInt,
-  assertOnlyFields,
-  assertSha256,
-  assertText,
-  parseArray,
-  parseObject,
-} from '../common/validation';
+import { assertId, assertOnlyFields, assertSha256, assertText, parseInput, parseObject } from '../common/validation';
+import { inputs } from 'mvsec-protocol';
 import { loadData } from '../data/data-store';
 import { loadActivePlatform } from '../platform/platform-store';
-import { MAX_CAPABILITY_LEVEL } from '../platform/platform-types';
 import { loadThing } from '../thing/thing-store';
 import { loadAvatar, saveAvatar } from './avatar-store';
-import { Avatar, AVATAR_MODES, type AvatarStatus, Migration } from './avatar-types';
+import { Avatar, type AvatarStatus, Migration } from './avatar-types';
 
 /** Avatars: thing→metaverse mappings (X1) and migration between avatars of one metaverse (X2). */
 @Info({ title: 'AvatarContract', description: 'Thing-to-metaverse mappings and in-metaverse migration (X1, X2, R1)' })
@@ -42,14 +32,9 @@ export class AvatarContract extends LedgerContract {
   @Returns('Avatar')
   public async MapAvatar(ctx: LedgerContext, input: string): Promise<Avatar> {
     const caller = callerOf(ctx);
-    const body = parseObject('input', input);
-    assertOnlyFields('input', body, ['avatarId', 'thingId', 'metaverseId', 'mode', 'capabilityLevel', 'agents']);
-    const avatarId = assertId('avatarId', body.avatarId);
-    const thingId = assertId('thingId', body.thingId);
-    const metaverseId = assertId('metaverseId', body.metaverseId);
-    const mode = assertEnum('mode', body.mode, AVATAR_MODES);
-    const capabilityLevel = assertInt('capabilityLevel', body.capabilityLevel, 0, MAX_CAPABILITY_LEVEL);
-    const agents = assertIdList('agents', body.agents);
+    const body = parseInput(inputs.MapAvatar, 'input', input);
+    const { avatarId, thingId, metaverseId, mode, capabilityLevel } = body;
+    const agents = [...(body.agents ?? [])];
     const metaverse = await loadActivePlatform(ctx, metaverseId, 'METAVERSE');
     const thing = await loadThing(ctx, thingId);
     enforce(authorize(caller, 'avatar.map', { metaverse, thing }));
@@ -104,7 +89,7 @@ export class AvatarContract extends LedgerContract {
     const thing = await loadThing(ctx, avatar.thingId);
     enforce(authorize(caller, 'avatar.manage', { avatar, thing }));
     if (avatar.status === 'UNMAPPED') throw conflict(`avatar ${avatarId} is UNMAPPED`);
-    const updated: Avatar = { ...avatar, agents: assertIdList('agents', parseArray('agents', agents)), updatedAt: txTime(ctx) };
+    const updated: Avatar = { ...avatar, agents: parseInput(inputs.Agents.shape.agents, 'agents', agents), updatedAt: txTime(ctx) };
     await saveAvatar(ctx, updated);
     ctx.journal.record({ subjectType: 'avatar', subjectId: avatarId, action: 'agents-set', details: { agents: updated.agents } });
     return updated;

@@ -8,9 +8,10 @@ import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { getRecord, keyExists, putRecord } from '../common/state';
 import { txTime } from '../common/time';
-import { assertEnum, assertId, assertInt, assertOnlyFields, assertText, parseObject } from '../common/validation';
+import { assertId, assertText, checkInput, parseInput, parseObject } from '../common/validation';
+import { inputs } from 'mvsec-protocol';
 import { loadActivePlatform, loadPlatform } from './platform-store';
-import { Federation, federationIdOf, MAX_CAPABILITY_LEVEL, Platform, PLATFORM_TYPES } from './platform-types';
+import { Federation, federationIdOf, Platform } from './platform-types';
 
 /**
  * Platforms (metaverse, IoT, DPM, storage) bound to the MSP that registered them, and federation
@@ -27,17 +28,16 @@ export class PlatformContract extends LedgerContract {
   @Returns('Platform')
   public async RegisterPlatform(ctx: LedgerContext, input: string): Promise<Platform> {
     const caller = callerOf(ctx);
-    const body = parseObject('input', input);
-    assertOnlyFields('input', body, ['platformId', 'type', 'name', 'capabilityLevel', 'endpoint']);
+    const body = parseInput(inputs.RegisterPlatform, 'input', input);
     const now = txTime(ctx);
     const platform: Platform = {
       docType: 'platform',
-      platformId: assertId('platformId', body.platformId),
-      type: assertEnum('type', body.type, PLATFORM_TYPES),
-      name: assertText('name', body.name ?? '', 128),
+      platformId: body.platformId,
+      type: body.type,
+      name: body.name,
       mspId: caller.mspId,
-      capabilityLevel: assertInt('capabilityLevel', body.capabilityLevel, 0, MAX_CAPABILITY_LEVEL),
-      endpoint: body.endpoint === undefined ? undefined : assertText('endpoint', body.endpoint, 512),
+      capabilityLevel: body.capabilityLevel,
+      endpoint: body.endpoint,
       status: 'ACTIVE',
       registeredBy: actorOf(caller),
       createdAt: now,
@@ -64,15 +64,12 @@ export class PlatformContract extends LedgerContract {
     const platform = await loadPlatform(ctx, assertId('platformId', platformId));
     enforce(authorize(caller, 'platform.manage', { platform }));
     const body = parseObject('input', input);
-    assertOnlyFields('input', body, ['name', 'capabilityLevel', 'endpoint']);
+    const change = checkInput(inputs.UpdatePlatform, 'input', body);
     const updated: Platform = {
       ...platform,
-      name: body.name === undefined ? platform.name : assertText('name', body.name, 128),
-      capabilityLevel:
-        body.capabilityLevel === undefined
-          ? platform.capabilityLevel
-          : assertInt('capabilityLevel', body.capabilityLevel, 0, MAX_CAPABILITY_LEVEL),
-      endpoint: body.endpoint === undefined ? platform.endpoint : assertText('endpoint', body.endpoint, 512),
+      name: change.name ?? platform.name,
+      capabilityLevel: change.capabilityLevel ?? platform.capabilityLevel,
+      endpoint: change.endpoint ?? platform.endpoint,
       updatedAt: txTime(ctx),
     };
     await putRecord(ctx, keys.platform(ctx.stub, platformId), updated);
@@ -106,12 +103,11 @@ export class PlatformContract extends LedgerContract {
 
   /** The caller's side (platformId, an ACTIVE metaverse of the caller's MSP) proposes federation with peerPlatformId. */
   @Transaction()
-  @Param('terms', 'string', 'free text of what the federation covers (≤1024 characters)')
+  @Param('terms', 'string', 'free text of what the federation covers (1–1024 characters)')
   @Returns('Federation')
   public async ProposeFederation(ctx: LedgerContext, platformId: string, peerPlatformId: string, terms: string): Promise<Federation> {
     const caller = callerOf(ctx);
-    assertId('platformId', platformId);
-    assertId('peerPlatformId', peerPlatformId);
+    const args = checkInput(inputs.ProposeFederation, '', { platformId, peerPlatformId, terms });
     if (platformId === peerPlatformId) throw conflict('a platform cannot federate with itself');
     const platform = await loadActivePlatform(ctx, platformId, 'METAVERSE');
     enforce(authorize(caller, 'federation.propose', { platform }));
@@ -127,7 +123,7 @@ export class PlatformContract extends LedgerContract {
       proposerMspId: platform.mspId,
       accepterPlatformId: peerPlatformId,
       accepterMspId: peer.mspId,
-      terms: assertText('terms', terms),
+      terms: args.terms,
       status: 'PROPOSED',
       proposedBy: actorOf(caller),
       createdAt: existing?.createdAt ?? now,

@@ -7,19 +7,11 @@ import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists } from '../common/state';
 import { txTime } from '../common/time';
-import {
-  assertEnum,
-  assertId,
-  assertIdList,
-  assertOnlyFields,
-  assertText,
-  optionalId,
-  parseArray,
-  parseObject,
-} from '../common/validation';
+import { assertId, assertText, parseInput } from '../common/validation';
+import { inputs } from 'mvsec-protocol';
 import { loadActivePlatform } from '../platform/platform-store';
-import { loadThing, parsePolicy, saveThing } from './thing-store';
-import { ACCESS_MODES, CLASSIFICATIONS, Thing, THING_KINDS, ThingStatus } from './thing-types';
+import { loadThing, policyOf, saveThing } from './thing-store';
+import { Thing, ThingStatus } from './thing-types';
 
 /** Things: identity, access mode (F4), owner, agents, status and data-flow policy (X5). */
 @Info({ title: 'ThingContract', description: 'Things, their agents, status and data-flow policy (F4, X5, A2)' })
@@ -37,29 +29,14 @@ export class ThingContract extends LedgerContract {
   @Returns('Thing')
   public async RegisterThing(ctx: LedgerContext, input: string): Promise<Thing> {
     const caller = callerOf(ctx);
-    const body = parseObject('input', input);
-    assertOnlyFields('input', body, [
-      'thingId',
-      'platformId',
-      'name',
-      'kind',
-      'accessMode',
-      'gatewayId',
-      'publicKey',
-      'owner',
-      'classification',
-      'agents',
-      'policy',
-    ]);
-    const thingId = assertId('thingId', body.thingId);
-    const platformId = assertId('platformId', body.platformId);
-    const owner = optionalId('owner', body.owner) ?? caller.principal;
+    const body = parseInput(inputs.RegisterThing, 'input', input);
+    const { thingId, platformId, accessMode, gatewayId } = body;
+    const owner = body.owner ?? caller.principal;
     if (!owner) throw invalid('owner is required when the caller certificate has no principal attribute');
-    const accessMode = assertEnum('accessMode', body.accessMode, ACCESS_MODES);
-    const gatewayId = optionalId('gatewayId', body.gatewayId);
     if (accessMode === 'GATEWAY' && !gatewayId) throw invalid('gatewayId is required for accessMode GATEWAY');
     if (accessMode === 'AUTONOMOUS' && gatewayId) throw invalid('gatewayId is only for accessMode GATEWAY');
-    const agents = assertIdList('agents', body.agents);
+    const policy = policyOf(body.policy);
+    const agents = [...(body.agents ?? [])];
     if (caller.role === 'thing-agent' && caller.principal && !agents.includes(caller.principal)) agents.push(caller.principal);
 
     const platform = await loadActivePlatform(ctx, platformId, 'IOT');
@@ -75,23 +52,22 @@ export class ThingContract extends LedgerContract {
     const thing: Thing = {
       docType: 'thing',
       thingId,
-      name: assertText('name', body.name ?? '', 128),
-      kind: assertEnum('kind', body.kind, THING_KINDS),
+      name: body.name ?? '',
+      kind: body.kind,
       platformId,
       mspId: platform.mspId,
       accessMode,
       gatewayId,
-      publicKey: assertText('publicKey', body.publicKey, 4096),
+      publicKey: body.publicKey,
       owner,
-      classification: assertEnum('classification', body.classification, CLASSIFICATIONS),
+      classification: body.classification,
       agents,
       status: 'ACTIVE',
-      policy: parsePolicy(body.policy),
+      policy,
       registeredBy: actorOf(caller),
       createdAt: now,
       updatedAt: now,
     };
-    if (!thing.publicKey) throw invalid('publicKey is required');
     await saveThing(ctx, thing);
     ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'registered', details: { owner, accessMode, platformId } });
     return thing;
@@ -109,7 +85,7 @@ export class ThingContract extends LedgerContract {
     const thing = await loadThing(ctx, assertId('thingId', thingId));
     enforce(authorize(caller, 'thing.manage', { thing }));
     if (thing.status === 'REVOKED') throw conflict(`thing ${thingId} is REVOKED`);
-    const updated: Thing = { ...thing, policy: parsePolicy(parseObject('policy', policy)), updatedAt: txTime(ctx) };
+    const updated: Thing = { ...thing, policy: policyOf(parseInput(inputs.DataFlowPolicy, 'policy', policy)), updatedAt: txTime(ctx) };
     await saveThing(ctx, updated);
     ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'policy-set', details: { policy: updated.policy } });
     return updated;
@@ -123,7 +99,7 @@ export class ThingContract extends LedgerContract {
     const thing = await loadThing(ctx, assertId('thingId', thingId));
     enforce(authorize(caller, 'thing.manage', { thing }));
     if (thing.status === 'REVOKED') throw conflict(`thing ${thingId} is REVOKED`);
-    const updated: Thing = { ...thing, agents: assertIdList('agents', parseArray('agents', agents)), updatedAt: txTime(ctx) };
+    const updated: Thing = { ...thing, agents: parseInput(inputs.Agents.shape.agents, 'agents', agents), updatedAt: txTime(ctx) };
     await saveThing(ctx, updated);
     ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'agents-set', details: { agents: updated.agents } });
     return updated;

@@ -11,23 +11,14 @@ import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { getRecord, keyExists, mustGet, putRecord } from '../common/state';
 import { isoOf, txMillis } from '../common/time';
-import {
-  assertEnum,
-  assertId,
-  assertIdList,
-  assertOnlyFields,
-  assertSha256,
-  assertText,
-  assertTimestamp,
-  optionalId,
-  parseObject,
-} from '../common/validation';
+import { assertId, assertSha256, assertText, parseInput, utcIso } from '../common/validation';
+import { inputs } from 'mvsec-protocol';
 import { saveData } from '../data/data-store';
 import { loadActivePlatform } from '../platform/platform-store';
 import type { Federation } from '../platform/platform-types';
 import { loadThing } from '../thing/thing-store';
 import { isTerminal, nextStatus, type TransferStep as Step } from './transfer-state-machine';
-import { Transfer, TRANSFER_KINDS } from './transfer-types';
+import { Transfer } from './transfer-types';
 
 /**
  * Cross-metaverse transfers under double verification (X3, R3): both metaverse platforms approve
@@ -52,29 +43,10 @@ export class TransferContract extends LedgerContract {
   @Returns('Transfer')
   public async RequestTransfer(ctx: LedgerContext, input: string): Promise<Transfer> {
     const caller = callerOf(ctx);
-    const body = parseObject('input', input);
-    assertOnlyFields('input', body, [
-      'transferId',
-      'kind',
-      'sourceAvatarId',
-      'targetMetaverseId',
-      'targetAvatarId',
-      'dataId',
-      'dataSha256',
-      'items',
-      'purpose',
-      'expiresAt',
-    ]);
-    const transferId = assertId('transferId', body.transferId);
-    const kind = assertEnum('kind', body.kind, TRANSFER_KINDS);
-    const sourceAvatarId = assertId('sourceAvatarId', body.sourceAvatarId);
-    const targetMetaverseId = assertId('targetMetaverseId', body.targetMetaverseId);
-    const targetAvatarId = optionalId('targetAvatarId', body.targetAvatarId);
-    const dataId = assertId('dataId', body.dataId);
-    const dataSha256 = assertSha256('dataSha256', body.dataSha256);
-    const items = assertIdList('items', body.items);
-    const purpose = assertId('purpose', body.purpose);
-    const expiresAt = assertTimestamp('expiresAt', body.expiresAt);
+    const body = parseInput(inputs.RequestTransfer, 'input', input);
+    const { transferId, kind, sourceAvatarId, targetMetaverseId, targetAvatarId, dataId, dataSha256, purpose } = body;
+    const items = body.items ?? [];
+    const expiresAt = utcIso(body.expiresAt);
     const now = txMillis(ctx);
     if (Date.parse(expiresAt) <= now) throw invalid('expiresAt must be after the transaction time');
     if (Date.parse(expiresAt) - now > LIMITS.transferLifetimeMs) throw invalid('expiresAt is more than 30 days ahead');

@@ -149,7 +149,7 @@ describe('access contract', () => {
       purpose: '*',
       validUntil: until(),
     };
-    await rejects(w.chain.submit(w.access, 'CreateGrant', id.alice, [g]), 'INVALID', 'grantee.mspId is required');
+    await rejects(w.chain.submit(w.access, 'CreateGrant', id.alice, [g]), 'INVALID', 'input.grantee.mspId: is required');
     await rejects(
       w.chain.submit(w.access, 'CreateGrant', id.alice, [
         { ...g, grantee: { type: 'MSP', id: 'X' }, validUntil: new Date(w.chain.now - 1000).toISOString() },

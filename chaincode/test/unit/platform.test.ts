@@ -42,15 +42,17 @@ describe('platform contract', () => {
     );
     await rejects(
       w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [
-        { platformId: 'p', type: 'METAVERSE', capabilityLevel: 1, colour: 'red' },
+        { platformId: 'p', type: 'METAVERSE', name: 'x', capabilityLevel: 1, colour: 'red' },
       ]),
       'INVALID',
-      'unknown field',
+      'input: unknown field "colour"',
     );
     await rejects(
-      w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [{ platformId: 'p\u0000q', type: 'METAVERSE', capabilityLevel: 1 }]),
+      w.chain.submit(w.platform, 'RegisterPlatform', id.aAdmin, [
+        { platformId: 'p\u0000q', type: 'METAVERSE', name: 'x', capabilityLevel: 1 },
+      ]),
       'INVALID',
-      'U+0000',
+      /^INVALID: input\.platformId: .*U\+0000/,
     );
   });
 

@@ -88,7 +88,7 @@ describe('thing contract', () => {
     await rejects(
       w.chain.submit(w.thing, 'SetThingPolicy', id.alice, ['watch-1', { ...policy, storage: 'CLOUD' }]),
       'INVALID',
-      'policy.storage must be one of',
+      'policy.storage: Invalid option: expected one of',
     );
   });
 

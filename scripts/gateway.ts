@@ -45,8 +45,9 @@ export function writeLocalGatewayConfig(): string {
   const storageKeyFile = join(stateDir, 'storage.key');
   writeFileSync(jwtKeyFile, `${s.jwt}\n`, { mode: 0o600 });
   writeFileSync(storageKeyFile, `${s.storage}\n`, { mode: 0o600 });
+  const { host, port } = gatewayAddress();
   return writeGatewayConfig(loadTopology(), stateDir, {
-    listen: { host: '127.0.0.1', port: 8080 },
+    listen: { host, port },
     stateDir,
     secrets: { jwtKeyFile, storageKeyFile },
     bootstrapCredentialsFile: bootstrapFile,

@@ -2,6 +2,48 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Package boundaries (core no-restricted-imports; patterns are gitignore-style, matched against
+ * the import specifier as written, so relative paths count by the folders they name):
+ * - the gateway deploys on its own: nothing of the development scripts, the network definition,
+ *   the chaincode or the audit tool (the gateway configuration file carries what it needs);
+ * - the chaincode is packaged alone: relative imports, the protocol and the Fabric runtime only;
+ * - the protocol is shared by everything: relative imports, zod and cbor-x only.
+ * Node built-ins are allowed everywhere as `node:*`.
+ */
+const gatewayBoundary = {
+  patterns: [
+    {
+      group: [
+        '**/scripts/**',
+        '**/network/**',
+        '**/chaincode/**',
+        '**/audit/**',
+        'mvsec-chaincode',
+        'mvsec-chaincode/**',
+        'mvsec-audit',
+        'mvsec-audit/**',
+      ],
+      message:
+        'gateway/src is a package of its own: take it from the gateway configuration (gateway/src/config/), not from scripts/, network/, chaincode/ or audit/.',
+    },
+  ],
+};
+/**
+ * An allow-list: every specifier but relative paths, `node:*` and the named packages is an error.
+ * A regex, not globs: gitignore-style negations cannot re-include `./x` or `../x` once `*` has
+ * excluded them (`['*', '!./*', '!../*']` still reports every relative import).
+ */
+const only = (allowed, why) => ({
+  patterns: [
+    {
+      regex: `^(?!(?:\\.{1,2}/|node:)|(?:${allowed.map((a) => a.replace(/\./g, '\\.')).join('|')})$)`,
+      caseSensitive: true,
+      message: why,
+    },
+  ],
+});
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.dist/**', '.fabric/**', '.data*/**', '.venv*/**', '.schemathesis/**'] },
   js.configs.recommended,
@@ -9,6 +51,36 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['gateway/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', gatewayBoundary] },
+  },
+  {
+    // The DPM worker moves to its own workspace (branch dpm-client); until then it may use the network scripts.
+    files: ['gateway/src/dpm/worker.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['chaincode/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        only(
+          ['mvsec-protocol', 'fabric-contract-api', 'fabric-shim', 'fabric-shim-api'],
+          'the chaincode imports only relative paths, mvsec-protocol, fabric-contract-api, fabric-shim, fabric-shim-api and node:* built-ins.',
+        ),
+      ],
+    },
+  },
+  {
+    files: ['protocol/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        only(['zod', 'cbor-x'], 'the protocol imports only relative paths, zod, cbor-x and node:* built-ins.'),
+      ],
     },
   },
 );

@@ -1,12 +1,16 @@
 /**
  * The gateway as a daemon of `npm start`: its secrets (JWT signing key, key sealing identities
  * and accounts at rest) are generated once into the data folder (mode 600); bootstrap
- * administrator credentials go to a private file, never to the log.
+ * administrator credentials go to a private file, never to the log. The gateway is given one
+ * configuration file, .data/gateway/gateway-config.json (scripts/gateway-config.ts), and runs
+ * from its package folder; MVSEC_GATEWAY_* variables still override the file.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { loadTopology } from '../network/topology.js';
+import { writeGatewayConfig } from './gateway-config.js';
 import { OperatorError } from './lib/log.js';
 import { DATA, ROOT } from './lib/paths.js';
 import { assertPortFree, daemonPid, logTail, startDaemon, stopDaemon } from './lib/proc.js';
@@ -34,6 +38,24 @@ function secrets(): { jwt: string; storage: string } {
   return JSON.parse(readFileSync(file, 'utf8')) as { jwt: string; storage: string };
 }
 
+/** The gateway's configuration for the local network, its secrets in files of their own (mode 600). */
+export function writeLocalGatewayConfig(): string {
+  const s = secrets();
+  const jwtKeyFile = join(stateDir, 'jwt.key');
+  const storageKeyFile = join(stateDir, 'storage.key');
+  writeFileSync(jwtKeyFile, `${s.jwt}\n`, { mode: 0o600 });
+  writeFileSync(storageKeyFile, `${s.storage}\n`, { mode: 0o600 });
+  const { host, port } = gatewayAddress();
+  return writeGatewayConfig(loadTopology(), stateDir, {
+    listen: { host, port },
+    stateDir,
+    secrets: { jwtKeyFile, storageKeyFile },
+    bootstrapCredentialsFile: bootstrapFile,
+    // Real-time monitoring (M2) is on for the system `npm start` runs; MVSEC_MONITOR=0 turns it off.
+    monitor: { enabled: true },
+  });
+}
+
 function readyz(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({ host, port, path: '/readyz', timeout: 2000 }, (res) => {
@@ -54,23 +76,15 @@ export async function startGateway(): Promise<{ url: string; newCredentials?: st
   const firstStart = !existsSync(join(stateDir, 'users.sealed.json'));
   if (daemonPid(NAME, MARKER) === undefined) {
     await assertPortFree(host, port, 'the gateway');
-    const s = secrets();
+    const config = writeLocalGatewayConfig();
     startDaemon({
       name: NAME,
       cmd: process.execPath,
       args: ['--import', 'tsx', join(ROOT, 'gateway', 'src', 'main.ts')],
-      cwd: ROOT,
+      cwd: join(ROOT, 'gateway'),
       marker: MARKER,
-      env: {
-        ...process.env,
-        MVSEC_DATA_DIR: DATA,
-        MVSEC_GATEWAY_STATE_DIR: stateDir,
-        MVSEC_GATEWAY_JWT_SECRET: process.env.MVSEC_GATEWAY_JWT_SECRET ?? s.jwt,
-        MVSEC_GATEWAY_STORAGE_KEY: process.env.MVSEC_GATEWAY_STORAGE_KEY ?? s.storage,
-        MVSEC_GATEWAY_BOOTSTRAP_FILE: bootstrapFile,
-        // Real-time monitoring (M2) is on for the system `npm start` runs; MVSEC_MONITOR=0 turns it off.
-        MVSEC_MONITOR: process.env.MVSEC_MONITOR ?? '1',
-      },
+      // The environment still overrides the file (MVSEC_GATEWAY_HOST, _PORT, MVSEC_MONITOR=0, …).
+      env: { ...process.env, MVSEC_GATEWAY_CONFIG: config },
     });
   }
   await waitFor(

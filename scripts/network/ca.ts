@@ -51,6 +51,11 @@ function secret(org: Organization, name: string): string {
   return all[name];
 }
 
+/** The registrar's enrollment id and secret at the org's CA (bootstrapped by `startCa`). */
+export function registrarOf(org: Organization): { enrollmentId: string; secret: string } {
+  return { enrollmentId: 'registrar', secret: secret(org, 'registrar') };
+}
+
 function fetchCaInfo(org: Organization): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const req = request(

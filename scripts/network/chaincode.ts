@@ -36,7 +36,12 @@ export async function buildChaincode(): Promise<string> {
   const protocol = join(ROOT, 'protocol');
   walk(join(paths.chaincodeSrc, 'dist'));
   walk(join(protocol, 'dist'));
-  for (const f of [join(paths.chaincodeSrc, 'package.json'), join(paths.chaincodeSrc, 'collections.json'), join(protocol, 'package.json'), ...files]) {
+  for (const f of [
+    join(paths.chaincodeSrc, 'package.json'),
+    join(paths.chaincodeSrc, 'collections.json'),
+    join(protocol, 'package.json'),
+    ...files,
+  ]) {
     if (!existsSync(f)) continue;
     h.update(relative(paths.chaincodeSrc, f)).update('\0').update(readFileSync(f));
   }

@@ -34,7 +34,7 @@ import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';
 import { Monitor } from '../../gateway/src/monitor/monitor.js';
 import { loadRules } from '../../gateway/src/monitor/rules.js';
 import { anchorInput, buildWorld, IOT, ok, statusName } from '../integration/support/domain.js';
-import { topology } from '../integration/support/network.js';
+import { gatewayNetwork } from '../integration/support/network.js';
 
 const TX = Number(process.env.BENCH_TX ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 48);
@@ -122,10 +122,10 @@ async function main(): Promise<void> {
   };
   await expect('ready');
   const run = randomBytes(4).toString('hex');
-  const identities = new IdentityService(topology, randomBytes(32), dirs[0]);
-  const ledger = new FabricLedger(topology, identities);
+  const identities = new IdentityService(gatewayNetwork(), randomBytes(32), dirs[0]);
+  const ledger = new FabricLedger(gatewayNetwork(), identities);
   const identity: Caller = { principal: `monitor-${run}`, mspId: IOT, role: 'monitor', issuer: 'gateway', amr: [] };
-  const source = await fabricEventSource(topology, identities, identity);
+  const source = await fabricEventSource(gatewayNetwork(), identities, identity);
   const rules = loadRules(fileURLToPath(new URL('../../gateway/monitor-rules.json', import.meta.url)));
   let appliedOurs = 0;
   let lastBlock = -1n;
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     await sampler;
 
     // Capacity: a second monitor replays the same blocks from the load's first block, nothing else running.
-    const replaySource = await fabricEventSource(topology, identities, identity);
+    const replaySource = await fabricEventSource(gatewayNetwork(), identities, identity);
     let replayed = 0;
     let replayDone: () => void = () => {};
     const allReplayed = new Promise<void>((r) => (replayDone = r));

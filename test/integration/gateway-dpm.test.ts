@@ -20,7 +20,7 @@ import { networkTrust } from '../../gateway/src/dpm/trust.js';
 import { caEnroller } from '../../gateway/src/fabric/identities.js';
 import { register } from '../../scripts/network/ca.js';
 import { startLiveGateway, type Client, type LiveGateway, type Res } from './gateway-support.js';
-import { org, topology } from './support/network.js';
+import { gatewayNetwork, gatewayOrg, org } from './support/network.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const IOT = 'IoTPlatformMSP';
@@ -346,9 +346,9 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
     // decrypt: with its own Fabric identity (same organisation, same CA) the envelope does not open
     const bytes = readFileSync(join(gw.stateDir, 'dpm', 'jobs', `${sha(jobId)}.input.cbor`));
     assert.equal(sha(bytes), job.envelopeSha256);
-    const other = await caEnroller(org(DPM), `dpm-other-${gw.run}`, { role: 'dpm', principal: ids.dpm2 });
+    const other = await caEnroller(gatewayOrg(DPM), `dpm-other-${gw.run}`, { role: 'dpm', principal: ids.dpm2 });
     const otherKey = { certificate: other.certificate, privateKey: createPrivateKey(other.keyPem) };
-    const trust = networkTrust(topology);
+    const trust = networkTrust(gatewayNetwork());
     assert.throws(
       () => openEnvelope(bytes, otherKey, { trust }),
       (e: unknown) => e instanceof EnvelopeError && e.code === 'WRONG_RECIPIENT',
@@ -371,9 +371,9 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
   it("R6/C3/X4: a result must be the provider's — key registration needs proof of possession; forged, garbage or mismatched results are refused (4xx), the genuine one is recorded", async () => {
     const jobId = `dp-job4-${gw.run}`;
     // provider 2 runs its own "worker" here: its own identity at the DPM CA
-    const own = await caEnroller(org(DPM), `dpm-hand-${gw.run}`, { role: 'dpm', principal: ids.dpm2 });
+    const own = await caEnroller(gatewayOrg(DPM), `dpm-hand-${gw.run}`, { role: 'dpm', principal: ids.dpm2 });
     const me = { mspId: DPM, certificate: own.certificate, privateKey: createPrivateKey(own.keyPem) };
-    const rogue = await caEnroller(org(DPM), `dpm-rogue-${gw.run}`, { role: 'dpm', principal: ids.dpm2 });
+    const rogue = await caEnroller(gatewayOrg(DPM), `dpm-rogue-${gw.run}`, { role: 'dpm', principal: ids.dpm2 });
     const rogueKey = { mspId: DPM, certificate: rogue.certificate, privateKey: createPrivateKey(rogue.keyPem) };
     const signedAt = new Date().toISOString();
     const proof = (key: typeof me) =>
@@ -416,7 +416,7 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
     assert.equal(got.status, 200, JSON.stringify(got.body));
     // positive control for the decryption refusal above: the registered key opens it, the inputs are the ledger's
     const opened = openEnvelope(Buffer.from(got.body.envelope, 'base64'), me, {
-      trust: networkTrust(topology),
+      trust: networkTrust(gatewayNetwork()),
       expect: { jobId, providerId: ids.dpm2 },
     });
     assert.deepEqual(

@@ -12,9 +12,9 @@ import { testConfig } from '../../gateway/src/config.js';
 import { FabricLedger } from '../../gateway/src/fabric/fabric-ledger.js';
 import { IdentityService } from '../../gateway/src/fabric/identities.js';
 import { ApiError } from '../../gateway/src/http/problem.js';
-import type { Topology } from '../../network/topology.js';
+import type { FabricNetwork } from '../../gateway/src/config/schema.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
-import { topology } from './support/network.js';
+import { gatewayNetwork } from './support/network.js';
 
 const IOT = 'IoTPlatformMSP';
 
@@ -28,13 +28,13 @@ async function deadPort(): Promise<number> {
 }
 
 /** The topology with `dead` peers of the IoT org placed before its real one. */
-function withDeadPeers(t: Topology, ports: number[], keepReal: boolean): Topology {
+function withDeadPeers(t: FabricNetwork, ports: number[], keepReal: boolean): FabricNetwork {
   return {
     ...t,
-    orgs: t.orgs.map((o) => {
+    organizations: t.organizations.map((o) => {
       if (o.mspId !== IOT) return o;
       const real = o.peers[0];
-      const dead = ports.map((port, i) => ({ ...real, name: `dead${i}`, host: '127.0.0.1', port }));
+      const dead = ports.map((port, i) => ({ ...real, name: `dead${i}`, endpoint: `127.0.0.1:${port}` }));
       return { ...o, peers: keepReal ? [...dead, real] : dead };
     }),
   };
@@ -88,9 +88,9 @@ describe('gateway submissions under contention and peer loss (P1, P2)', () => {
   it('P2: an unreachable peer of the org is skipped; with none reachable the answer is 503 naming them', async () => {
     const ports = [await deadPort(), await deadPort()];
     // A second gateway process's view: its own sealed identities, the same principal.
-    const identities = new IdentityService(topology, testConfig({}).storageKey);
-    const failover = new FabricLedger(withDeadPeers(topology, ports, true), identities);
-    const dead = new FabricLedger(withDeadPeers(topology, ports, false), identities);
+    const identities = new IdentityService(gatewayNetwork(), testConfig({}).storageKey);
+    const failover = new FabricLedger(withDeadPeers(gatewayNetwork(), ports, true), identities);
+    const dead = new FabricLedger(withDeadPeers(gatewayNetwork(), ports, false), identities);
     try {
       const thing = (await failover.evaluate(caller, 'thing:GetThing', [thingId])) as { thingId: string };
       assert.equal(thing.thingId, thingId);

@@ -18,7 +18,7 @@ import { listen } from '../../gateway/src/server.js';
 import type { S3BackendConfig } from '../../gateway/src/storage/s3-backend.js';
 import type { ObjectStore } from '../../gateway/src/storage/store.js';
 import type { TelemetryOptions, TelemetryService } from '../../gateway/src/telemetry/service.js';
-import { topology } from './support/network.js';
+import { gatewayNetwork } from './support/network.js';
 
 export interface Res {
   status: number;
@@ -69,14 +69,15 @@ export async function startLiveGateway(
 ): Promise<LiveGateway> {
   const stateDir = mkdtempSync(join(tmpdir(), 'mvsec-gw-state-'));
   const config = testConfig({ stateDir, ...(o.s3 ? { s3: o.s3 } : {}), ...(o.storageKey ? { storageKey: o.storageKey } : {}) });
-  const identities = new IdentityService(topology, config.storageKey, stateDir);
-  const ledger = new FabricLedger(topology, identities);
+  const network = gatewayNetwork();
+  const identities = new IdentityService(network, config.storageKey, stateDir);
+  const ledger = new FabricLedger(network, identities);
   const run = randomUUID().slice(0, 8);
   let monitor: Monitor | undefined;
   let source: Awaited<ReturnType<typeof fabricEventSource>> | undefined;
   if (o.monitor) {
     const identity: Caller = { principal: `monitor-${run}`, mspId: 'IoTPlatformMSP', role: 'monitor', issuer: 'gateway', amr: [] };
-    source = await fabricEventSource(topology, identities, identity);
+    source = await fabricEventSource(network, identities, identity);
     monitor = new Monitor({ rules: [], ledger, identity, source, stateDir: join(stateDir, 'monitor'), log: (m) => console.error(m) });
     await monitor.start();
   }

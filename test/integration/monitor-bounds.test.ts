@@ -24,7 +24,7 @@ import { alertIdOf, parseRules } from '../../gateway/src/monitor/rules.js';
 import { listen } from '../../gateway/src/server.js';
 import { readingBytes } from 'mvsec-protocol';
 import { signBytes } from '../../gateway/src/telemetry/signature.js';
-import { topology } from './support/network.js';
+import { gatewayNetwork } from './support/network.js';
 
 const IOT = 'IoTPlatformMSP';
 
@@ -81,10 +81,10 @@ describe('M2 monitor: readings outside physical bounds (R1 telemetry → alert o
 
   before(async () => {
     const stateDir = tmp();
-    const identities = new IdentityService(topology, randomBytes(32), tmp());
-    ledger = new FabricLedger(topology, identities);
+    const identities = new IdentityService(gatewayNetwork(), randomBytes(32), tmp());
+    ledger = new FabricLedger(gatewayNetwork(), identities);
     const identity: Caller = { principal: `monitor-${run}`, mspId: IOT, role: 'monitor', issuer: 'gateway', amr: [] };
-    const source = await fabricEventSource(topology, identities, identity);
+    const source = await fabricEventSource(gatewayNetwork(), identities, identity);
     closeSource = () => source.close();
     monitor = new Monitor({
       rules: parseRules({

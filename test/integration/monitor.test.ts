@@ -37,7 +37,7 @@ import {
   type Actor,
   type World,
 } from './support/domain.js';
-import { topology } from './support/network.js';
+import { gatewayNetwork } from './support/network.js';
 
 interface Alert {
   alertId: string;
@@ -74,7 +74,7 @@ describe('M2 monitor on the real network', () => {
     return d;
   };
   const newMonitor = async (rules: unknown[], stateDir: string, extra: Partial<ConstructorParameters<typeof Monitor>[0]> = {}) => {
-    const source = await fabricEventSource(topology, identities, monitorId);
+    const source = await fabricEventSource(gatewayNetwork(), identities, monitorId);
     const m = new Monitor({
       rules: parseRules({ version: 1, rules }),
       ledger,
@@ -100,8 +100,8 @@ describe('M2 monitor on the real network', () => {
   before(async () => {
     w = await buildWorld('mon');
     auditor = await actor(IOT, 'auditor');
-    identities = new IdentityService(topology, randomBytes(32), tmp());
-    ledger = new FabricLedger(topology, identities);
+    identities = new IdentityService(gatewayNetwork(), randomBytes(32), tmp());
+    ledger = new FabricLedger(gatewayNetwork(), identities);
     monitorId = { principal: `monitor-${w.run}`, mspId: IOT, role: 'monitor', issuer: 'gateway', amr: [] };
   });
 

@@ -22,6 +22,8 @@ import { after, before, describe, it } from 'node:test';
 import { S3Backend, type S3BackendConfig } from '../../gateway/src/storage/s3-backend.js';
 import { ROOT } from '../../scripts/lib/paths.js';
 import { localS3Config, s3Env, startS3Server, stopS3Server } from '../../scripts/s3/server.js';
+import { writeGatewayConfig } from '../../scripts/gateway-config.js';
+import { topology } from './support/network.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 
 const IOT = 'IoTPlatformMSP';
@@ -30,7 +32,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** `npm run storage -- …` as a child process against the test gateway's store; its exit code and output. */
 function storageCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'storage.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'gateway', 'src', 'cli', 'storage.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,6 +118,8 @@ describe('R2 storage agent on a real S3 server (SeaweedFS) and the real network 
     await thingWith(ids.local, { storage: 'ON_PLATFORM' });
     await thingWith(ids.other, { storage: 'EXTERNAL', storageIds: ['some-other-store'] });
     cliEnv = {
+      // The gateway's configuration (its Fabric network), with the store and key of the test gateway over it.
+      MVSEC_GATEWAY_CONFIG: writeGatewayConfig(topology, mkdtempSync(join(tmpdir(), 'mvsec-cli-config-'))),
       MVSEC_GATEWAY_STORAGE_DIR: join(gw.stateDir, 'storage'),
       MVSEC_GATEWAY_STORAGE_KEY: storageKey.toString('hex'),
       ...s3Env(s3),

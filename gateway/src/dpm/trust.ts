@@ -1,18 +1,17 @@
 /**
  * Trust anchors for DPM envelopes: each organisation's Fabric CA certificate (the root of its
- * channel MSP), read from the network's crypto folder (MVSEC_DATA_DIR). Public material only.
+ * channel MSP), the files the gateway configuration names (served organisations' `caCert` and
+ * `trustedCas`). Public material only.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Topology } from '../../../network/topology.js';
-import { orgCaCert } from '../../../scripts/network/ca.js';
+import type { FabricNetwork } from '../config/schema.js';
 import type { TrustAnchors } from './envelope.js';
 
-/** The CA certificate of every organisation of the topology whose MSP folder exists. */
-export function networkTrust(topology: Topology): TrustAnchors {
+/** The CA certificate of every organisation the configuration names, whose file exists. */
+export function networkTrust(network: Pick<FabricNetwork, 'organizations' | 'trustedCas'>): TrustAnchors {
   const m = new Map<string, string>();
-  for (const org of topology.orgs) {
-    const f = orgCaCert(org.key);
-    if (existsSync(f)) m.set(org.mspId, readFileSync(f, 'utf8'));
+  for (const { mspId, caCert } of [...network.organizations, ...network.trustedCas]) {
+    if (existsSync(caCert)) m.set(mspId, readFileSync(caCert, 'utf8'));
   }
   return m;
 }

@@ -330,7 +330,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
     mspDir: need('MVSEC_DPM_MSP_DIR'),
     enrollId: env.MVSEC_DPM_ENROLL_ID,
     enrollSecret: env.MVSEC_DPM_ENROLL_SECRET,
-    trust: env.MVSEC_DPM_TRUSTED_CAS ? trustFromList(env.MVSEC_DPM_TRUSTED_CAS) : networkTrust(loadTopology()),
+    trust: env.MVSEC_DPM_TRUSTED_CAS
+      ? trustFromList(env.MVSEC_DPM_TRUSTED_CAS)
+      : networkTrust({ organizations: [], trustedCas: loadTopology().orgs.map((o) => ({ mspId: o.mspId, caCert: orgCaCert(o.key) })) }),
     pollMs: Number(env.MVSEC_DPM_POLL_MS ?? 2000),
   };
 }

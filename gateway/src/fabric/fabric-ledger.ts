@@ -10,8 +10,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import { connect, GatewayError, StatusCode, type Gateway } from '@hyperledger/fabric-gateway';
 import { transactionSigner } from './signer.js';
-import { endpoint, peerOrgs, type Organization, type PeerNode, type Topology } from '../../../network/topology.js';
-import { grpcClient } from '../../../scripts/network/client.js';
+import { peerOrganizations, type FabricNetwork, type GatewayOrganization, type GatewayPeer } from '../config/schema.js';
+import { peerClient } from './grpc.js';
 import { callerKey, type Caller } from '../auth/principal.js';
 import { ApiError, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import type { IdentityService } from './identities.js';
@@ -30,8 +30,8 @@ const DEADLINE_EXCEEDED = 4;
 const RETRYABLE_COMMIT = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
 
 interface PeerRef {
-  org: Organization;
-  peer: PeerNode;
+  org: GatewayOrganization;
+  peer: GatewayPeer;
   id: string;
 }
 
@@ -112,8 +112,8 @@ export class FabricLedger implements Ledger {
   private readonly preferred = new Map<string, number>();
 
   constructor(
-    readonly topology: Topology,
-    private readonly identities: IdentityService,
+    readonly network: FabricNetwork,
+    readonly identities: IdentityService,
     options: FabricLedgerOptions = {},
   ) {
     this.mvccRetries = options.mvccRetries ?? 6;
@@ -123,15 +123,15 @@ export class FabricLedger implements Ledger {
 
   /** Peers a caller may use: its own org's, or (an org without peers, e.g. a DPM provider) every peer org's. */
   peersFor(mspId: string): PeerRef[] {
-    const own = this.topology.orgs.find((o) => o.mspId === mspId);
-    const orgs = own && own.peers.length ? [own] : peerOrgs(this.topology);
-    return orgs.flatMap((org) => org.peers.map((peer) => ({ org, peer, id: `${org.mspId}/${endpoint(peer)}` })));
+    const own = this.network.organizations.find((o) => o.mspId === mspId);
+    const orgs = own && own.peers.length ? [own] : peerOrganizations(this.network);
+    return orgs.flatMap((org) => org.peers.map((peer) => ({ org, peer, id: `${org.mspId}/${peer.endpoint}` })));
   }
 
   private client(ref: PeerRef): grpc.Client {
     let c = this.clients.get(ref.id);
     if (!c) {
-      c = grpcClient(ref.org, ref.peer);
+      c = peerClient(ref.peer);
       this.clients.set(ref.id, c);
     }
     return c;
@@ -196,8 +196,8 @@ export class FabricLedger implements Ledger {
   /** The contract and function name of `contract:Function` on this gateway. */
   contractOf(gw: Gateway, fn: string) {
     const i = fn.indexOf(':');
-    const network = gw.getNetwork(this.topology.channel);
-    return { contract: network.getContract(this.topology.chaincode.name, i < 0 ? '' : fn.slice(0, i)), name: i < 0 ? fn : fn.slice(i + 1) };
+    const network = gw.getNetwork(this.network.channel);
+    return { contract: network.getContract(this.network.chaincode, i < 0 ? '' : fn.slice(0, i)), name: i < 0 ? fn : fn.slice(i + 1) };
   }
 
   async evaluate(caller: Caller, fn: string, args: string[]): Promise<unknown> {
@@ -266,7 +266,7 @@ export class FabricLedger implements Ledger {
     let bytes: Uint8Array;
     try {
       bytes = await this.failover(caller, 'qscc:GetTransactionByID', (gw) =>
-        gw.getNetwork(this.topology.channel).getContract('qscc').evaluateTransaction('GetTransactionByID', this.topology.channel, txId),
+        gw.getNetwork(this.network.channel).getContract('qscc').evaluateTransaction('GetTransactionByID', this.network.channel, txId),
       );
     } catch (e) {
       if (e instanceof ApiError && e.status < 500) return 'UNKNOWN';
@@ -278,7 +278,7 @@ export class FabricLedger implements Ledger {
 
   async events(caller: Caller, startBlock?: bigint): Promise<LedgerEvents> {
     const stream = await this.failover(caller, 'chaincode events', (gw) =>
-      gw.getNetwork(this.topology.channel).getChaincodeEvents(this.topology.chaincode.name, startBlock !== undefined ? { startBlock } : {}),
+      gw.getNetwork(this.network.channel).getChaincodeEvents(this.network.chaincode, startBlock !== undefined ? { startBlock } : {}),
     );
     return {
       close: () => stream.close(),
@@ -291,10 +291,10 @@ export class FabricLedger implements Ledger {
   async ready(): Promise<Readiness> {
     const lines: string[] = [];
     let ok = true;
-    for (const org of peerOrgs(this.topology)) {
+    for (const org of peerOrganizations(this.network)) {
       const states = await Promise.all(
         org.peers.map(async (peer) => {
-          const ref = { org, peer, id: `${org.mspId}/${endpoint(peer)}` };
+          const ref = { org, peer, id: `${org.mspId}/${peer.endpoint}` };
           try {
             await new Promise<void>((resolve, reject) =>
               this.client(ref).waitForReady(Date.now() + 2000, (e) => (e ? reject(e) : resolve())),

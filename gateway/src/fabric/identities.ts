@@ -4,20 +4,17 @@
  * enrolled; the private key is kept sealed with AES-256-GCM (memory, and a state folder when
  * configured). Nobody is ever signed for with another org's identity: the org is the caller's.
  *
- * Registration reuses scripts/network/ca.ts (the registrar of each org's CA); enrollment runs
- * fabric-ca-client into a private temporary folder that is removed at once.
+ * Registration and enrolment go to the CA's REST API (fabric-ca.ts): the key pair is made in
+ * this process and only its sealed form is ever written.
  */
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Organization, Topology } from '../../../network/topology.js';
-import { bin } from '../../../scripts/fabric/install.js';
-import { orgCaCert, register } from '../../../scripts/network/ca.js';
-import { run } from '../../../scripts/lib/proc.js';
+import type { FabricNetwork, GatewayOrganization } from '../config/schema.js';
 import { callerKey, type Caller } from '../auth/principal.js';
 import { seal, unseal, type Sealed } from '../crypto/seal.js';
 import { ApiError } from '../http/problem.js';
+import { CaDirectory } from './fabric-ca.js';
 
 export interface FabricIdentity {
   mspId: string;
@@ -37,67 +34,45 @@ interface Stored {
 
 /** How an identity is obtained (the real CA by default; tests may substitute). */
 export type Enroller = (
-  org: Organization,
+  org: GatewayOrganization,
   name: string,
   attrs: { role: string; principal: string },
 ) => Promise<{ certificate: string; keyPem: string }>;
 
-/** Register at the org's CA (idempotent) and enroll with fabric-ca-client, never leaving the key on disk. */
-export const caEnroller: Enroller = async (org, name, attrs) => {
-  const secret = await register(org, { name, type: 'client', attrs });
-  const home = mkdtempSync(join(tmpdir(), 'mvsec-enroll-'));
-  try {
-    const url = `https://${encodeURIComponent(name)}:${encodeURIComponent(secret)}@${org.ca.host}:${org.ca.port}`;
-    const msp = join(home, 'msp');
-    await run(
-      bin('fabric-ca-client'),
-      [
-        'enroll',
-        '-u',
-        url,
-        '-M',
-        msp,
-        '--caname',
-        org.ca.name,
-        '--tls.certfiles',
-        orgCaCert(org.key),
-        '--csr.cn',
-        name,
-        '--csr.names',
-        `O=${org.mspId}`,
-      ],
-      {
-        env: { FABRIC_CA_CLIENT_HOME: home },
-        timeoutMs: 30_000,
-      },
-    );
-    const certificate = readFileSync(join(msp, 'signcerts', 'cert.pem'), 'utf8');
-    const [keyFile] = readdirSync(join(msp, 'keystore'));
-    const keyPem = readFileSync(join(msp, 'keystore', keyFile), 'utf8');
-    return { certificate, keyPem };
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
-};
+/** Register (idempotent) and enroll at the org's CA through these CAs' registrars. */
+export const enrollerOf =
+  (cas: CaDirectory): Enroller =>
+  (org, name, attrs) =>
+    cas.of(org).registerAndEnroll(name, attrs);
+
+/** The enroller of a gateway without state: registrars enrolled in memory. */
+export const caEnroller: Enroller = enrollerOf(new CaDirectory());
 
 export class IdentityService {
   private readonly cache = new Map<string, Stored>();
   private readonly inflight = new Map<string, Promise<Stored>>();
 
+  /** The organisations' CAs (registrars kept sealed in <stateDir>/registrars). */
+  readonly cas: CaDirectory;
+  private readonly enroller: Enroller;
+
   constructor(
-    private readonly topology: Topology,
+    readonly network: FabricNetwork,
     private readonly storageKey: Buffer,
     private readonly stateDir?: string,
-    private readonly enroller: Enroller = caEnroller,
-  ) {}
+    enroller?: Enroller,
+  ) {
+    this.cas = new CaDirectory({ storageKey, ...(stateDir ? { stateDir } : {}) });
+    this.enroller = enroller ?? enrollerOf(this.cas);
+  }
 
   /** The CA identity name of a principal: stable, CA-safe, distinct per role. */
   static nameOf(c: Pick<Caller, 'principal' | 'role'>): string {
     return `gw-${c.role}-${createHash('sha256').update(c.principal).digest('hex').slice(0, 20)}`;
   }
 
-  orgOf(mspId: string): Organization {
-    const org = this.topology.orgs.find((o) => o.mspId === mspId);
+  orgOf(mspId: string): GatewayOrganization {
+    const org = this.network.organizations.find((o) => o.mspId === mspId);
     if (!org) throw new ApiError(403, `no organisation ${mspId} in this network`, 'unknown-organisation');
     return org;
   }
@@ -141,7 +116,7 @@ export class IdentityService {
     } catch (e) {
       throw new ApiError(
         503,
-        `could not enroll ${c.principal}@${c.mspId} at ${org.ca.name}: ${(e as Error).message.split('\n')[0]}`,
+        `could not enroll ${c.principal}@${c.mspId} at ${org.ca.caName}: ${(e as Error).message.split('\n')[0]}`,
         'ca-unavailable',
       );
     }

@@ -16,8 +16,7 @@ import { X509Certificate } from 'node:crypto';
 import { p256, p384 } from '@noble/curves/nist';
 import { readFileSync } from 'node:fs';
 import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
-import type { Organization } from '../../../network/topology.js';
-import { orgCaCert } from '../../../scripts/network/ca.js';
+import type { GatewayOrganization } from '../config/schema.js';
 import { ApiError } from '../http/problem.js';
 import { statusName, type FabricLedger } from './fabric-ledger.js';
 import { parseResult } from './ledger.js';
@@ -51,10 +50,24 @@ export class OfflineSigning {
 
   constructor(private readonly ledger: FabricLedger) {}
 
-  orgOf(mspId: string): Organization {
-    const org = this.ledger.topology.orgs.find((o) => o.mspId === mspId);
+  orgOf(mspId: string): GatewayOrganization {
+    const org = this.ledger.network.organizations.find((o) => o.mspId === mspId);
     if (!org) throw new ApiError(403, `no organisation ${mspId} in this network`, 'unknown-organisation');
     return org;
+  }
+
+  /**
+   * Register a thing's own identity at its org's CA (idempotent: the same secret each time) and
+   * answer what the thing needs to enrol itself there.
+   */
+  async registerDevice(org: GatewayOrganization, name: string, attrs: { role: string; principal: string }) {
+    const secret = await this.ledger.identities.cas.of(org).register({ id: name, type: 'client', attrs });
+    return {
+      secret,
+      caUrl: org.ca.url.replace(/\/+$/, ''),
+      caName: org.ca.caName,
+      caTlsCertificate: readFileSync(org.ca.tlsRootCert, 'utf8'),
+    };
   }
 
   /** The certificate, checked to be issued by the named organisation's CA and currently valid. */
@@ -68,7 +81,7 @@ export class OfflineSigning {
     }
     let ca = this.caCerts.get(org.mspId);
     if (!ca) {
-      ca = new X509Certificate(readFileSync(orgCaCert(org.key)));
+      ca = new X509Certificate(readFileSync(org.caCert));
       this.caCerts.set(org.mspId, ca);
     }
     const now = Date.now();

@@ -6,14 +6,14 @@
 import type * as grpc from '@grpc/grpc-js';
 import { connect, type Checkpointer, type Gateway } from '@hyperledger/fabric-gateway';
 import { transactionSigner } from '../fabric/signer.js';
-import type { Topology } from '../../../network/topology.js';
-import { grpcClient } from '../../../scripts/network/client.js';
+import type { FabricNetwork } from '../config/schema.js';
+import { peerClient } from '../fabric/grpc.js';
 import type { Caller } from '../auth/principal.js';
 import type { IdentityService } from '../fabric/identities.js';
 import type { EventSource } from './monitor.js';
 
 export async function fabricEventSource(
-  topology: Topology,
+  fabric: Pick<FabricNetwork, 'channel' | 'chaincode'>,
   identities: IdentityService,
   identity: Caller,
   peerIndex = 0,
@@ -21,20 +21,20 @@ export async function fabricEventSource(
   const org = identities.orgOf(identity.mspId);
   if (!org.peers.length) throw new Error(`the monitor's organisation ${org.mspId} has no peer to follow events on`);
   const id = await identities.identityOf(identity);
-  const client: grpc.Client = grpcClient(org, org.peers[peerIndex % org.peers.length]);
+  const client: grpc.Client = peerClient(org.peers[peerIndex % org.peers.length]);
   const gateway: Gateway = connect({
     client,
     identity: { mspId: id.mspId, credentials: id.certificate },
     ...transactionSigner(id.privateKey),
     evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
   });
-  const network = gateway.getNetwork(topology.channel);
+  const network = gateway.getNetwork(fabric.channel);
   return {
     events: (checkpoint: Checkpointer, startBlock?: bigint) =>
-      network.getChaincodeEvents(topology.chaincode.name, { checkpoint, ...(startBlock !== undefined ? { startBlock } : {}) }),
+      network.getChaincodeEvents(fabric.chaincode, { checkpoint, ...(startBlock !== undefined ? { startBlock } : {}) }),
     async height() {
       const qscc = network.getContract('qscc');
-      return chainHeight(await qscc.evaluateTransaction('GetChainInfo', topology.channel));
+      return chainHeight(await qscc.evaluateTransaction('GetChainInfo', fabric.channel));
     },
     close() {
       gateway.close();

@@ -1,13 +1,13 @@
 /**
  * Wiring of the monitor into the gateway: its routes and metrics, the caller of each request kept
  * for the error path, and every 403 the gateway answers reported as a denial. `monitorFromEnv`
- * builds the monitor for `npm start` (opt-in: MVSEC_MONITOR=1).
+ * builds the monitor for `npm start` (opt-in: monitor.enabled or MVSEC_MONITOR=1).
  */
 import type { Request } from 'express';
 import { join } from 'node:path';
 import type client from 'prom-client';
-import type { Topology } from '../../../network/topology.js';
-import { peerOrgs } from '../../../network/topology.js';
+import type { MonitorConfig } from '../config/load.js';
+import { peerOrganizations, type FabricNetwork } from '../config/schema.js';
 import type { Caller } from '../auth/principal.js';
 import type { Ledger } from '../fabric/ledger.js';
 import type { IdentityService } from '../fabric/identities.js';
@@ -51,31 +51,37 @@ export function monitorHooks(monitor: Monitor, ledger: Ledger, registry: client.
 }
 
 /**
- * The monitor of `npm start`, when MVSEC_MONITOR=1: rules from MVSEC_MONITOR_RULES (default
- * gateway/monitor-rules.json), state in MVSEC_MONITOR_STATE_DIR (default <gateway state>/monitor),
- * identity MVSEC_MONITOR_PRINCIPAL (default mvsec-monitor) with role `monitor` of
- * MVSEC_MONITOR_MSP (default the first peer organisation).
+ * The monitor of `npm start`, when enabled (monitor.enabled in the configuration file, or
+ * MVSEC_MONITOR=1): rules from monitor.rulesFile / MVSEC_MONITOR_RULES (default
+ * gateway/monitor-rules.json), state in monitor.stateDir / MVSEC_MONITOR_STATE_DIR (default
+ * <gateway state>/monitor), identity monitor.principal / MVSEC_MONITOR_PRINCIPAL (default
+ * mvsec-monitor) with role `monitor` of monitor.mspId / MVSEC_MONITOR_MSP (default the first
+ * organisation with peers).
  */
-export async function monitorFromEnv(
-  env: NodeJS.ProcessEnv,
-  topology: Topology,
+export async function monitorFromConfig(
+  config: MonitorConfig | undefined,
+  network: FabricNetwork,
   identities: IdentityService,
   ledger: Ledger,
   defaults: { stateDir?: string; rulesFile: string },
 ): Promise<Monitor | undefined> {
-  if (env.MVSEC_MONITOR !== '1') return undefined;
-  const stateDir = env.MVSEC_MONITOR_STATE_DIR ?? (defaults.stateDir ? join(defaults.stateDir, 'monitor') : undefined);
+  if (!config?.enabled) return undefined;
+  const stateDir = config.stateDir ?? (defaults.stateDir ? join(defaults.stateDir, 'monitor') : undefined);
   if (!stateDir)
-    throw new Error('MVSEC_MONITOR=1 needs MVSEC_MONITOR_STATE_DIR or MVSEC_GATEWAY_STATE_DIR (the checkpoint must survive restarts)');
+    throw new Error(
+      'the monitor needs monitor.stateDir or the gateway stateDir (MVSEC_MONITOR_STATE_DIR, MVSEC_GATEWAY_STATE_DIR): the checkpoint must survive restarts',
+    );
+  const first = peerOrganizations(network)[0];
+  if (!config.mspId && !first) throw new Error('the monitor needs an organisation with peers (monitor.mspId)');
   const identity: Caller = {
-    principal: env.MVSEC_MONITOR_PRINCIPAL ?? 'mvsec-monitor',
-    mspId: env.MVSEC_MONITOR_MSP ?? peerOrgs(topology)[0].mspId,
+    principal: config.principal ?? 'mvsec-monitor',
+    mspId: config.mspId ?? first.mspId,
     role: 'monitor',
     issuer: 'gateway',
     amr: [],
   };
-  const rules = loadRules(env.MVSEC_MONITOR_RULES ?? defaults.rulesFile);
-  const source = await fabricEventSource(topology, identities, identity);
+  const rules = loadRules(config.rulesFile ?? defaults.rulesFile);
+  const source = await fabricEventSource(network, identities, identity);
   const monitor = new Monitor({ rules, ledger, identity, source, stateDir });
   await monitor.start();
   return monitor;

@@ -26,7 +26,7 @@
 import { X509Certificate, verify } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadTopology, type Topology } from '../../../network/topology.js';
+import type { FabricNetwork } from '../config/schema.js';
 import type { Caller } from '../auth/principal.js';
 import {
   certSha256,
@@ -44,6 +44,7 @@ import {
 import { decodeResultPayload, encodeInputPayload, keyRegistrationMessage } from '../dpm/payload.js';
 import { DpmStore, type ProviderKey } from '../dpm/store.js';
 import { networkTrust } from '../dpm/trust.js';
+import { FabricLedger } from '../fabric/fabric-ledger.js';
 import { IdentityService } from '../fabric/identities.js';
 import type { Ledger } from '../fabric/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
@@ -121,7 +122,8 @@ export interface DpmRouteOptions {
   /** Unseals the callers' enrolled identities (the same sealed files the ledger's IdentityService keeps). */
   storageKey: Buffer;
   log: (msg: string) => void;
-  topology?: Topology;
+  /** The Fabric network of the gateway configuration; default: the FabricLedger's. */
+  network?: FabricNetwork;
   /** CA certificates by MSP; default: the network's. */
   trust?: TrustAnchors;
   /** Largest total input of one job, in bytes (default 32 MiB). */
@@ -135,7 +137,7 @@ const envelopeProblem = (e: EnvelopeError, what: string) =>
 export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: DpmRouteOptions): AnyRoute[] {
   const now = o.now ?? Date.now;
   const maxInputBytes = o.maxInputBytes ?? 32 * 1024 * 1024;
-  let topology = o.topology;
+  let network = o.network ?? (ledger instanceof FabricLedger ? ledger.network : undefined);
   let trustAnchors = o.trust;
   let identities: IdentityService | undefined;
   // <stateDir>/dpm; a gateway without a state folder keeps it beside its object store (<storageDir>/dpm).
@@ -147,10 +149,16 @@ export function dpmRoutes(ledger: Ledger, storage: ObjectStore | undefined, o: D
       throw new ApiError(503, 'DPM hand-off needs a gateway state folder (MVSEC_GATEWAY_STATE_DIR) or an object store', 'no-dpm-state');
     return store;
   };
-  const topo = (): Topology => (topology ??= loadTopology());
-  const trust = (): TrustAnchors => (trustAnchors ??= networkTrust(topo()));
+  const net = (): FabricNetwork =>
+    (network ??= (() => {
+      throw new ApiError(503, 'DPM hand-off needs the Fabric network of the gateway configuration', 'fabric-unavailable');
+    })());
+  const trust = (): TrustAnchors => (trustAnchors ??= network ? networkTrust(network) : new Map());
   /** The caller's own enrolled Fabric identity (its certificate and key sign the envelope it sends). */
-  const identityOf = (c: Caller) => (identities ??= new IdentityService(topo(), o.storageKey, o.stateDir)).identityOf(c);
+  const identityOf = (c: Caller) =>
+    (identities ??= ledger instanceof FabricLedger ? ledger.identities : new IdentityService(net(), o.storageKey, o.stateDir)).identityOf(
+      c,
+    );
   const submit = async (c: Caller, fn: string, args: string[]) => {
     const r = await ledger.submit(c, fn, args);
     return { txId: r.txId, job: r.result as DpmJobRecord };

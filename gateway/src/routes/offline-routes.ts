@@ -5,9 +5,7 @@
  * prepares. See gateway/src/fabric/offline.ts for the four steps.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { orgCaCert, register } from '../../../scripts/network/ca.js';
 import type { Ledger } from '../fabric/ledger.js';
 import type { OfflineSigning } from '../fabric/offline.js';
 import { ApiError } from '../http/problem.js';
@@ -84,15 +82,15 @@ export function offlineRoutes(ledger: Ledger, offline: OfflineSigning | undefine
         await guardAccess(ledger, caller, 'THING', thing.thingId, 'write', '*');
         const org = o.orgOf(thing.mspId);
         const name = deviceIdentityName(thing.thingId);
-        const secret = await register(org, { name, type: 'client', attrs: { role: 'thing-agent', principal: thing.thingId } });
+        const ca = await o.registerDevice(org, name, { role: 'thing-agent', principal: thing.thingId });
         return {
           body: {
             mspId: org.mspId,
             enrollmentId: name,
-            enrollmentSecret: secret,
-            caUrl: `https://${org.ca.host}:${org.ca.port}`,
-            caName: org.ca.name,
-            caTlsCertificate: readFileSync(orgCaCert(org.key), 'utf8'),
+            enrollmentSecret: ca.secret,
+            caUrl: ca.caUrl,
+            caName: ca.caName,
+            caTlsCertificate: ca.caTlsCertificate,
             role: 'thing-agent' as const,
             principal: thing.thingId,
           },

@@ -1,7 +1,7 @@
 /**
  * The gateway's object store from its configuration: the local filesystem backend (default,
  * ON_PLATFORM) in `<dir>/objects`, plus the S3-compatible backend when MVSEC_S3_ENDPOINT is set.
- * Used by the gateway and by the storage command (scripts/storage.ts), so both see the same stores.
+ * Used by the gateway and by the storage command (cli/storage.ts), so both see the same stores.
  */
 import type { GatewayConfig } from '../config.js';
 import { S3Backend } from './s3-backend.js';

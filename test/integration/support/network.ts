@@ -2,10 +2,15 @@
 import '../../../scripts/lib/test-env.js';
 import type { Contract, Status, Transaction } from '@hyperledger/fabric-gateway';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TextDecoder } from 'node:util';
 import { loadTopology, ordererOrg, type Organization } from '../../../network/topology.js';
 import { enroll } from '../../../scripts/network/ca.js';
 import { connectAs, type FabricConnection } from '../../../scripts/network/client.js';
+import { localFabricNetwork } from '../../../scripts/gateway-config.js';
+import type { FabricNetwork, GatewayOrganization } from '../../../gateway/src/config/schema.js';
 
 export const topology = loadTopology();
 export const ordererOrganization = ordererOrg(topology);
@@ -13,6 +18,20 @@ export const ordererOrganization = ordererOrg(topology);
 export function org(mspId: string): Organization {
   const o = topology.orgs.find((x) => x.mspId === mspId);
   if (!o) throw new Error(`no org ${mspId} in the topology`);
+  return o;
+}
+
+let network: FabricNetwork | undefined;
+
+/** The test network as a gateway's configuration names it (CA certificates and registrar secrets in a temporary folder). */
+export function gatewayNetwork(): FabricNetwork {
+  return (network ??= localFabricNetwork(topology, mkdtempSync(join(tmpdir(), 'mvsec-gw-network-'))));
+}
+
+/** A served organisation of `gatewayNetwork()`. */
+export function gatewayOrg(mspId: string): GatewayOrganization {
+  const o = gatewayNetwork().organizations.find((x) => x.mspId === mspId);
+  if (!o) throw new Error(`the gateway serves no org ${mspId}`);
   return o;
 }
 

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { ownerKey } from '../../../gateway/src/storage/keyring.js';
 import { ObjectStore } from '../../../gateway/src/storage/store.js';
-import { EXIT, runStorageCommand } from '../../../scripts/storage.js';
+import { EXIT, runStorageCommand } from '../../../gateway/src/cli/storage.js';
 
 const dirs: string[] = [];
 const tmp = (p: string) => {

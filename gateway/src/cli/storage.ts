@@ -17,26 +17,24 @@
  * Exit codes: 0 all good; 1 an integrity failure (a verification mismatch, a damaged object in a
  * backup or restore); 2 a usage, configuration or availability problem (nothing was judged).
  *
- * The store is the gateway's: MVSEC_GATEWAY_STORAGE_DIR, else <MVSEC_GATEWAY_STATE_DIR>/storage,
- * else the one `npm start` uses (<MVSEC_DATA_DIR>/gateway/storage); the storage key is
- * MVSEC_GATEWAY_STORAGE_KEY, else `npm start`'s. The S3 backend is configured by MVSEC_S3_*, as
- * for the gateway. The ledger is read as principal `storage-verifier` with role auditor of
- * MVSEC_STORAGE_VERIFY_MSP (default IoTPlatformMSP). Run restore with the gateway stopped.
+ * The store, its key, the S3 backend and the Fabric network are the gateway's: its configuration
+ * file (MVSEC_GATEWAY_CONFIG, else the one `npm start` writes, <MVSEC_DATA_DIR or ./.data>/gateway/
+ * gateway-config.json, when it exists) with the same MVSEC_GATEWAY_* / MVSEC_S3_* overrides as the
+ * gateway (config/load.ts): MVSEC_GATEWAY_STORAGE_DIR, else <stateDir>/storage. The ledger is read
+ * as principal `storage-verifier` with role auditor of MVSEC_STORAGE_VERIFY_MSP (default
+ * IoTPlatformMSP). Run restore with the gateway stopped.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadTopology } from '../network/topology.js';
-import type { Caller } from '../gateway/src/auth/principal.js';
-import { parseKey } from '../gateway/src/crypto/seal.js';
-import { FabricLedger } from '../gateway/src/fabric/fabric-ledger.js';
-import { IdentityService } from '../gateway/src/fabric/identities.js';
-import { ApiError } from '../gateway/src/http/problem.js';
-import { objectStoreFor } from '../gateway/src/storage/configure.js';
-import { IntegrityError } from '../gateway/src/storage/format.js';
-import { s3ConfigFromEnv } from '../gateway/src/storage/s3-backend.js';
-import { expireDue } from '../gateway/src/storage/retention.js';
-import type { LedgerFacts, ObjectStore, VerifyReport } from '../gateway/src/storage/store.js';
-import { DATA } from './lib/paths.js';
+import type { Caller } from '../auth/principal.js';
+import { loadConfig, type GatewayConfig } from '../config/load.js';
+import { FabricLedger } from '../fabric/fabric-ledger.js';
+import { IdentityService } from '../fabric/identities.js';
+import { ApiError } from '../http/problem.js';
+import { objectStoreFor } from '../storage/configure.js';
+import { IntegrityError } from '../storage/format.js';
+import { expireDue } from '../storage/retention.js';
+import type { LedgerFacts, ObjectStore, VerifyReport } from '../storage/store.js';
 
 export const EXIT = { ok: 0, integrity: 1, usage: 2 } as const;
 
@@ -44,32 +42,46 @@ const USAGE = 'usage: npm run storage -- backup <dir> | restore <dir> | verify [
 
 class UsageError extends Error {}
 
-/** The gateway's store, configured from the environment like the gateway itself. */
-export function storeFromEnv(env: NodeJS.ProcessEnv = process.env): { store: ObjectStore; storageKey: Buffer } {
-  const npmStartState = join(env.MVSEC_DATA_DIR ? resolve(env.MVSEC_DATA_DIR) : DATA, 'gateway');
-  const stateDir = env.MVSEC_GATEWAY_STATE_DIR ?? npmStartState;
-  const dir = env.MVSEC_GATEWAY_STORAGE_DIR ?? join(stateDir, 'storage');
-  let key = env.MVSEC_GATEWAY_STORAGE_KEY;
-  if (!key && existsSync(join(npmStartState, 'secrets.json')))
-    key = (JSON.parse(readFileSync(join(npmStartState, 'secrets.json'), 'utf8')) as { storage: string }).storage;
-  if (!key) throw new UsageError(`no storage key: set MVSEC_GATEWAY_STORAGE_KEY (the gateway's, 32 bytes hex or base64) for ${dir}`);
-  if (!existsSync(dir)) throw new UsageError(`no object store at ${dir} (set MVSEC_GATEWAY_STORAGE_DIR or MVSEC_GATEWAY_STATE_DIR)`);
-  const s3 = s3ConfigFromEnv(env);
-  const storageKey = parseKey(key);
-  return { store: objectStoreFor(dir, { storageKey, ...(s3 ? { s3 } : {}) }), storageKey };
+/** The gateway's configuration: MVSEC_GATEWAY_CONFIG, else `npm start`'s file when there is one, with the environment over it. */
+function configOf(env: NodeJS.ProcessEnv): GatewayConfig {
+  const npmStart = join(resolve(env.MVSEC_DATA_DIR ?? '.data'), 'gateway', 'gateway-config.json');
+  const file = env.MVSEC_GATEWAY_CONFIG ?? (existsSync(npmStart) ? npmStart : undefined);
+  const storageKeyGiven = !!env.MVSEC_GATEWAY_STORAGE_KEY;
+  try {
+    const c = loadConfig({ ...env, ...(file ? { MVSEC_GATEWAY_CONFIG: file } : {}) });
+    if (!storageKeyGiven && !file) throw new UsageError('no storage key');
+    return c;
+  } catch (e) {
+    if (e instanceof UsageError || /STORAGE_KEY|storageKeyFile/.test((e as Error).message))
+      throw new UsageError(
+        `no storage key: set MVSEC_GATEWAY_STORAGE_KEY (the gateway's, 32 bytes hex or base64) or MVSEC_GATEWAY_CONFIG (a configuration naming secrets.storageKeyFile)`,
+      );
+    throw new UsageError(`configuration: ${(e as Error).message}`);
+  }
 }
 
-const fabricLedger = (env: NodeJS.ProcessEnv, storageKey: Buffer) => {
-  const topology = loadTopology(env);
-  return new FabricLedger(topology, new IdentityService(topology, storageKey));
+/** The gateway's store, configured like the gateway itself. */
+export function storeFromEnv(env: NodeJS.ProcessEnv = process.env): { store: ObjectStore; storageKey: Buffer; config: GatewayConfig } {
+  const config = configOf(env);
+  const dir = config.storageDir ?? (config.stateDir ? join(config.stateDir, 'storage') : undefined);
+  if (!dir)
+    throw new UsageError('no object store: set MVSEC_GATEWAY_STORAGE_DIR or MVSEC_GATEWAY_STATE_DIR (or stateDir in MVSEC_GATEWAY_CONFIG)');
+  if (!existsSync(dir)) throw new UsageError(`no object store at ${dir} (set MVSEC_GATEWAY_STORAGE_DIR or MVSEC_GATEWAY_STATE_DIR)`);
+  const { storageKey, s3 } = config;
+  return { store: objectStoreFor(dir, { storageKey, ...(s3 ? { s3 } : {}) }), storageKey, config };
+}
+
+const fabricLedger = (config: GatewayConfig) => {
+  if (!config.fabric) throw new UsageError('no Fabric network: set MVSEC_GATEWAY_CONFIG to the gateway configuration file');
+  return new FabricLedger(config.fabric, new IdentityService(config.fabric, config.storageKey));
 };
 
 /** The ledger's anchor of a data id, read as an auditor; undefined when the ledger has none. */
 function ledgerLookup(
   env: NodeJS.ProcessEnv,
-  storageKey: Buffer,
+  config: GatewayConfig,
 ): { lookup: (dataId: string) => Promise<LedgerFacts | undefined>; close(): void } {
-  const ledger = fabricLedger(env, storageKey);
+  const ledger = fabricLedger(config);
   const caller: Caller = {
     principal: 'storage-verifier',
     mspId: env.MVSEC_STORAGE_VERIFY_MSP ?? 'IoTPlatformMSP',
@@ -105,8 +117,8 @@ function printReport(r: VerifyReport & { orphans: string[] }, json: boolean): bo
   return r.failed.length === 0;
 }
 
-async function verify(store: ObjectStore, storageKey: Buffer, env: NodeJS.ProcessEnv, json: boolean): Promise<number> {
-  const ledger = ledgerLookup(env, storageKey);
+async function verify(store: ObjectStore, config: GatewayConfig, env: NodeJS.ProcessEnv, json: boolean): Promise<number> {
+  const ledger = ledgerLookup(env, config);
   try {
     // Every lookup failing means the ledger is unreachable: that is not a verdict on the objects.
     const probe = (await store.entries())[0];
@@ -126,7 +138,7 @@ export async function runStorageCommand(argv: string[], env: NodeJS.ProcessEnv =
     const args = rest.filter((a) => a !== '--json');
     if (cmd === 'backup' || cmd === 'restore') {
       if (args.length !== 1) throw new UsageError(USAGE);
-      const { store, storageKey } = storeFromEnv(env);
+      const { store, config } = storeFromEnv(env);
       if (cmd === 'backup') {
         const b = await store.backup(args[0]);
         console.log(
@@ -137,12 +149,12 @@ export async function runStorageCommand(argv: string[], env: NodeJS.ProcessEnv =
       if (!(await store.isEmpty())) throw new UsageError(`restore needs an empty store; ${store.dir} (or its S3 bucket/prefix) holds data`);
       const r = await store.restore(args[0]);
       console.log(`restored ${r.objects} objects, ${r.keys} wrapped keys, ${r.entries} index entries from ${args[0]}`);
-      return await verify(store, storageKey, env, json);
+      return await verify(store, config, env, json);
     }
     if (cmd === 'expire') {
       if (args.length !== 0) throw new UsageError(USAGE);
-      const { store, storageKey } = storeFromEnv(env);
-      const ledger = fabricLedger(env, storageKey);
+      const { store, config } = storeFromEnv(env);
+      const ledger = fabricLedger(config);
       try {
         const r = await expireDue(store, ledger, { now: Date.now() });
         if (json) console.log(JSON.stringify(r, null, 2));
@@ -160,8 +172,8 @@ export async function runStorageCommand(argv: string[], env: NodeJS.ProcessEnv =
     }
     if (cmd === 'verify') {
       if (args.length !== 0) throw new UsageError(USAGE);
-      const { store, storageKey } = storeFromEnv(env);
-      return await verify(store, storageKey, env, json);
+      const { store, config } = storeFromEnv(env);
+      return await verify(store, config, env, json);
     }
     throw new UsageError(USAGE);
   } catch (e) {

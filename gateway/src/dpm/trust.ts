@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Topology } from '../../../network/topology.js';
 import { orgCaCert } from '../../../scripts/network/ca.js';
-import type { TrustAnchors } from './envelope.js';
+import type { TrustAnchors } from 'mvsec-protocol/dpm';
 
 /** The CA certificate of every organisation of the topology whose MSP folder exists. */
 export function networkTrust(topology: Topology): TrustAnchors {

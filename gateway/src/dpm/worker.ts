@@ -30,8 +30,8 @@ import { orgCaCert } from '../../../scripts/network/ca.js';
 import { run } from '../../../scripts/lib/proc.js';
 import { totpCode } from '../auth/totp.js';
 import { aggregate } from './aggregate.js';
-import { certSha256, EnvelopeError, openEnvelope, sealEnvelope, sha256Hex, type TrustAnchors } from './envelope.js';
-import { decodeInputPayload, encodeResultPayload, keyRegistrationMessage } from './payload.js';
+import { certSha256, EnvelopeError, openEnvelope, sealEnvelope, sha256Hex, type TrustAnchors } from 'mvsec-protocol/dpm';
+import { decodeInputPayload, encodeResultPayload, keyRegistrationMessage } from 'mvsec-protocol/dpm';
 import { networkTrust, trustFromList } from './trust.js';
 
 interface Job {

@@ -203,7 +203,7 @@ main(async () => {
     attrs: { role: 'dpm', principal: providerId },
   });
   const workerHome = mkdtempSync(join(tmpdir(), 'mvsec-lf-worker-'));
-  const dpmWorker = spawn(process.execPath, ['--import', 'tsx', join('gateway', 'src', 'dpm', 'worker.ts')], {
+  const dpmWorker = spawn(process.execPath, ['--import', 'tsx', join('dpm-worker', 'src', 'main.ts')], {
     env: {
       ...process.env,
       MVSEC_DPM_GATEWAY_URL: url,

@@ -58,19 +58,50 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', gatewayBoundary] },
   },
   {
-    // The DPM worker moves to its own workspace (branch dpm-client); until then it may use the network scripts.
-    files: ['gateway/src/dpm/worker.ts'],
-    rules: { 'no-restricted-imports': 'off' },
+    // Other organisations' programs and the client library reach the gateway over HTTP only.
+    files: ['client/src/**/*.ts', 'dpm-worker/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/gateway/**', '**/chaincode/**', 'mvsec-gateway', 'mvsec-gateway/**', 'mvsec-chaincode', 'mvsec-chaincode/**'],
+              message:
+                'client/ and dpm-worker/ talk to a gateway over HTTP (mvsec-client) and share only mvsec-protocol; never gateway or chaincode code.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['chaincode/src/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        only(
-          ['mvsec-protocol', 'fabric-contract-api', 'fabric-shim', 'fabric-shim-api'],
-          'the chaincode imports only relative paths, mvsec-protocol, fabric-contract-api, fabric-shim, fabric-shim-api and node:* built-ins.',
-        ),
+        {
+          patterns: [
+            ...only(
+              ['mvsec-protocol', 'fabric-contract-api', 'fabric-shim', 'fabric-shim-api'],
+              'the chaincode imports only relative paths, mvsec-protocol, fabric-contract-api, fabric-shim, fabric-shim-api and node:* built-ins.',
+            ).patterns,
+            {
+              // relative paths that leave chaincode/ (the protocol comes by its package name)
+              group: [
+                '**/protocol/**',
+                '**/gateway/**',
+                '**/scripts/**',
+                '**/network/**',
+                '**/test/**',
+                '**/demo/**',
+                '../../audit/**',
+                '../../../audit/**',
+              ],
+              message: 'the chaincode is packaged alone: no relative import out of chaincode/ (use mvsec-protocol).',
+            },
+          ],
+        },
       ],
     },
   },

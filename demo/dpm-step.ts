@@ -1,6 +1,6 @@
 /**
  * The demos' R6 part: an independent DPM provider registers its platform, gets its worker a Fabric
- * identity at the DPM organisation's CA, and runs the reference worker (gateway/src/dpm/worker.ts)
+ * identity at the DPM organisation's CA, and runs the reference worker (dpm-worker/, mvsec-dpm-worker)
  * as its own process, holding its own key; metaverses submit jobs, the worker processes them, and
  * the receipt on the ledger binds input and output fingerprints.
  *
@@ -44,7 +44,7 @@ async function provider(cast: Cast, say: Narrator, operator: Actor, providerId: 
   const secret = await register(org, { name, type: 'client', attrs: { role: 'dpm', principal: providerId } });
   const home = mkdtempSync(join(tmpdir(), 'mvsec-demo-worker-'));
   let log = '';
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join('gateway', 'src', 'dpm', 'worker.ts')], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join('dpm-worker', 'src', 'main.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,

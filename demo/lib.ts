@@ -7,24 +7,15 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import { totpCode } from '../gateway/src/auth/totp.js';
-import { decodeCbor, encodeCbor } from '../gateway/src/http/representation.js';
-import { readingBytes } from 'mvsec-protocol';
-import { signBytes } from '../gateway/src/telemetry/signature.js';
+import { ApiProblem, login, openAvatarStream, request as clientRequest, signReading, type Res as ClientRes } from 'mvsec-client';
 
 export const IOT = 'IoTPlatformMSP';
 export const MVA = 'MetaverseAMSP';
 export const MVB = 'MetaverseBMSP';
 export const DPM = 'DPMProviderMSP';
 
-export interface Res {
-  status: number;
-  type: string;
-  headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Res = ClientRes<any>;
 
 export interface CallOptions {
   cbor?: boolean;
@@ -53,26 +44,8 @@ export interface Cast {
 }
 
 /** One HTTP call to the gateway, JSON or CBOR both ways, problems parsed. */
-export async function request(url: string, token: string | undefined, method: string, path: string, body?: unknown, o: CallOptions = {}) {
-  const headers: Record<string, string> = { ...(o.headers ?? {}) };
-  if (token) headers.authorization = `Bearer ${token}`;
-  let payload: Uint8Array | string | undefined;
-  if (o.raw !== undefined) {
-    payload = new Uint8Array(o.raw);
-    headers['content-type'] = o.contentType ?? 'application/octet-stream';
-  } else if (body !== undefined) {
-    payload = o.cbor ? new Uint8Array(encodeCbor(body)) : JSON.stringify(body);
-    headers['content-type'] = o.cbor ? 'application/cbor' : 'application/json';
-  }
-  headers.accept ??= o.cbor ? 'application/cbor' : 'application/json';
-  const r = await fetch(url + path, { method, headers, ...(payload !== undefined ? { body: payload as BodyInit } : {}) });
-  const bytes = Buffer.from(await r.arrayBuffer());
-  const type = r.headers.get('content-type') ?? '';
-  let parsed: unknown = bytes;
-  if (!bytes.length) parsed = undefined;
-  else if (/cbor/.test(type)) parsed = decodeCbor(bytes);
-  else if (/json/.test(type)) parsed = JSON.parse(bytes.toString('utf8'));
-  return { status: r.status, type, headers: r.headers, body: parsed } as Res;
+export function request(url: string, token: string | undefined, method: string, path: string, body?: unknown, o: CallOptions = {}) {
+  return clientRequest(url, method, path, body, { ...o, ...(token ? { token } : {}) }) as Promise<Res>;
 }
 
 /** The step failed: the answer was not what the scenario needs. */
@@ -152,8 +125,12 @@ export class SensingThing {
   /** `count` signed readings of `sensor`, values from `value(i)`. */
   readings(sensor: string, count: number, value: (i: number) => number | number[], start = Date.now()) {
     return Array.from({ length: count }, (_, i) => {
-      const r = { seq: ++this.seq, time: new Date(start + i * 20).toISOString(), sensor, value: value(i) };
-      return { ...r, signature: signBytes(this.key, readingBytes({ thingId: this.thingId, ...r })) };
+      return signReading(this.key, this.thingId, {
+        seq: ++this.seq,
+        time: new Date(start + i * 20).toISOString(),
+        sensor,
+        value: value(i),
+      });
     });
   }
 }
@@ -167,20 +144,12 @@ export interface Subscription {
 }
 
 export async function subscribe(url: string, actor: Actor, avatarId: string): Promise<Subscription> {
-  const ws = await new Promise<WebSocket>((resolve, reject) => {
-    const s = new WebSocket(`${url.replace(/^http/, 'ws')}/r1/avatars/${encodeURIComponent(avatarId)}/stream`, ['bearer', actor.token]);
-    s.once('open', () => resolve(s));
-    s.once('unexpected-response', (_q, res) => reject(new StepFailed(`stream of ${avatarId}: HTTP ${res.statusCode}`)));
-    s.once('error', reject);
+  const stream = await openAvatarStream(url, actor.token, avatarId).catch((e: unknown) => {
+    throw e instanceof ApiProblem ? new StepFailed(`stream of ${avatarId}: HTTP ${e.status}`) : e;
   });
-  const sub: Subscription = { readings: [], anchored: [], close: () => ws.close() };
-  ws.on('message', (m) => {
-    const msg = JSON.parse(m.toString()) as {
-      type: string;
-      readings?: Subscription['readings'];
-      reason?: string;
-    } & Subscription['anchored'][number];
-    if (msg.type === 'readings') sub.readings.push(...(msg.readings ?? []));
+  const sub: Subscription = { readings: [], anchored: [], close: () => stream.close() };
+  stream.onMessage((msg) => {
+    if (msg.type === 'readings') sub.readings.push(...msg.readings);
     else if (msg.type === 'anchored') sub.anchored.push({ batchId: msg.batchId, merkleRoot: msg.merkleRoot });
     else if (msg.type === 'closed') sub.closed = msg.reason;
   });
@@ -222,16 +191,12 @@ export function readBootstrap(file: string): Map<string, Bootstrap> {
 }
 
 async function signIn(url: string, username: string, password: string, totpSecret?: string): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    const totp = totpSecret ? await totpCode(totpSecret, Date.now()) : undefined;
-    const r = await request(url, undefined, 'POST', '/auth/login', { username, password, ...(totp ? { totp } : {}) });
-    if (r.status === 200) return r.body.accessToken as string;
-    // A TOTP code is good once per 30 s step: a second sign-in in the same step waits for the next.
-    if (totpSecret && r.status === 401 && attempt < 2) {
-      await sleep(30_000 - (Date.now() % 30_000) + 500);
-      continue;
-    }
-    throw new StepFailed(`sign-in of ${username}: HTTP ${r.status} ${r.body?.detail ?? ''}`);
+  // A TOTP code is good once per 30 s step: login() waits for the next step when the code was used.
+  try {
+    return (await login(url, { username, password, ...(totpSecret ? { totpSecret } : {}) })).accessToken;
+  } catch (e) {
+    if (e instanceof ApiProblem) throw new StepFailed(`sign-in of ${username}: HTTP ${e.status} ${e.detail}`);
+    throw e;
   }
 }
 

@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readingBytes } from 'mvsec-protocol';
-import { signBytes } from '../../gateway/src/telemetry/signature.js';
+import { signBytes } from 'mvsec-client';
 import { ordererOrg } from '../../network/topology.js';
 import { startGateway } from '../../scripts/gateway.js';
 import { log, main } from '../../scripts/lib/log.js';
@@ -203,7 +203,7 @@ main(async () => {
     attrs: { role: 'dpm', principal: providerId },
   });
   const workerHome = mkdtempSync(join(tmpdir(), 'mvsec-lf-worker-'));
-  const dpmWorker = spawn(process.execPath, ['--import', 'tsx', join('gateway', 'src', 'dpm', 'worker.ts')], {
+  const dpmWorker = spawn(process.execPath, ['--import', 'tsx', join('dpm-worker', 'src', 'main.ts')], {
     env: {
       ...process.env,
       MVSEC_DPM_GATEWAY_URL: url,

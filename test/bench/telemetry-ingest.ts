@@ -19,7 +19,8 @@ import { Readings } from '../../gateway/src/routes/telemetry-routes.js';
 import { canonicalJson, leafOf, readingBytes } from 'mvsec-protocol';
 import { VerifyPool } from '../../gateway/src/telemetry/verify-pool.js';
 import { TelemetryService, type IncomingReading } from '../../gateway/src/telemetry/service.js';
-import { decodeSignature, parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../gateway/src/telemetry/signature.js';
+import { signBytes, signReadingSet } from 'mvsec-client';
+import { decodeSignature, parsePublicKey, verifyReading } from '../../gateway/src/telemetry/signature.js';
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const READINGS = env('BENCH_READINGS', 20_000);

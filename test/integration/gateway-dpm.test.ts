@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { aggregate } from '../../gateway/src/dpm/aggregate.js';
-import { certSha256, EnvelopeError, openEnvelope, sealEnvelope } from '../../gateway/src/dpm/envelope.js';
-import { decodeInputPayload, encodeResultPayload, keyRegistrationMessage } from '../../gateway/src/dpm/payload.js';
+import { aggregate } from '../../dpm-worker/src/aggregate.js';
+import { certSha256, EnvelopeError, openEnvelope, sealEnvelope } from 'mvsec-protocol/dpm';
+import { decodeInputPayload, encodeResultPayload, keyRegistrationMessage } from 'mvsec-protocol/dpm';
 import { networkTrust } from '../../gateway/src/dpm/trust.js';
 import { caEnroller } from '../../gateway/src/fabric/identities.js';
 import { register } from '../../scripts/network/ca.js';
@@ -144,7 +144,7 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
     const workerName = `dpm-worker-${r}`;
     const secret = await register(org(DPM), { name: workerName, type: 'client', attrs: { role: 'dpm', principal: ids.dpm1 } });
     workerHome = mkdtempSync(join(tmpdir(), 'mvsec-dpm-worker-'));
-    worker = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/dpm/worker.ts'], {
+    worker = spawn(process.execPath, ['--import', 'tsx', 'dpm-worker/src/main.ts'], {
       cwd: ROOT,
       env: {
         ...process.env,

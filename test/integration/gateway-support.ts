@@ -7,17 +7,16 @@ import { join } from 'node:path';
 import { createApp } from '../../gateway/src/app.js';
 import type { RoleName } from '../../gateway/src/http/schemas.js';
 import type { Caller } from '../../gateway/src/auth/principal.js';
-import { totpCode } from '../../gateway/src/auth/totp.js';
 import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';
 import { Monitor } from '../../gateway/src/monitor/monitor.js';
 import { testConfig } from '../../gateway/src/config.js';
 import { FabricLedger } from '../../gateway/src/fabric/fabric-ledger.js';
 import { IdentityService } from '../../gateway/src/fabric/identities.js';
-import { decodeCbor, encodeCbor } from '../../gateway/src/http/representation.js';
 import { listen } from '../../gateway/src/server.js';
 import type { S3BackendConfig } from '../../gateway/src/storage/s3-backend.js';
 import type { ObjectStore } from '../../gateway/src/storage/store.js';
 import type { TelemetryOptions, TelemetryService } from '../../gateway/src/telemetry/service.js';
+import { request as clientRequest, totpCode } from 'mvsec-client';
 import { gatewayNetwork } from './support/network.js';
 
 export interface Res {
@@ -89,34 +88,20 @@ export async function startLiveGateway(
   });
   const running = await listen(gw.app, { host: '127.0.0.1', port: 0 });
   const stream = gw.attachStream(running.server);
-  const request = async (
+  const request = (
     token: string | undefined,
     method: string,
     path: string,
     body?: unknown,
     o: Parameters<Client['call']>[3] = {},
-  ): Promise<Res> => {
-    const headers: Record<string, string> = { ...(o.headers ?? {}) };
-    if (token) headers.authorization = `Bearer ${token}`;
-    let payload: BodyInit | undefined;
-    if (o.raw !== undefined) {
-      payload = typeof o.raw === 'string' ? o.raw : (new Uint8Array(o.raw) as unknown as BodyInit);
-      headers['content-type'] = o.contentType ?? 'application/json';
-    } else if (body !== undefined) {
-      payload = o.cbor ? (new Uint8Array(encodeCbor(body)) as unknown as BodyInit) : JSON.stringify(body);
-      headers['content-type'] = o.cbor ? 'application/cbor' : 'application/json';
-    }
-    headers.accept = o.cbor ? 'application/cbor' : 'application/json';
-    const r = await fetch(running.url + path, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
-    const bytes = Buffer.from(await r.arrayBuffer());
-    const type = r.headers.get('content-type') ?? '';
-    let parsed: unknown;
-    if (!bytes.length) parsed = undefined;
-    else if (/cbor/.test(type)) parsed = decodeCbor(bytes);
-    else if (/json/.test(type)) parsed = JSON.parse(bytes.toString('utf8'));
-    else parsed = bytes;
-    return { status: r.status, type, headers: r.headers, body: parsed };
-  };
+  ): Promise<Res> =>
+    clientRequest(running.url, method, path, body, {
+      ...o,
+      ...(token ? { token } : {}),
+      // raw bodies are JSON unless told otherwise; the representation asked for is always the one sent
+      ...(o.raw !== undefined ? { contentType: o.contentType ?? 'application/json' } : {}),
+      headers: { ...(o.headers ?? {}), accept: o.cbor ? 'application/cbor' : 'application/json' },
+    });
   let n = 0;
   return {
     url: running.url,

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { FabricNetwork } from '../config/schema.js';
-import type { TrustAnchors } from './envelope.js';
+import type { TrustAnchors } from 'mvsec-protocol/dpm';
 
 /** The CA certificate of every organisation the configuration names, whose file exists. */
 export function networkTrust(network: Pick<FabricNetwork, 'organizations' | 'trustedCas'>): TrustAnchors {

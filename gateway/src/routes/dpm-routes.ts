@@ -40,8 +40,8 @@ import {
   verifyChain,
   verifyEnvelope,
   type TrustAnchors,
-} from '../dpm/envelope.js';
-import { decodeResultPayload, encodeInputPayload, keyRegistrationMessage } from '../dpm/payload.js';
+} from 'mvsec-protocol/dpm';
+import { decodeResultPayload, encodeInputPayload, keyRegistrationMessage } from 'mvsec-protocol/dpm';
 import { DpmStore, type ProviderKey } from '../dpm/store.js';
 import { networkTrust } from '../dpm/trust.js';
 import { FabricLedger } from '../fabric/fabric-ledger.js';

@@ -9,7 +9,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { decodeEnvelope, HEADER_TYPE_ENDORSER_TRANSACTION, validationFlags } from '../../../audit/src/fabric.js';
-import { totpCode } from '../../../gateway/src/auth/totp.js';
+import { totpCode } from 'mvsec-client';
 import { loadTopology, type Organization, type Topology } from '../../../network/topology.js';
 import { bootstrapFile, startGateway } from '../../../scripts/gateway.js';
 import { connectAs, type FabricConnection } from '../../../scripts/network/client.js';

@@ -1,7 +1,7 @@
 /** F3/U1: the reference DPM computation — per-axis count, mean, min, max and RMS of a watch's motion readings. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { aggregate, parseReadings } from '../../../gateway/src/dpm/aggregate.js';
+import { aggregate, parseReadings } from '../../../dpm-worker/src/aggregate.js';
 
 const input = (dataId: string, text: string) => ({ dataId, sha256: 'f'.repeat(64), data: Buffer.from(text) });
 

@@ -14,7 +14,7 @@ import {
   sha256Hex,
   verifyEnvelope,
   type SealInput,
-} from '../../../gateway/src/dpm/envelope.js';
+} from 'mvsec-protocol/dpm';
 import { Pki, type Leaf } from './pki.js';
 
 const MV = 'MetaverseAMSP';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DpmWorker, type WorkerConfig } from '../../../gateway/src/dpm/worker.js';
+import { DpmWorker, type WorkerConfig } from '../../../dpm-worker/src/worker.js';
 import { startTestGateway, type TestGateway } from '../gateway/support.js';
 
 describe('R6 DPM worker sign-in (A1)', () => {

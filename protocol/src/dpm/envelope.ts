@@ -18,7 +18,6 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
@@ -30,6 +29,9 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { decode, Encoder } from 'cbor-x';
+import { sha256Hex } from '../merkle';
+
+export { sha256Hex };
 
 export const ENVELOPE_TYPE = 'mvsec-dpm-envelope';
 export const ENVELOPE_ALG = 'ECDH-ES-P256+HKDF-SHA256+A256GCM;ES256';
@@ -108,8 +110,6 @@ function canonical(v: unknown): unknown {
 export function canonicalCbor(v: unknown): Buffer {
   return Buffer.from(encoder.encode(canonical(v)));
 }
-
-export const sha256Hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
 /** SHA-256 (hex) of a certificate's DER encoding. */
 export function certSha256(pem: string): string {

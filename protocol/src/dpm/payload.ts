@@ -5,7 +5,7 @@
  * and what a worker signs when it registers its certificate.
  */
 import { decode } from 'cbor-x';
-import { canonicalCbor, EnvelopeError, sha256Hex } from './envelope.js';
+import { canonicalCbor, EnvelopeError, sha256Hex } from './envelope';
 
 export interface InputItem {
   dataId: string;

@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { totpCode } from '../gateway/src/auth/totp.js';
 import { decodeCbor, encodeCbor } from '../gateway/src/http/representation.js';
 import { readingBytes } from 'mvsec-protocol';
-import { signBytes } from '../gateway/src/telemetry/signature.js';
+import { signBytes } from '../gateway/src/r1-things/telemetry/signature.js';
 
 export const IOT = 'IoTPlatformMSP';
 export const MVA = 'MetaverseAMSP';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { OidcIssuerConfig } from './auth/oidc.js';
 import { parseKey } from './crypto/seal.js';
-import { s3ConfigFromEnv, type S3BackendConfig } from './storage/s3-backend.js';
+import { s3ConfigFromEnv, type S3BackendConfig } from './r2-storage/s3-backend.js';
 
 export interface GatewayConfig {
   host: string;

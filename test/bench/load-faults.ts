@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readingBytes } from 'mvsec-protocol';
-import { signBytes } from '../../gateway/src/telemetry/signature.js';
+import { signBytes } from '../../gateway/src/r1-things/telemetry/signature.js';
 import { ordererOrg } from '../../network/topology.js';
 import { startGateway } from '../../scripts/gateway.js';
 import { log, main } from '../../scripts/lib/log.js';

@@ -19,7 +19,7 @@ import { Session } from 'node:inspector/promises';
 import { availableParallelism } from 'node:os';
 import type { Caller } from '../../gateway/src/auth/principal.js';
 import { readingBytes } from 'mvsec-protocol';
-import { signBytes, signReadingSet } from '../../gateway/src/telemetry/signature.js';
+import { signBytes, signReadingSet } from '../../gateway/src/r1-things/telemetry/signature.js';
 import { startLiveGateway, type Client } from '../integration/gateway-support.js';
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);

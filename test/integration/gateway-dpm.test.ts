@@ -17,7 +17,7 @@ import { aggregate } from '../../gateway/src/dpm/aggregate.js';
 import { certSha256, EnvelopeError, openEnvelope, sealEnvelope } from '../../gateway/src/dpm/envelope.js';
 import { decodeInputPayload, encodeResultPayload, keyRegistrationMessage } from '../../gateway/src/dpm/payload.js';
 import { networkTrust } from '../../gateway/src/dpm/trust.js';
-import { caEnroller } from '../../gateway/src/fabric/identities.js';
+import { caEnroller } from '../../gateway/src/ledger/identities.js';
 import { register } from '../../scripts/network/ca.js';
 import { startLiveGateway, type Client, type LiveGateway, type Res } from './gateway-support.js';
 import { org, topology } from './support/network.js';

@@ -11,13 +11,13 @@ import { totpCode } from '../../gateway/src/auth/totp.js';
 import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';
 import { Monitor } from '../../gateway/src/monitor/monitor.js';
 import { testConfig } from '../../gateway/src/config.js';
-import { FabricLedger } from '../../gateway/src/fabric/fabric-ledger.js';
-import { IdentityService } from '../../gateway/src/fabric/identities.js';
+import { FabricLedger } from '../../gateway/src/ledger/fabric-ledger.js';
+import { IdentityService } from '../../gateway/src/ledger/identities.js';
 import { decodeCbor, encodeCbor } from '../../gateway/src/http/representation.js';
 import { listen } from '../../gateway/src/server.js';
-import type { S3BackendConfig } from '../../gateway/src/storage/s3-backend.js';
-import type { ObjectStore } from '../../gateway/src/storage/store.js';
-import type { TelemetryOptions, TelemetryService } from '../../gateway/src/telemetry/service.js';
+import type { S3BackendConfig } from '../../gateway/src/r2-storage/s3-backend.js';
+import type { ObjectStore } from '../../gateway/src/r2-storage/store.js';
+import type { TelemetryOptions, TelemetryService } from '../../gateway/src/r1-things/telemetry/service.js';
 import { topology } from './support/network.js';
 
 export interface Res {

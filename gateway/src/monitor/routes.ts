@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { requireRole } from '../auth/authenticate.js';
-import type { Ledger } from '../fabric/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import { Id } from '../http/schemas.js';

@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 document, generated from the same route declarations and zod schemas that validate requests. */
 import { z } from 'zod';
-import { openApiPath, type AnyRoute } from './http/routes.js';
+import { openApiPath, type AnyRoute } from './routes.js';
 
 const GENERIC = [400, 401, 406, 413, 415, 429, 500, 503];
 const problemRef = { $ref: '#/components/schemas/Problem' };

@@ -11,8 +11,8 @@
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PLAIN_LINES, type LineCodec } from '../crypto/sealed-line.js';
-import { writeFileAtomicSync } from '../durable-file.js';
+import { PLAIN_LINES, type LineCodec } from '../../crypto/sealed-line.js';
+import { writeFileAtomicSync } from '../../durable-file.js';
 import { BatchLog, type RetentionOf, type Span } from './batch-log.js';
 import type { Batch } from './batches.js';
 

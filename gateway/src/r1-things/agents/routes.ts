@@ -14,17 +14,17 @@
  * and whoever hands it readings must be allowed to write the thing (the ledger decides both).
  */
 import { z } from 'zod';
-import { requireRole } from '../auth/authenticate.js';
-import { AGENT_KINDS, agentCaller, type AgentRecord, type AgentStore } from '../agents/agents.js';
-import { AvatarFeeds } from '../agents/avatar-feed.js';
-import type { Ledger } from '../fabric/ledger.js';
-import { ApiError } from '../http/problem.js';
-import { route, type AnyRoute } from '../http/routes.js';
-import { Id, Iso } from '../http/schemas.js';
+import { requireRole } from '../../auth/authenticate.js';
+import { AGENT_KINDS, agentCaller, type AgentRecord, type AgentStore } from './agents.js';
+import { AvatarFeeds } from './avatar-feed.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { ApiError } from '../../http/problem.js';
+import { route, type AnyRoute } from '../../http/routes.js';
+import { Id, Iso } from '../../http/schemas.js';
 import type { TelemetryService } from '../telemetry/service.js';
 import { signReadingSet } from '../telemetry/signature.js';
-import { guardAccess } from './ledger-routes.js';
-import { Reading, ReadingsAccepted } from './telemetry-routes.js';
+import { guardAccess } from '../routes.js';
+import { Reading, ReadingsAccepted } from '../telemetry/routes.js';
 
 const TAG = 'Agents';
 const CreateAgent = z.strictObject({

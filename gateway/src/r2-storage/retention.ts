@@ -8,7 +8,7 @@
  * index's `storedAt`) only chooses which objects to ask about.
  */
 import type { Caller } from '../auth/principal.js';
-import type { Ledger } from '../fabric/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { ApiError, parseChaincodeReason } from '../http/problem.js';
 import { DEFAULT_RETENTION_DAYS, expiresAt } from '../retention.js';
 import type { ObjectStore } from './store.js';

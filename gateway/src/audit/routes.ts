@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Caller } from '../auth/principal.js';
-import type { Ledger } from '../fabric/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import { Id, Iso, Text } from '../http/schemas.js';

@@ -42,16 +42,16 @@ import {
   type TrustAnchors,
 } from '../dpm/envelope.js';
 import { decodeResultPayload, encodeInputPayload, keyRegistrationMessage } from '../dpm/payload.js';
-import { DpmStore, type ProviderKey } from '../dpm/store.js';
+import { DpmStore, type ProviderKey } from './store.js';
 import { networkTrust } from '../dpm/trust.js';
-import { IdentityService } from '../fabric/identities.js';
-import type { Ledger } from '../fabric/ledger.js';
+import { IdentityService } from '../ledger/identities.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import { bookmarkIn, bookmarkOut, CertificatePem, Id, Iso, LedgerRecord, PageBookmark, Sha256, Text } from '../http/schemas.js';
-import { IntegrityError } from '../storage/format.js';
-import { KeyError } from '../storage/keyring.js';
-import type { ObjectStore } from '../storage/store.js';
+import { IntegrityError } from '../r2-storage/format.js';
+import { KeyError } from '../r2-storage/keyring.js';
+import type { ObjectStore } from '../r2-storage/store.js';
 
 const TAG = 'R6 external DPM';
 const READ = [403, 404];

@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { orgCaCert, register } from '../../../scripts/network/ca.js';
-import type { Ledger } from '../fabric/ledger.js';
-import type { OfflineSigning } from '../fabric/offline.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { OfflineSigning } from '../ledger/offline.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import * as S from '../http/schemas.js';
-import { guardAccess } from './ledger-routes.js';
+import { guardAccess } from './routes.js';
 
 const TAG = 'R1 offline signing (autonomous things)';
 const Base64 = z

@@ -14,16 +14,16 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { Caller } from '../auth/principal.js';
-import type { Ledger } from '../fabric/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
 import { STREAM_TYPE } from '../http/representation.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import * as S from '../http/schemas.js';
-import { guardExecution } from './ledger-routes.js';
-import { StorageUnavailableError } from '../storage/backend.js';
-import { IntegrityError, TooLargeError } from '../storage/format.js';
-import { KeyError, ownerKey } from '../storage/keyring.js';
-import type { IndexEntry, ObjectStore, PlacementPolicy } from '../storage/store.js';
+import { guardExecution } from '../r1-things/routes.js';
+import { StorageUnavailableError } from './backend.js';
+import { IntegrityError, TooLargeError } from './format.js';
+import { KeyError, ownerKey } from './keyring.js';
+import type { IndexEntry, ObjectStore, PlacementPolicy } from './store.js';
 
 const TAG = 'R2 trustworthy storage';
 

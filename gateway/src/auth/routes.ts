@@ -1,7 +1,7 @@
 /** /auth: built-in sign-in with password + TOTP, refresh, accounts (admins of an MSP), TOTP enrolment. */
 import type { Request } from 'express';
-import { requireRole } from '../auth/authenticate.js';
-import type { LoginService } from '../auth/login.js';
+import { requireRole } from './authenticate.js';
+import type { LoginService } from './login.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import * as S from '../http/schemas.js';

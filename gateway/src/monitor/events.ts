@@ -8,7 +8,7 @@
  * refuses with 403 and the contract's reason otherwise.
  */
 import type { WebSocket } from 'ws';
-import type { Ledger } from '../fabric/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { ApiError } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { bearerSocketServer, callerOf, type Authenticate, type Endpoint } from '../http/websocket.js';

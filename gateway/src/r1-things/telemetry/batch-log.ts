@@ -30,9 +30,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { LineCodec } from '../crypto/sealed-line.js';
-import { writeFileAtomicSync } from '../durable-file.js';
-import { DEFAULT_RETENTION_DAYS, expiresAt } from '../retention.js';
+import type { LineCodec } from '../../crypto/sealed-line.js';
+import { writeFileAtomicSync } from '../../durable-file.js';
+import { DEFAULT_RETENTION_DAYS, expiresAt } from '../../retention.js';
 import type { Batch } from './batches.js';
 
 export interface Span {

@@ -6,7 +6,7 @@
  * Messages are JSON text frames (StreamMessage); the server never reads client frames.
  */
 import type { WebSocket } from 'ws';
-import { bearerSocketServer, callerOf, type Authenticate, type Endpoint } from '../http/websocket.js';
+import { bearerSocketServer, callerOf, type Authenticate, type Endpoint } from '../../http/websocket.js';
 import type { TelemetryService } from './service.js';
 
 export const STREAM_PATH = /^\/r1\/avatars\/([^/]+)\/stream$/;

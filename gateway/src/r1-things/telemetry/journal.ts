@@ -10,9 +10,9 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Caller } from '../auth/principal.js';
-import { PLAIN_LINES, type LineCodec } from '../crypto/sealed-line.js';
-import { writeFileAtomic, writeFileAtomicSync } from '../durable-file.js';
+import type { Caller } from '../../auth/principal.js';
+import { PLAIN_LINES, type LineCodec } from '../../crypto/sealed-line.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../../durable-file.js';
 import type { ReadingSet, StoredReading } from './batches.js';
 import { leafOf, readingBytes } from 'mvsec-protocol';
 

@@ -19,10 +19,10 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Request } from 'express';
-import { callerKey, type Caller } from './auth/principal.js';
-import type { TransactionStatus } from './fabric/ledger.js';
-import { ApiError } from './http/problem.js';
-import type { Reply } from './http/routes.js';
+import { callerKey, type Caller } from '../auth/principal.js';
+import type { TransactionStatus } from '../ledger/ledger.js';
+import { ApiError } from './problem.js';
+import type { Reply } from './routes.js';
 
 type Outcome = { reply: Reply } | { error: SavedError };
 

@@ -5,10 +5,10 @@
  * and the contract's reason.
  */
 import type { Caller } from '../auth/principal.js';
-import type { Ledger } from '../fabric/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { ApiError, deniedByLedger } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
-import { journalEndorsed } from '../idempotency.js';
+import { journalEndorsed } from '../http/idempotency.js';
 import * as S from '../http/schemas.js';
 
 const json = (v: unknown) => JSON.stringify(v);

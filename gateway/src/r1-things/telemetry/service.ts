@@ -10,11 +10,11 @@
 import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { callerKey, type Caller } from '../auth/principal.js';
-import type { Ledger } from '../fabric/ledger.js';
-import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../http/problem.js';
-import { LineSealer } from '../crypto/sealed-line.js';
-import { DEFAULT_RETENTION_DAYS, expiresAt } from '../retention.js';
+import { callerKey, type Caller } from '../../auth/principal.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { ApiError, deniedByLedger, fromChaincode, parseChaincodeReason } from '../../http/problem.js';
+import { LineSealer } from '../../crypto/sealed-line.js';
+import { DEFAULT_RETENTION_DAYS, expiresAt } from '../../retention.js';
 import { BatchIndex } from './batch-index.js';
 import { makeBatch, proofOf, setProofOf, type Batch, type ReadingSet, type StoredReading } from './batches.js';
 import { readingSetText, readingText, type JsonValue } from 'mvsec-protocol';

@@ -6,11 +6,11 @@
  *  GET  /r1/avatars/:avatarId/stream             WebSocket live stream (attached to the server, see telemetry/stream.ts)
  */
 import { z } from 'zod';
-import { ApiError } from '../http/problem.js';
-import { route, type AnyRoute } from '../http/routes.js';
-import { Id, Iso, Sha256 } from '../http/schemas.js';
+import { ApiError } from '../../http/problem.js';
+import { route, type AnyRoute } from '../../http/routes.js';
+import { Id, Iso, Sha256 } from '../../http/schemas.js';
 import type { JsonValue } from 'mvsec-protocol';
-import type { TelemetryService } from '../telemetry/service.js';
+import type { TelemetryService } from './service.js';
 
 const TAG = 'R1 telemetry';
 

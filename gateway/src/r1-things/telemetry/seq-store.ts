@@ -10,7 +10,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic, writeFileAtomicSync } from '../durable-file.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../../durable-file.js';
 
 export class SeqStore {
   private readonly high = new Map<string, number>();

@@ -28,9 +28,10 @@ import { join, resolve } from 'node:path';
 import { loadTopology } from '../network/topology.js';
 import type { Caller } from '../gateway/src/auth/principal.js';
 import { parseKey } from '../gateway/src/crypto/seal.js';
+import { LedgerClient } from '../gateway/src/ledger/client.js';
+import { isRefusal } from '../gateway/src/ledger/errors.js';
 import { FabricLedger } from '../gateway/src/ledger/fabric-ledger.js';
 import { IdentityService } from '../gateway/src/ledger/identities.js';
-import { ApiError } from '../gateway/src/http/problem.js';
 import { objectStoreFor } from '../gateway/src/r2-storage/configure.js';
 import { IntegrityError } from '../gateway/src/r2-storage/format.js';
 import { s3ConfigFromEnv } from '../gateway/src/r2-storage/s3-backend.js';
@@ -70,6 +71,7 @@ function ledgerLookup(
   storageKey: Buffer,
 ): { lookup: (dataId: string) => Promise<LedgerFacts | undefined>; close(): void } {
   const ledger = fabricLedger(env, storageKey);
+  const data = new LedgerClient(ledger).data;
   const caller: Caller = {
     principal: 'storage-verifier',
     mspId: env.MVSEC_STORAGE_VERIFY_MSP ?? 'IoTPlatformMSP',
@@ -80,9 +82,9 @@ function ledgerLookup(
   return {
     lookup: async (dataId) => {
       try {
-        return (await ledger.evaluate(caller, 'data:GetData', [dataId])) as LedgerFacts;
+        return await data.get(caller, dataId);
       } catch (e) {
-        if (e instanceof ApiError && e.status === 404) return undefined;
+        if (isRefusal(e, 'NOT_FOUND')) return undefined;
         throw e;
       }
     },

@@ -19,7 +19,13 @@ import { Readings } from '../../gateway/src/r1-things/telemetry/routes.js';
 import { canonicalJson, leafOf, readingBytes } from 'mvsec-protocol';
 import { VerifyPool } from '../../gateway/src/r1-things/telemetry/verify-pool.js';
 import { TelemetryService, type IncomingReading } from '../../gateway/src/r1-things/telemetry/service.js';
-import { decodeSignature, parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../gateway/src/r1-things/telemetry/signature.js';
+import {
+  decodeSignature,
+  parsePublicKey,
+  signBytes,
+  signReadingSet,
+  verifyReading,
+} from '../../gateway/src/r1-things/telemetry/signature.js';
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const READINGS = env('BENCH_READINGS', 20_000);

@@ -1,6 +1,6 @@
 /** The demos' actors on a gateway a test started (accounts made through its login service). */
 import type { Cast } from '../../demo/lib.js';
-import type { RoleName } from '../../gateway/src/http/schemas.js';
+import type { RoleName } from '../../gateway/src/auth/schemas.js';
 import type { LiveGateway } from './gateway-support.js';
 
 export function liveCast(gw: LiveGateway): Cast {

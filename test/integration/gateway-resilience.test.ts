@@ -11,7 +11,8 @@ import type { Caller } from '../../gateway/src/auth/principal.js';
 import { testConfig } from '../../gateway/src/config.js';
 import { FabricLedger } from '../../gateway/src/ledger/fabric-ledger.js';
 import { IdentityService } from '../../gateway/src/ledger/identities.js';
-import { ApiError } from '../../gateway/src/http/problem.js';
+import { ledgerProblem } from '../../gateway/src/http/ledger-errors.js';
+import { LedgerUnavailable } from '../../gateway/src/ledger/errors.js';
 import type { Topology } from '../../network/topology.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 import { topology } from './support/network.js';
@@ -101,7 +102,8 @@ describe('gateway submissions under contention and peer loss (P1, P2)', () => {
 
       await assert.rejects(
         () => dead.evaluate(caller, 'thing:GetThing', [thingId]),
-        (e: unknown) => e instanceof ApiError && e.status === 503 && ports.every((p) => e.message.includes(`:${p}`)),
+        (e: unknown) =>
+          e instanceof LedgerUnavailable && ledgerProblem(e)?.status === 503 && ports.every((p) => e.message.includes(`:${p}`)),
       );
     } finally {
       failover.close();

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../gateway/src/app.js';
-import type { RoleName } from '../../gateway/src/http/schemas.js';
+import type { RoleName } from '../../gateway/src/auth/schemas.js';
 import type { Caller } from '../../gateway/src/auth/principal.js';
 import { totpCode } from '../../gateway/src/auth/totp.js';
 import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';

@@ -4,7 +4,7 @@ import { requireRole } from './authenticate.js';
 import type { LoginService } from './login.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
-import * as S from '../http/schemas.js';
+import * as S from './schemas.js';
 import { z } from 'zod';
 
 const TokensSchema = z.object({ tokenType: z.literal('Bearer'), accessToken: z.string(), expiresIn: z.number(), refreshToken: z.string() });

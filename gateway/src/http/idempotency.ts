@@ -20,7 +20,7 @@ import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } fr
 import { dirname } from 'node:path';
 import type { Request } from 'express';
 import { callerKey, type Caller } from '../auth/principal.js';
-import type { TransactionStatus } from '../ledger/ledger.js';
+import type { SubmitOptions, TransactionStatus } from '../ledger/ledger.js';
 import { ApiError } from './problem.js';
 import type { Reply } from './routes.js';
 
@@ -60,6 +60,11 @@ const endorsed = new AsyncLocalStorage<(txId: string, body: unknown) => void>();
  * proposal is endorsed, before it is sent to the orderers. After a crash, a retry then asks the
  * ledger whether that transaction committed and replays it instead of transacting again.
  */
+/** Submit options that journal the submission once endorsed (the reply is the submission itself: `{txId, result}`). */
+export function journaled(options: SubmitOptions = {}): SubmitOptions {
+  return { ...options, onEndorsed: (txId, result) => journalEndorsed(txId, { txId, result }) };
+}
+
 export function journalEndorsed(txId: string, body: unknown): void {
   endorsed.getStore()?.(txId, body);
 }

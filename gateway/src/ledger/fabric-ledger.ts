@@ -4,8 +4,9 @@
  * principal's own key. Submissions wait for the commit status, are retried with backoff on MVCC
  * read conflicts and on endorsers that disagree because they are a block apart (a fresh proposal
  * each time), resend the same signed transaction while the orderers are unavailable, and fail
- * over across the peers of the caller's org before endorsement; 503 with the reason when no peer
- * answers.
+ * over across the peers of the caller's org before endorsement. Failures are typed (ledger/errors.ts):
+ * the chaincode's refusal, Fabric unavailable (no peer answers), invalidated at commit, or another
+ * Fabric failure.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { connect, GatewayError, StatusCode, type Gateway } from '@hyperledger/fabric-gateway';
@@ -13,7 +14,7 @@ import { transactionSigner } from './signer.js';
 import { endpoint, peerOrgs, type Organization, type PeerNode, type Topology } from '../../../network/topology.js';
 import { grpcClient } from '../../../scripts/network/client.js';
 import { callerKey, type Caller } from '../auth/principal.js';
-import { ApiError, fromChaincode, parseChaincodeReason } from '../http/problem.js';
+import { LedgerCommitInvalidated, LedgerError, LedgerFailure, LedgerRefusal, LedgerUnavailable, refusalIn } from './errors.js';
 import type { IdentityService } from './identities.js';
 import {
   parseResult,
@@ -58,14 +59,19 @@ export function fabricMessage(e: unknown): string {
 /** Fabric's name of a transaction validation code. */
 export const statusName = (code: number) => Object.entries(StatusCode).find(([, v]) => v === code)?.[0] ?? String(code);
 
-/** A Fabric failure as an HTTP problem: the chaincode's coded reason, or 503 when unreachable. */
-export function toApiError(e: unknown, what: string): ApiError {
-  if (e instanceof ApiError) return e;
+/** An error a collaborator (identity enrolment, offline signing) threw with its own HTTP status: passed on as it is. */
+const isHttpError = (e: unknown): e is Error & { status: number } =>
+  typeof (e as { status?: unknown })?.status === 'number' && typeof (e as { toProblem?: unknown }).toProblem === 'function';
+
+/** A Fabric failure, typed: the chaincode's coded reason, unavailable when unreachable, else a failure. */
+export function toLedgerError(e: unknown, what: string): Error {
+  if (e instanceof LedgerError || isHttpError(e)) return e;
   const text = fabricMessage(e);
-  const coded = parseChaincodeReason(text);
-  if (coded) return fromChaincode(coded.code, coded.reason);
-  if (isUnavailable(e)) return new ApiError(503, `${what}: Fabric unavailable (${text.slice(0, 300)})`, 'fabric-unavailable');
-  return new ApiError(502, `${what}: Fabric error (${text.slice(0, 300)})`, 'fabric-error');
+  const txId = (e as { transactionId?: unknown })?.transactionId;
+  const refusal = refusalIn(text, typeof txId === 'string' ? txId : undefined, e);
+  if (refusal) return refusal;
+  if (isUnavailable(e)) return new LedgerUnavailable(`${what}: Fabric unavailable (${text.slice(0, 300)})`, undefined, { cause: e });
+  return new LedgerFailure(`${what}: Fabric error (${text.slice(0, 300)})`, undefined, { cause: e });
 }
 
 /**
@@ -176,7 +182,7 @@ export class FabricLedger implements Ledger {
 
   private async rotate<T>(mspId: string, key: string, what: string, op: (ref: PeerRef) => Promise<T>): Promise<T> {
     const peers = this.peersFor(mspId);
-    if (peers.length === 0) throw new ApiError(503, `${what}: no peer is configured for ${mspId}`, 'fabric-unavailable');
+    if (peers.length === 0) throw new LedgerUnavailable(`${what}: no peer is configured for ${mspId}`);
     const start = this.preferred.get(key) ?? 0;
     const tried: string[] = [];
     for (let i = 0; i < peers.length; i++) {
@@ -186,11 +192,11 @@ export class FabricLedger implements Ledger {
         this.preferred.set(key, idx);
         return out;
       } catch (e) {
-        if (!isUnavailable(e)) throw toApiError(e, what);
+        if (!isUnavailable(e)) throw toLedgerError(e, what);
         tried.push(`${peers[idx].id}: ${(e as GatewayError).message.split('\n')[0]}`);
       }
     }
-    throw new ApiError(503, `${what}: no peer is reachable (${tried.join('; ')})`, 'fabric-unavailable');
+    throw new LedgerUnavailable(`${what}: no peer is reachable (${tried.join('; ')})`);
   }
 
   /** The contract and function name of `contract:Function` on this gateway. */
@@ -244,7 +250,10 @@ export class FabricLedger implements Ledger {
           status = await (await tx.submit()).getStatus();
           break;
         } catch (e) {
-          if (!isUnavailable(e) || Date.now() > deadline) throw toApiError(e, `${fn} (tx ${txId})`);
+          if (!isUnavailable(e) || Date.now() > deadline) {
+            const typed = toLedgerError(e, `${fn} (tx ${txId})`);
+            throw typed instanceof LedgerRefusal && !typed.txId ? new LedgerRefusal(typed.code, typed.reason, txId, { cause: e }) : typed;
+          }
           await sleep(wait);
         }
       }
@@ -254,10 +263,10 @@ export class FabricLedger implements Ledger {
         continue;
       }
       const why = statusName(status.code);
-      throw new ApiError(
-        409,
+      throw new LedgerCommitInvalidated(
         `${fn}: transaction ${txId} was invalidated at commit (${why})${RETRYABLE_COMMIT.has(status.code) ? ` after ${attempt + 1} attempts` : ''}`,
-        'commit-invalidated',
+        txId,
+        why,
       );
     }
   }
@@ -269,7 +278,7 @@ export class FabricLedger implements Ledger {
         gw.getNetwork(this.topology.channel).getContract('qscc').evaluateTransaction('GetTransactionByID', this.topology.channel, txId),
       );
     } catch (e) {
-      if (e instanceof ApiError && e.status < 500) return 'UNKNOWN';
+      if (e instanceof LedgerRefusal || (isHttpError(e) && e.status < 500)) return 'UNKNOWN';
       if (/not found|no such transaction/i.test(fabricMessage(e) + String((e as Error)?.message ?? ''))) return 'UNKNOWN';
       throw e;
     }

@@ -8,7 +8,7 @@
  * refuses with 403 and the contract's reason otherwise.
  */
 import type { WebSocket } from 'ws';
-import type { Ledger } from '../ledger/ledger.js';
+import type { LedgerClient } from '../ledger/client.js';
 import { ApiError } from '../http/problem.js';
 import { route } from '../http/routes.js';
 import { bearerSocketServer, callerOf, type Authenticate, type Endpoint } from '../http/websocket.js';
@@ -33,7 +33,7 @@ function parsePayload(p: Uint8Array): unknown {
   }
 }
 
-export function eventStream(ledger: Ledger, authenticate: Authenticate, log: (m: string) => void): Endpoint {
+export function eventStream(ledger: LedgerClient, authenticate: Authenticate, log: (m: string) => void): Endpoint {
   const wss = bearerSocketServer();
   return {
     path: EVENTS_PATH,
@@ -43,7 +43,7 @@ export function eventStream(ledger: Ledger, authenticate: Authenticate, log: (m:
       if (from !== null && !/^\d{1,18}$/.test(from)) throw new ApiError(400, 'startBlock must be a block number', 'validation');
       if (!ledger.events) throw new ApiError(503, 'this gateway has no event source', 'fabric-unavailable');
       // The chaincode decides who may read the activity trail (throws its DENIED reason as a 403).
-      await ledger.evaluate(caller, 'audit:QueryActivityByTime', [new Date().toISOString().slice(0, 10), '1', '']);
+      await ledger.audit.byTime(caller, new Date().toISOString().slice(0, 10), '1', '');
       const events = await ledger.events(caller, from === null ? undefined : BigInt(from));
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         let open = true;

@@ -18,8 +18,11 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import client from 'prom-client';
 import type { Caller } from '../auth/principal.js';
-import type { Ledger } from '../ledger/ledger.js';
 import { ApiError } from '../http/problem.js';
+import { alreadyRaised } from '../ledger/alerts.js';
+import { LedgerClient } from '../ledger/client.js';
+import { LedgerRefusal } from '../ledger/errors.js';
+import type { Ledger } from '../ledger/ledger.js';
 import {
   emptyState,
   RuleEngine,
@@ -105,6 +108,14 @@ export function writeAtomic(path: string, data: string): void {
   renameSync(tmp, path);
 }
 
+/** The ledger's words when it refused (final: not retried), else undefined (a transient failure: retried). */
+function refusalOf(e: unknown): string | undefined {
+  if (e instanceof LedgerRefusal) return e.message;
+  // A collaborator's own refusal (e.g. an identity of an unknown organisation).
+  if (e instanceof ApiError && e.status < 500 && e.kind !== 'commit-invalidated') return e.detail;
+  return undefined;
+}
+
 export class Monitor {
   readonly engine: RuleEngine;
   private readonly log: (msg: string) => void;
@@ -131,7 +142,10 @@ export class Monitor {
     lag: client.Gauge;
   };
 
+  private readonly ledger: LedgerClient;
+
   constructor(private readonly o: MonitorOptions) {
+    this.ledger = LedgerClient.of(o.ledger);
     this.log = o.log ?? ((m) => console.error(m));
     this.now = o.now ?? Date.now;
     mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
@@ -340,20 +354,21 @@ export class Monitor {
     thing: async (thingId) => {
       const hit = this.saved.things[thingId];
       if (hit) return hit;
-      const t = await this.read<ThingView>('thing:GetThing', [thingId]);
+      const t = await this.read(`thing ${thingId}`, () => this.ledger.things.get(this.o.identity, thingId));
       if (t) this.saved.things[thingId] = { thingId, policy: t.policy };
       return t;
     },
-    thingOfData: async (dataId) => (await this.read<{ thingId?: string }>('data:GetData', [dataId]))?.thingId,
+    thingOfData: async (dataId) => (await this.read(`data ${dataId}`, () => this.ledger.data.get(this.o.identity, dataId)))?.thingId,
   };
 
-  private async read<T>(fn: string, args: string[]): Promise<T | undefined> {
+  private async read<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
     for (let wait = 200; ; wait = Math.min(wait * 2, 5000)) {
       try {
-        return (await this.o.ledger.evaluate(this.o.identity, fn, args)) as T;
+        return await read();
       } catch (e) {
-        if (e instanceof ApiError && e.status < 500) {
-          this.log(`monitor: ${fn} ${args.join(' ')}: ${e.detail}`);
+        const refused = refusalOf(e);
+        if (refused) {
+          this.log(`monitor: ${what}: ${refused}`);
           return undefined;
         }
         if (this.stopping) throw e;
@@ -367,19 +382,19 @@ export class Monitor {
     let raised: RaisedAlert | undefined;
     for (let wait = 200, tries = 0; ; wait = Math.min(wait * 2, 5000), tries++) {
       try {
-        const r = await this.o.ledger.submit(this.o.identity, 'alert:RaiseAlert', [JSON.stringify(d)]);
+        const r = await this.ledger.alerts.raise(this.o.identity, d);
         const rec = r.result as { raisedAt?: string } | undefined;
         raised = { ...d, txId: r.txId, record: r.result, existing: false, raisedAt: rec?.raisedAt ?? new Date(this.now()).toISOString() };
         break;
       } catch (e) {
-        const err = e instanceof ApiError ? e : undefined;
-        if (err && err.status === 409 && /already exists/.test(err.detail)) {
+        if (alreadyRaised(e)) {
           raised = { ...d, existing: true, raisedAt: new Date(this.now()).toISOString() };
           break;
         }
-        if (err && err.status < 500 && err.kind !== 'commit-invalidated') {
+        const refused = refusalOf(e);
+        if (refused) {
           this.metrics.alertFailures.inc({ rule: d.rule });
-          this.log(`monitor: alert ${d.alertId} (${d.rule}) refused by the ledger: ${err.detail}`);
+          this.log(`monitor: alert ${d.alertId} (${d.rule}) refused by the ledger: ${refused}`);
           return undefined;
         }
         if (this.stopping || (!retryForever && tries >= 5)) throw e;

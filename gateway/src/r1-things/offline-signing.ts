@@ -2,18 +2,19 @@
  * R1 offline signing for autonomous things (A1, F4): the thing's controller obtains a Fabric CA
  * registration for the thing (role thing-agent, principal = the thing id), the thing enrols at
  * the CA itself, keeping its private key, and then transacts by signing the digests the gateway
- * prepares. See gateway/src/fabric/offline.ts for the four steps.
+ * prepares. See gateway/src/ledger/offline.ts for the four steps.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { orgCaCert, register } from '../../../scripts/network/ca.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { CertificatePem, Id } from 'mvsec-protocol/inputs';
+import type { LedgerClient } from '../ledger/client.js';
 import type { OfflineSigning } from '../ledger/offline.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
-import * as S from '../http/schemas.js';
-import { guardAccess } from './routes.js';
+import { guardAccess } from '../r4-access/guard.js';
+import { ThingParams } from './schemas.js';
 
 const TAG = 'R1 offline signing (autonomous things)';
 const Base64 = z
@@ -21,7 +22,7 @@ const Base64 = z
   .min(1)
   .max(1_000_000)
   .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be standard base64');
-const Identity = { mspId: S.Id, certificate: S.CertificatePem };
+const Identity = { mspId: Id, certificate: CertificatePem };
 const Prepare = z.strictObject({
   ...Identity,
   fn: z.string().regex(/^[A-Za-z]{1,64}:[A-Za-z]{1,64}$/, 'must be contract:Function'),
@@ -43,17 +44,10 @@ const Enrolment = z.object({
 });
 const STATUSES = [400, 403, 404, 409, 502, 503];
 
-interface ThingRecord {
-  thingId: string;
-  mspId: string;
-  accessMode: string;
-  agents: string[];
-}
-
 /** The CA identity name of a thing's own Fabric identity: stable and CA-safe. */
 export const deviceIdentityName = (thingId: string) => `thing-${createHash('sha256').update(thingId).digest('hex').slice(0, 24)}`;
 
-export function offlineRoutes(ledger: Ledger, offline: OfflineSigning | undefined): AnyRoute[] {
+export function offlineRoutes(ledger: LedgerClient, offline: OfflineSigning | undefined): AnyRoute[] {
   const need = (): OfflineSigning => {
     if (!offline) throw new ApiError(503, 'offline signing needs the Fabric ledger; this gateway runs without one', 'fabric-unavailable');
     return offline;
@@ -68,20 +62,20 @@ export function offlineRoutes(ledger: Ledger, offline: OfflineSigning | undefine
         'Asks the ledger first (the thing must be AUTONOMOUS and the caller must have write access: owner, thing agent or org admin). ' +
         "The identity's certificate carries role=thing-agent and principal=<thingId>: the chaincode lets an autonomous thing read and write its own data (F4); anything more needs a grant or agent listing like for any principal.",
       access: 'authenticated',
-      params: S.ThingParams,
+      params: ThingParams,
       response: Enrolment,
       successStatus: 201,
       statuses: STATUSES,
       handler: async ({ caller, params }) => {
         const o = need();
-        const thing = (await ledger.evaluate(caller, 'thing:GetThing', [params.thingId])) as ThingRecord;
+        const thing = await ledger.things.get(caller, params.thingId);
         if (thing.accessMode !== 'AUTONOMOUS')
           throw new ApiError(
             409,
             `thing ${thing.thingId} is ${thing.accessMode}: it signs through its IoT gateway, not with its own key`,
             'not-autonomous',
           );
-        await guardAccess(ledger, caller, 'THING', thing.thingId, 'write', '*');
+        await guardAccess(ledger, caller, { resourceType: 'THING', resourceId: thing.thingId, action: 'write', purpose: '*' });
         const org = o.orgOf(thing.mspId);
         const name = deviceIdentityName(thing.thingId);
         const secret = await register(org, { name, type: 'client', attrs: { role: 'thing-agent', principal: thing.thingId } });

@@ -8,8 +8,10 @@
  * index's `storedAt`) only chooses which objects to ask about.
  */
 import type { Caller } from '../auth/principal.js';
+import { ApiError } from '../http/problem.js';
+import { LedgerClient } from '../ledger/client.js';
+import { alreadyDeleted, notDueYet } from '../ledger/data.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { ApiError, parseChaincodeReason } from '../http/problem.js';
 import { DEFAULT_RETENTION_DAYS, expiresAt } from '../retention.js';
 import type { ObjectStore } from './store.js';
 
@@ -36,9 +38,10 @@ const reasonOf = (e: unknown) => (e instanceof ApiError ? e.detail : String((e a
 
 export async function expireDue(
   store: ObjectStore,
-  ledger: Ledger,
+  raw: Ledger | LedgerClient,
   o: { now: number; agent?: (mspId: string) => Caller },
 ): Promise<RetentionReport> {
+  const ledger = LedgerClient.of(raw);
   const agent = o.agent ?? retentionAgent;
   const report: RetentionReport = { checked: 0, expired: [], notDue: 0, failed: [] };
   const days = new Map<string, number | Error>();
@@ -48,7 +51,7 @@ export async function expireDue(
     const caller = agent(e.ownerMspId);
     if (!days.has(e.thingId)) {
       try {
-        const t = (await ledger.evaluate(caller, 'thing:GetThing', [e.thingId])) as { policy?: { retentionDays?: number } };
+        const t = await ledger.things.get(caller, e.thingId);
         days.set(e.thingId, t.policy?.retentionDays ?? DEFAULT_RETENTION_DAYS);
       } catch (err) {
         days.set(e.thingId, new Error(`thing ${e.thingId}: ${reasonOf(err)}`));
@@ -64,15 +67,14 @@ export async function expireDue(
       continue;
     }
     try {
-      const r = await ledger.submit(caller, 'data:ExpireData', [e.dataId]);
+      const r = await ledger.data.expire(caller, e.dataId);
       await store.shred(e.dataId, { record: r.result, txId: r.txId });
       report.expired.push(e.dataId);
     } catch (err) {
-      const coded = parseChaincodeReason(reasonOf(err));
-      if (coded?.code === 'CONFLICT' && /already deleted/.test(coded.reason)) {
-        await store.shred(e.dataId, { ledgerReason: coded.reason });
+      if (alreadyDeleted(err)) {
+        await store.shred(e.dataId, { ledgerReason: err.reason });
         report.expired.push(e.dataId);
-      } else if (coded?.code === 'CONFLICT' && /kept until/.test(coded.reason)) report.notDue++;
+      } else if (notDueYet(err)) report.notDue++;
       else report.failed.push({ dataId: e.dataId, reason: reasonOf(err) });
     }
   }
@@ -82,7 +84,7 @@ export async function expireDue(
 /** Runs `expireDue` every `everyMs` (the first a minute after start), one pass at a time; logs what it did. */
 export function scheduleRetention(
   store: ObjectStore,
-  ledger: Ledger,
+  ledger: Ledger | LedgerClient,
   o: { everyMs: number; now: () => number; log: (m: string) => void },
 ): { stop(): void } {
   let running = false;

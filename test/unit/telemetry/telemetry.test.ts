@@ -17,7 +17,13 @@ import { merkleLevels, merkleProof, merkleRoot, rootFromProof } from 'mvsec-prot
 import { verify } from 'node:crypto';
 import { SeqStore } from '../../../gateway/src/r1-things/telemetry/seq-store.js';
 import { TelemetryService, inTransmitWindow } from '../../../gateway/src/r1-things/telemetry/service.js';
-import { decodeSignature, parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../../gateway/src/r1-things/telemetry/signature.js';
+import {
+  decodeSignature,
+  parsePublicKey,
+  signBytes,
+  signReadingSet,
+  verifyReading,
+} from '../../../gateway/src/r1-things/telemetry/signature.js';
 import { FakeLedger, startTestGateway, type TestGateway } from '../gateway/support.js';
 
 const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });

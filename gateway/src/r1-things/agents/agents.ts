@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Caller } from '../../auth/principal.js';
 import { seal, unseal, type Sealed } from '../../crypto/seal.js';
-import type { RoleName } from '../../http/schemas.js';
+import type { RoleName } from '../../auth/schemas.js';
 
 export const AGENT_KINDS = ['thing', 'avatar', 'entity', 'storage'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];

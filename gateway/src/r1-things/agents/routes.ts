@@ -17,13 +17,13 @@ import { z } from 'zod';
 import { requireRole } from '../../auth/authenticate.js';
 import { AGENT_KINDS, agentCaller, type AgentRecord, type AgentStore } from './agents.js';
 import { AvatarFeeds } from './avatar-feed.js';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { LedgerClient } from '../../ledger/client.js';
 import { ApiError } from '../../http/problem.js';
 import { route, type AnyRoute } from '../../http/routes.js';
-import { Id, Iso } from '../../http/schemas.js';
+import { Id, Iso } from 'mvsec-protocol/inputs';
 import type { TelemetryService } from '../telemetry/service.js';
 import { signReadingSet } from '../telemetry/signature.js';
-import { guardAccess } from '../routes.js';
+import { guardAccess } from '../../r4-access/guard.js';
 import { Reading, ReadingsAccepted } from '../telemetry/routes.js';
 
 const TAG = 'Agents';
@@ -66,7 +66,7 @@ const view = (a: AgentRecord) => ({
   createdAt: a.createdAt,
 });
 
-export function agentRoutes(ledger: Ledger, agents: AgentStore, telemetry: TelemetryService, now: () => number): AnyRoute[] {
+export function agentRoutes(ledger: LedgerClient, agents: AgentStore, telemetry: TelemetryService, now: () => number): AnyRoute[] {
   const feeds = new AvatarFeeds(telemetry, now);
   const agentOf = (agentId: string) => {
     const a = agents.get(agentId);
@@ -141,7 +141,7 @@ export function agentRoutes(ledger: Ledger, agents: AgentStore, telemetry: Telem
             `agent ${a.agentId} collects only sensors ${a.sensors.join(', ')}; got ${refused[0].sensor}`,
             'sensor-not-collected',
           );
-        await guardAccess(ledger, caller, 'THING', body.thingId, 'write', '*');
+        await guardAccess(ledger, caller, { resourceType: 'THING', resourceId: body.thingId, action: 'write', purpose: '*' });
         const key = agents.signingKey(a);
         const first = agents.reserve(a, body.thingId, body.readings.length);
         const readings = body.readings.map((r, i) => ({ seq: first + i, time: r.time, sensor: r.sensor, value: r.value }));
@@ -175,7 +175,7 @@ export function agentRoutes(ledger: Ledger, agents: AgentStore, telemetry: Telem
           throw new ApiError(422, `agent ${a.agentId} is a ${a.kind} agent; avatar feeds are kept by avatar agents`, 'not-an-avatar-agent');
         if (!a.serves.includes(params.avatarId))
           throw new ApiError(403, `agent ${a.agentId} does not serve avatar ${params.avatarId}`, 'not-served');
-        await guardAccess(ledger, caller, 'AVATAR', params.avatarId, 'read', '*');
+        await guardAccess(ledger, caller, { resourceType: 'AVATAR', resourceId: params.avatarId, action: 'read', purpose: '*' });
         const f = await feeds.follow(a, params.avatarId);
         return {
           body: {

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { ApiError } from '../../http/problem.js';
 import { route, type AnyRoute } from '../../http/routes.js';
-import { Id, Iso, Sha256 } from '../../http/schemas.js';
+import { Id, Iso, Sha256 } from 'mvsec-protocol/inputs';
 import type { JsonValue } from 'mvsec-protocol';
 import type { TelemetryService } from './service.js';
 

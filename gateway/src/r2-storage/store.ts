@@ -5,15 +5,15 @@
  * restores / re-verifies the whole store. See docs/storage.md.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline as pipelineCb, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { writeFileAtomic } from '../durable-file.js';
-import { assertAddress, LocalBackend, StorageUnavailableError, type ObjectBackend, type ObjectReader } from './backend.js';
-import { DecryptStream, EncryptStream, IntegrityError, StoredBytesHash, type DecryptExpectations } from './format.js';
+import { LocalBackend, StorageUnavailableError, type ObjectBackend } from './backend.js';
+import { DecryptStream, EncryptStream, IntegrityError, type DecryptExpectations } from './format.js';
 import { Keyring, KeyError } from './keyring.js';
+import { backupStore, restoreStore, verifyStore } from './maintenance.js';
 
 export interface StoredObject {
   address: string;
@@ -295,59 +295,24 @@ export class ObjectStore {
     return updated;
   }
 
-  /**
-   * Backup (X6): copy the sealed keyring, the key records (wrapped keys), the index and every
-   * object of every backend into `dest` (must not exist or be empty). Each object's bytes are
-   * re-hashed on the way and must equal its content address; `backup.json` records which store
-   * each object came from. Restoring needs the same storage key.
-   */
-  async backup(dest: string): Promise<{ objects: number; keys: number; entries: number; bytes: number }> {
-    await assertEmpty(dest);
-    await mkdir(join(dest, 'objects'), { recursive: true, mode: 0o700 });
-    let objects = 0;
-    let bytes = 0;
-    const locations: Record<string, string> = {};
-    for (const backend of this.backends) {
-      for await (const address of backend.list()) {
-        const r = await backend.open(address);
-        if (!r) continue;
-        try {
-          bytes += await copyVerified(r, address, join(dest, 'objects', address));
-        } finally {
-          await r.close();
-        }
-        locations[address] = backend.storeId;
-        objects++;
-      }
-    }
-    await mkdir(join(dest, 'keys'), { recursive: true, mode: 0o700 });
-    const keyIds = await this.keyring.listKeyIds();
-    for (const k of keyIds) await copyFile(join(this.keyring.keysDir, `${k}.json`), join(dest, 'keys', `${k}.json`));
-    try {
-      await copyFile(this.keyring.keyringFile, join(dest, 'keyring.sealed.json'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    const entries = await this.entries();
-    await mkdir(join(dest, 'index'), { recursive: true, mode: 0o700 });
-    for (const e of entries) await writeFileAtomic(join(dest, 'index', `${this.indexPathName(e.dataId)}`), JSON.stringify(e));
-    const manifest = {
-      v: 1,
-      storeId: this.backend.storeId,
-      createdAt: new Date().toISOString(),
-      objects,
-      keys: keyIds.length,
-      entries: entries.length,
-      bytes,
-      stores: this.backends.map((b) => ({ storeId: b.storeId, placement: b.placement })),
-      locations,
-    };
-    await writeFileAtomic(join(dest, 'backup.json'), JSON.stringify(manifest, null, 2));
-    return { objects, keys: keyIds.length, entries: entries.length, bytes };
+  /** The index file name of a data id. */
+  indexPathName(dataId: string): string {
+    return `${createHash('sha256').update(dataId, 'utf8').digest('hex')}.json`;
   }
 
-  private indexPathName(dataId: string): string {
-    return `${createHash('sha256').update(dataId, 'utf8').digest('hex')}.json`;
+  /** Backup (X6) into `dest` (must not exist or be empty); see maintenance.ts. */
+  backup(dest: string): Promise<{ objects: number; keys: number; entries: number; bytes: number }> {
+    return backupStore(this, dest);
+  }
+
+  /** Restore a backup into this store, which must be empty; see maintenance.ts. Run `verifyAll` afterwards. */
+  restore(src: string): Promise<{ objects: number; keys: number; entries: number }> {
+    return restoreStore(this, src);
+  }
+
+  /** Verify every stored object against what the ledger says of it; see maintenance.ts. */
+  verifyAll(lookup: (dataId: string) => Promise<LedgerFacts | undefined>): Promise<VerifyReport> {
+    return verifyStore(this, lookup);
   }
 
   /** Is the store empty (no index entries, no objects, no key records)? */
@@ -356,132 +321,6 @@ export class ObjectStore {
     if ((await this.keyring.listKeyIds()).length) return false;
     for (const b of this.backends) for await (const _ of b.list()) return false;
     return true;
-  }
-
-  /**
-   * Restore a backup into this store, which must be empty. Objects are re-hashed against their
-   * addresses; the keyring must unseal with this store's storage key. Run `verifyAll` afterwards.
-   */
-  async restore(src: string): Promise<{ objects: number; keys: number; entries: number }> {
-    if (!(await this.isEmpty())) throw new Error('restore needs an empty store');
-    const manifest = JSON.parse(await readFile(join(src, 'backup.json'), 'utf8')) as {
-      v: number;
-      objects: number;
-      locations?: Record<string, string>;
-    };
-    if (manifest.v !== 1) throw new Error(`unsupported backup version ${manifest.v}`);
-    // Each object goes back to the store it came from (older backups: the store its index entry names).
-    const locations = new Map(Object.entries(manifest.locations ?? {}));
-    for (const f of (await readdir(join(src, 'index'))).filter((x) => x.endsWith('.json'))) {
-      const e = JSON.parse(await readFile(join(src, 'index', f), 'utf8')) as IndexEntry;
-      if (!locations.has(e.address) && e.storeId) locations.set(e.address, e.storeId);
-    }
-    const missing = [...new Set(locations.values())].filter((id) => !this.backends.some((b) => b.storeId === id));
-    if (missing.length)
-      throw new Error(`the backup holds objects of store(s) ${missing.join(', ')}, which this gateway does not have configured`);
-    try {
-      await stat(join(src, 'keyring.sealed.json'));
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      await copyFile(join(src, 'keyring.sealed.json'), this.keyring.keyringFile);
-      await this.keyring.check();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    let objects = 0;
-    for (const f of (await readdir(join(src, 'objects'))).sort()) {
-      const address = assertAddress(f);
-      const w = await this.backendOf(locations.get(address)).writer();
-      const hash = new StoredBytesHash();
-      try {
-        await pipeline(
-          createReadStream(join(src, 'objects', f)),
-          async function* (source: AsyncIterable<Buffer>) {
-            for await (const c of source) {
-              hash.update(c);
-              yield c;
-            }
-          },
-          w.stream,
-        );
-        const got = hash.digest();
-        if (got !== address) throw new IntegrityError(`backup object ${address} hashes to ${got}`);
-        await w.commit(address);
-      } catch (e) {
-        await w.abort();
-        throw e;
-      }
-      objects++;
-    }
-    await mkdir(this.keyring.keysDir, { recursive: true, mode: 0o700 });
-    const keyFiles = (await readdir(join(src, 'keys'))).filter((f) => f.endsWith('.json'));
-    for (const f of keyFiles) await writeFileAtomic(join(this.keyring.keysDir, f), await readFile(join(src, 'keys', f)));
-    const idx = (await readdir(join(src, 'index'))).filter((f) => f.endsWith('.json'));
-    for (const f of idx) await writeFileAtomic(join(this.dir, 'index', f), await readFile(join(src, 'index', f)));
-    return { objects, keys: keyFiles.length, entries: idx.length };
-  }
-
-  /**
-   * The verification pass: every index entry against the ledger. STORED entries must decrypt
-   * completely and match the ledger's fingerprint, size, key id and location; entries the ledger
-   * has DELETED (e.g. resurrected by a restore) are shredded; tombstones must have no object and no key.
-   */
-  async verifyAll(lookup: (dataId: string) => Promise<LedgerFacts | undefined>): Promise<VerifyReport> {
-    const report: VerifyReport = { checked: 0, ok: [], failed: [], shredded: [], deleted: [] };
-    for (const e of await this.entries()) {
-      report.checked++;
-      const fail = (reason: string) => report.failed.push({ dataId: e.dataId, reason });
-      let facts: LedgerFacts | undefined;
-      try {
-        facts = await lookup(e.dataId);
-      } catch (err) {
-        fail(`ledger lookup failed: ${(err as Error).message}`);
-        continue;
-      }
-      if (!facts) {
-        fail('not anchored on the ledger');
-        continue;
-      }
-      if (facts.stage === 'DELETED') {
-        if (e.state === 'DELETED') {
-          const left = [];
-          if (await this.keyring.record(e.keyId)) left.push(`key ${e.keyId}`);
-          const r = await this.backendOf(e.storeId).open(e.address);
-          if (r) {
-            await r.close();
-            left.push(`object ${e.address}`);
-          }
-          if (left.length) {
-            await this.shred(e.dataId, {});
-            report.shredded.push(e.dataId);
-          } else report.deleted.push(e.dataId);
-        } else {
-          await this.shred(e.dataId, { ledgerReason: `data ${e.dataId} is deleted on the ledger` });
-          report.shredded.push(e.dataId);
-        }
-        continue;
-      }
-      if (e.state === 'DELETED') {
-        fail(`deleted here but ${facts.stage} on the ledger`);
-        continue;
-      }
-      if (facts.keyId !== undefined && facts.keyId !== e.keyId) {
-        fail(`the ledger names key ${facts.keyId}, the store ${e.keyId}`);
-        continue;
-      }
-      if (facts.storage?.uri !== undefined && facts.storage.uri !== e.uri) {
-        fail(`the ledger locates the data at ${facts.storage.uri}, the store at ${e.uri}`);
-        continue;
-      }
-      let v: { valid: boolean; reason: string };
-      try {
-        v = await this.verifyObject(e, { sha256: facts.sha256, size: facts.size });
-      } catch (err) {
-        v = { valid: false, reason: `could not be read: ${(err as Error).message}` };
-      }
-      if (v.valid) report.ok.push(e.dataId);
-      else fail(v.reason);
-    }
-    return report;
   }
 
   /** Objects in a backend that no index entry names (a crash between write and index; not anchored, removable). */
@@ -503,34 +342,4 @@ export class ObjectStore {
     await rm(join(this.dir, 'index'), { recursive: true, force: true });
     await rm(this.keyring.keyringFile, { force: true });
   }
-}
-
-async function assertEmpty(dir: string): Promise<void> {
-  try {
-    if ((await readdir(dir)).length) throw new Error(`backup target ${dir} is not empty`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-}
-
-async function copyVerified(r: ObjectReader, address: string, to: string): Promise<number> {
-  const hash = new StoredBytesHash();
-  let n = 0;
-  await pipeline(
-    r.stream(),
-    async function* (source: AsyncIterable<Buffer>) {
-      for await (const c of source) {
-        hash.update(c);
-        n += c.length;
-        yield c;
-      }
-    },
-    createWriteStream(to, { flags: 'wx', mode: 0o600 }),
-  );
-  const got = hash.digest();
-  if (got !== address) {
-    await rm(to, { force: true });
-    throw new IntegrityError(`object ${address} hashes to ${got}: not backed up (damaged in the store)`);
-  }
-  return n;
 }

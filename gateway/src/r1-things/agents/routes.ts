@@ -1,5 +1,5 @@
 /**
- * Agents (gateway/src/agents/agents.ts):
+ * Agents (gateway/src/r1-things/agents/agents.ts):
  *
  *  POST /agents                    create an agent serving things, avatars or entities (its own Fabric identity)
  *  GET  /agents/:agentId           the agent, its identity and (thing agents) its signing public key

@@ -18,7 +18,10 @@ const gatewayBoundary = {
         '**/scripts/**',
         '**/network/**',
         '**/chaincode/**',
-        '**/audit/**',
+        // the audit CLI package (gateway/src/audit/ is the gateway's own /audit routes)
+        '../../audit/**',
+        '../../../audit/**',
+        '../../../../audit/**',
         'mvsec-chaincode',
         'mvsec-chaincode/**',
         'mvsec-audit',

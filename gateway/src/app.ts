@@ -7,35 +7,46 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import client from 'prom-client';
-import { AgentStore } from './agents/agents.js';
+import { auditRoutes } from './audit/routes.js';
 import { authenticator } from './auth/authenticate.js';
 import { LoginService } from './auth/login.js';
 import { OidcVerifier } from './auth/oidc.js';
+import { authRoutes } from './auth/routes.js';
 import { UserStore } from './auth/users.js';
 import type { GatewayConfig } from './config.js';
-import { eventsOpenApi, eventsRoute, eventStream } from './events/stream.js';
-import { FabricLedger } from './fabric/fabric-ledger.js';
-import type { Ledger } from './fabric/ledger.js';
-import { OfflineSigning } from './fabric/offline.js';
-import { ApiError, parseChaincodeReason, fromChaincode } from './http/problem.js';
+import { IdempotencyStore } from './http/idempotency.js';
+import { ledgerProblem } from './http/ledger-errors.js';
+import { openApiDocument } from './http/openapi.js';
+import { ApiError } from './http/problem.js';
 import { bodyReader, send, sendProblem } from './http/representation.js';
-import { attachEndpoints, type Endpoints } from './http/websocket.js';
 import { mount, route, type AnyRoute } from './http/routes.js';
-import { IdempotencyStore } from './idempotency.js';
+import { attachEndpoints, type Endpoints } from './http/websocket.js';
+import { LedgerClient } from './ledger/client.js';
+import { asLedgerError } from './ledger/errors.js';
+import { FabricLedger } from './ledger/fabric-ledger.js';
+import type { Ledger } from './ledger/ledger.js';
+import { OfflineSigning } from './ledger/offline.js';
+import { eventsOpenApi, eventsRoute, eventStream } from './monitor/events.js';
 import { monitorHooks, type Monitor } from './monitor/index.js';
-import { openApiDocument } from './openapi.js';
-import { auditRoutes } from './routes/audit-routes.js';
-import { agentRoutes } from './routes/agent-routes.js';
-import { authRoutes } from './routes/auth-routes.js';
-import { dpmRoutes } from './routes/dpm-routes.js';
-import { ledgerRoutes } from './routes/ledger-routes.js';
-import { offlineRoutes } from './routes/offline-routes.js';
-import { storageRoutes, type IntegrityFailure } from './routes/storage-routes.js';
-import { streamOpenApi, telemetryRoutes } from './routes/telemetry-routes.js';
-import { objectStoreFor } from './storage/configure.js';
-import type { ObjectStore } from './storage/store.js';
-import { TelemetryService, type TelemetryOptions } from './telemetry/service.js';
-import { avatarStream } from './telemetry/stream.js';
+import { AgentStore } from './r1-things/agents/agents.js';
+import { agentRoutes } from './r1-things/agents/routes.js';
+import { avatarRoutes } from './r1-things/avatars.js';
+import { offlineRoutes } from './r1-things/offline-signing.js';
+import { streamOpenApi, telemetryRoutes } from './r1-things/telemetry/routes.js';
+import { TelemetryService, type TelemetryOptions } from './r1-things/telemetry/service.js';
+import { avatarStream } from './r1-things/telemetry/stream.js';
+import { thingRoutes } from './r1-things/things.js';
+import { StorageAgent, type IntegrityFailure } from './r2-storage/agent.js';
+import { anchorRoutes } from './r2-storage/anchors.js';
+import { objectStoreFor } from './r2-storage/configure.js';
+import { objectRoutes } from './r2-storage/objects.js';
+import type { ObjectStore } from './r2-storage/store.js';
+import { deliveryRoutes } from './r3-transfers/delivery.js';
+import { transferRoutes } from './r3-transfers/routes.js';
+import { accessRoutes } from './r4-access/routes.js';
+import { federationRoutes } from './r5-federation/federations.js';
+import { platformRoutes } from './r5-federation/platforms.js';
+import { dpmRoutes } from './r6-dpm/routes.js';
 
 export interface Deps {
   ledger: Ledger;
@@ -68,6 +79,7 @@ const VERSION = '0.1.0';
 
 export function createApp(config: GatewayConfig, deps: Deps): App {
   const now = deps.now ?? Date.now;
+  const ledger = new LedgerClient(deps.ledger);
   const log = deps.log ?? ((m: string) => console.error(m));
   const users = deps.users ?? new UserStore();
   const login = new LoginService(
@@ -86,7 +98,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   // Durable under a state folder (<stateDir>/idempotency.jsonl): a retry after a gateway restart still replays.
   const idempotency = new IdempotencyStore(config.idempotencyTtlSeconds * 1000, now, {
     ...(config.stateDir ? { file: join(config.stateDir, 'idempotency.jsonl') } : {}),
-    ...(deps.ledger.transactionStatus ? { verify: (caller, txId) => deps.ledger.transactionStatus!(caller, txId) } : {}),
+    ...(ledger.transactionStatus ? { verify: ledger.transactionStatus } : {}),
   });
 
   const registry = new client.Registry();
@@ -122,7 +134,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
       access: 'public',
       statuses: [503],
       handler: async () => {
-        const r = await deps.ledger.ready();
+        const r = await ledger.ready();
         if (!r.ready) throw new ApiError(503, `not ready: ${r.detail}`, 'not-ready');
         return { body: { status: 'ready', detail: r.detail } };
       },
@@ -139,23 +151,32 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...deps.telemetry,
   });
   if (deps.monitor) telemetry.onAccepted(deps.monitor.recordReadings);
+  const stored = new StorageAgent(ledger, storage, {
+    maxObjectBytes: config.maxObjectBytes,
+    log,
+    now,
+    ...(deps.monitor ? { onIntegrity: (f: IntegrityFailure) => deps.monitor!.recordIntegrity(f) } : {}),
+  });
+  // By reference point; each folder declares its routes (app.ts only composes them).
   const routes = [
     ...opsRoutes,
     ...authRoutes(login),
-    ...ledgerRoutes(deps.ledger, now),
-    ...offlineRoutes(deps.ledger, deps.ledger instanceof FabricLedger ? new OfflineSigning(deps.ledger) : undefined),
-    ...storageRoutes(deps.ledger, storage, {
-      maxObjectBytes: config.maxObjectBytes,
-      log,
-      now,
-      ...(deps.monitor ? { onIntegrity: (f: IntegrityFailure) => deps.monitor!.recordIntegrity(f) } : {}),
-    }),
-    ...dpmRoutes(deps.ledger, storage, { stateDir: config.stateDir, storageKey: config.storageKey, log }),
+    ...platformRoutes(ledger),
+    ...federationRoutes(ledger),
+    ...thingRoutes(ledger),
+    ...avatarRoutes(ledger),
+    ...accessRoutes(ledger),
+    ...transferRoutes(ledger, now),
+    ...offlineRoutes(ledger, deps.ledger instanceof FabricLedger ? new OfflineSigning(deps.ledger) : undefined),
+    ...objectRoutes(stored),
+    ...deliveryRoutes(stored),
+    ...anchorRoutes(ledger),
+    ...dpmRoutes(ledger, storage, { stateDir: config.stateDir, storageKey: config.storageKey, log }),
     ...(monitor?.routes ?? []),
     ...telemetryRoutes(telemetry),
-    ...agentRoutes(deps.ledger, new AgentStore(config.storageKey, config.stateDir), telemetry, now),
+    ...agentRoutes(ledger, new AgentStore(config.storageKey, config.stateDir), telemetry, now),
     eventsRoute,
-    ...auditRoutes(deps.ledger),
+    ...auditRoutes(ledger),
   ];
   const openapi = openApiDocument(routes, { version: VERSION });
   (openapi.paths as Record<string, unknown>)['/openapi.json'] = {
@@ -242,8 +263,8 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     else if (err instanceof URIError || (err as { status?: number })?.status === 400)
       e = new ApiError(400, `malformed request: ${(err as Error).message}`);
     else {
-      const coded = parseChaincodeReason(String((err as Error)?.message ?? ''));
-      if (coded) e = fromChaincode(coded.code, coded.reason);
+      const p = ledgerProblem(asLedgerError(err));
+      if (p) e = p;
       else {
         log(`gateway: unexpected error on ${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
         e = new ApiError(500, 'internal error; see the gateway log');
@@ -267,7 +288,6 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     registry,
     ...(storage ? { storage } : {}),
     telemetry,
-    attachStream: (server) =>
-      attachEndpoints(server, [avatarStream(telemetry, streamAuth), eventStream(deps.ledger, streamAuth, log)], log),
+    attachStream: (server) => attachEndpoints(server, [avatarStream(telemetry, streamAuth), eventStream(ledger, streamAuth, log)], log),
   };
 }

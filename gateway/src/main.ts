@@ -13,11 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
 import { UserStore } from './auth/users.js';
 import { loadConfig } from './config.js';
-import { FabricLedger } from './fabric/fabric-ledger.js';
-import { IdentityService } from './fabric/identities.js';
+import { FabricLedger } from './ledger/fabric-ledger.js';
+import { IdentityService } from './ledger/identities.js';
 import { monitorFromConfig } from './monitor/index.js';
 import { listen } from './server.js';
-import { scheduleRetention } from './storage/retention.js';
+import { scheduleRetention } from './r2-storage/retention.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { S3Backend, type S3BackendConfig } from '../../gateway/src/storage/s3-backend.js';
+import { S3Backend, type S3BackendConfig } from '../../gateway/src/r2-storage/s3-backend.js';
 import { log, main, OperatorError } from '../lib/log.js';
 import { DATA } from '../lib/paths.js';
 import { assertPortFree, daemonPid, logTail, startDaemon, stopDaemon, tcpOpen } from '../lib/proc.js';

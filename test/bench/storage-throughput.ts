@@ -22,8 +22,8 @@ import { open } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { S3Backend } from '../../gateway/src/storage/s3-backend.js';
-import { ObjectStore } from '../../gateway/src/storage/store.js';
+import type { S3Backend } from '../../gateway/src/r2-storage/s3-backend.js';
+import { ObjectStore } from '../../gateway/src/r2-storage/store.js';
 
 const MIB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.BENCH_MIB ?? 256);
@@ -78,7 +78,7 @@ async function plainCopy(src: string, dst: string): Promise<number> {
 
 // The S3 SDK is loaded only for the S3 row: loaded alone into this small process it leaves V8 marking
 // back to back (see docs/performance.md), which the gateway's own heap does not.
-const s3Mod = process.env.MVSEC_S3_ENDPOINT ? await import('../../gateway/src/storage/s3-backend.js') : undefined;
+const s3Mod = process.env.MVSEC_S3_ENDPOINT ? await import('../../gateway/src/r2-storage/s3-backend.js') : undefined;
 const s3Config = s3Mod?.s3ConfigFromEnv();
 const s3 =
   s3Mod && s3Config

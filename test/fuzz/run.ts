@@ -25,7 +25,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readingBytes } from 'mvsec-protocol';
-import { signBytes } from '../../gateway/src/telemetry/signature.js';
+import { signBytes } from '../../gateway/src/r1-things/telemetry/signature.js';
 import { stopGateway } from '../../scripts/gateway.js';
 import { log, main } from '../../scripts/lib/log.js';
 import { DATA, paths, ROOT } from '../../scripts/lib/paths.js';

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { csvRecords, decodeCbor } from '../../gateway/src/http/representation.js';
-import { ACTIVITY_COLUMNS, HISTORY_COLUMNS, MOVEMENT_COLUMNS, TIMELINE_COLUMNS } from '../../gateway/src/routes/audit-routes.js';
+import { ACTIVITY_COLUMNS, HISTORY_COLUMNS, MOVEMENT_COLUMNS, TIMELINE_COLUMNS } from '../../gateway/src/audit/schemas.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 import { anchorInput, buildWorld, DAY, evaluate, isoIn, MVA, MVB, ok, sha256, type World } from './support/domain.js';
 

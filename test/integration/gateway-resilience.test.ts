@@ -9,9 +9,10 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Caller } from '../../gateway/src/auth/principal.js';
 import { testConfig } from '../../gateway/src/config.js';
-import { FabricLedger } from '../../gateway/src/fabric/fabric-ledger.js';
-import { IdentityService } from '../../gateway/src/fabric/identities.js';
-import { ApiError } from '../../gateway/src/http/problem.js';
+import { FabricLedger } from '../../gateway/src/ledger/fabric-ledger.js';
+import { IdentityService } from '../../gateway/src/ledger/identities.js';
+import { ledgerProblem } from '../../gateway/src/http/ledger-errors.js';
+import { LedgerUnavailable } from '../../gateway/src/ledger/errors.js';
 import type { FabricNetwork } from '../../gateway/src/config/schema.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 import { gatewayNetwork } from './support/network.js';
@@ -101,7 +102,8 @@ describe('gateway submissions under contention and peer loss (P1, P2)', () => {
 
       await assert.rejects(
         () => dead.evaluate(caller, 'thing:GetThing', [thingId]),
-        (e: unknown) => e instanceof ApiError && e.status === 503 && ports.every((p) => e.message.includes(`:${p}`)),
+        (e: unknown) =>
+          e instanceof LedgerUnavailable && ledgerProblem(e)?.status === 503 && ports.every((p) => e.message.includes(`:${p}`)),
       );
     } finally {
       failover.close();

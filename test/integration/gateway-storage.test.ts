@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { blake3 } from '@napi-rs/blake-hash';
-import { expireDue, retentionAgent } from '../../gateway/src/storage/retention.js';
+import { expireDue, retentionAgent } from '../../gateway/src/r2-storage/retention.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 
 const IOT = 'IoTPlatformMSP';

@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 import type { Caller } from '../../gateway/src/auth/principal.js';
 import { leafOf, readingBytes, readingSetText, type JsonValue } from 'mvsec-protocol';
 import { merkleRoot, rootFromProof } from 'mvsec-protocol';
-import { signBytes, signReadingSet } from '../../gateway/src/telemetry/signature.js';
+import { signBytes, signReadingSet } from '../../gateway/src/r1-things/telemetry/signature.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 
 const IOT = 'IoTPlatformMSP';

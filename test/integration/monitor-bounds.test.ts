@@ -16,14 +16,14 @@ import { createApp } from '../../gateway/src/app.js';
 import type { Caller } from '../../gateway/src/auth/principal.js';
 import { totpCode } from '../../gateway/src/auth/totp.js';
 import { testConfig } from '../../gateway/src/config.js';
-import { FabricLedger } from '../../gateway/src/fabric/fabric-ledger.js';
-import { IdentityService } from '../../gateway/src/fabric/identities.js';
+import { FabricLedger } from '../../gateway/src/ledger/fabric-ledger.js';
+import { IdentityService } from '../../gateway/src/ledger/identities.js';
 import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';
 import { Monitor } from '../../gateway/src/monitor/monitor.js';
 import { alertIdOf, parseRules } from '../../gateway/src/monitor/rules.js';
 import { listen } from '../../gateway/src/server.js';
 import { readingBytes } from 'mvsec-protocol';
-import { signBytes } from '../../gateway/src/telemetry/signature.js';
+import { signBytes } from '../../gateway/src/r1-things/telemetry/signature.js';
 import { gatewayNetwork } from './support/network.js';
 
 const IOT = 'IoTPlatformMSP';

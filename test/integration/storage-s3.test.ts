@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { S3Backend, type S3BackendConfig } from '../../gateway/src/storage/s3-backend.js';
+import { S3Backend, type S3BackendConfig } from '../../gateway/src/r2-storage/s3-backend.js';
 import { ROOT } from '../../scripts/lib/paths.js';
 import { localS3Config, s3Env, startS3Server, stopS3Server } from '../../scripts/s3/server.js';
 import { writeGatewayConfig } from '../../scripts/gateway-config.js';

@@ -6,7 +6,7 @@
 import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ApiError } from '../http/problem.js';
-import type { RoleName } from '../http/schemas.js';
+import type { RoleName } from './schemas.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 import { MFA_ROLES, type Caller } from './principal.js';
 import { checkTotp, newTotpSecret, totpUri } from './totp.js';

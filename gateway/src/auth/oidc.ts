@@ -5,7 +5,8 @@
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { ApiError } from '../http/problem.js';
-import { Role, type RoleName } from '../http/schemas.js';
+import { Role } from 'mvsec-protocol/inputs';
+import type { RoleName } from './schemas.js';
 import { MFA_ROLES, type Caller } from './principal.js';
 
 export interface OidcIssuerConfig {

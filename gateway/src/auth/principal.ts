@@ -1,4 +1,4 @@
-import type { RoleName } from '../http/schemas.js';
+import type { RoleName } from './schemas.js';
 
 /** Who is calling: the principal id within its MSP, its role, and how it was authenticated. */
 export interface Caller {

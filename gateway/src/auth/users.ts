@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RoleName } from '../http/schemas.js';
+import type { RoleName } from './schemas.js';
 import { seal, unseal, type Sealed } from '../crypto/seal.js';
 
 export interface User {

@@ -28,13 +28,14 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Caller } from '../auth/principal.js';
 import { loadConfig, type GatewayConfig } from '../config/load.js';
-import { FabricLedger } from '../fabric/fabric-ledger.js';
-import { IdentityService } from '../fabric/identities.js';
-import { ApiError } from '../http/problem.js';
-import { objectStoreFor } from '../storage/configure.js';
-import { IntegrityError } from '../storage/format.js';
-import { expireDue } from '../storage/retention.js';
-import type { LedgerFacts, ObjectStore, VerifyReport } from '../storage/store.js';
+import { LedgerClient } from '../ledger/client.js';
+import { isRefusal } from '../ledger/errors.js';
+import { FabricLedger } from '../ledger/fabric-ledger.js';
+import { IdentityService } from '../ledger/identities.js';
+import { objectStoreFor } from '../r2-storage/configure.js';
+import { IntegrityError } from '../r2-storage/format.js';
+import { expireDue } from '../r2-storage/retention.js';
+import type { LedgerFacts, ObjectStore, VerifyReport } from '../r2-storage/store.js';
 
 export const EXIT = { ok: 0, integrity: 1, usage: 2 } as const;
 
@@ -82,6 +83,7 @@ function ledgerLookup(
   config: GatewayConfig,
 ): { lookup: (dataId: string) => Promise<LedgerFacts | undefined>; close(): void } {
   const ledger = fabricLedger(config);
+  const data = new LedgerClient(ledger).data;
   const caller: Caller = {
     principal: 'storage-verifier',
     mspId: env.MVSEC_STORAGE_VERIFY_MSP ?? 'IoTPlatformMSP',
@@ -92,9 +94,9 @@ function ledgerLookup(
   return {
     lookup: async (dataId) => {
       try {
-        return (await ledger.evaluate(caller, 'data:GetData', [dataId])) as LedgerFacts;
+        return await data.get(caller, dataId);
       } catch (e) {
-        if (e instanceof ApiError && e.status === 404) return undefined;
+        if (isRefusal(e, 'NOT_FOUND')) return undefined;
         throw e;
       }
     },

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { OidcIssuerConfig } from '../auth/oidc.js';
 import { parseKey } from '../crypto/seal.js';
-import { s3ConfigFromEnv, type S3BackendConfig } from '../storage/s3-backend.js';
+import { s3ConfigFromEnv, type S3BackendConfig } from '../r2-storage/s3-backend.js';
 import { GatewayFileSchema, type FabricNetwork } from './schema.js';
 
 export interface MonitorConfig {

@@ -1,8 +1,9 @@
 /**
  * Errors as RFC 9457 problem details. Every refusal the gateway sends goes through `ApiError`;
- * the chaincode's coded reasons are mapped to HTTP status in exactly one place: `fromChaincode`.
+ * the chaincode's codes are mapped to HTTP status in exactly one place: `fromChaincode` (used by
+ * http/ledger-errors.ts for the ledger layer's typed errors).
  */
-import { parseCodedReason, type ErrorCode } from 'mvsec-protocol';
+import type { ErrorCode } from 'mvsec-protocol';
 
 export interface Problem {
   type: string;
@@ -44,6 +45,8 @@ export class ApiError extends Error {
     public readonly detail: string,
     public readonly kind: string = slug(TITLES[status] ?? 'error'),
     public readonly extra: Partial<Pick<Problem, 'errors' | 'code'>> & {
+      /** The ledger transaction this problem is about (a refused proposal); logged, not sent. */
+      txId?: string;
       headers?: Record<string, string>;
       members?: Record<string, unknown>;
     } = {},
@@ -75,14 +78,8 @@ export const CHAINCODE_STATUS: Record<ErrorCode, number> = {
 };
 export type ChaincodeCode = ErrorCode;
 
-/** The coded reason inside a message (the chaincode's text, as peers relay it), if any. */
-export const parseChaincodeReason = parseCodedReason;
-
-/** The one mapping from a chaincode refusal to an HTTP problem. */
-export function fromChaincode(code: ChaincodeCode, reason: string): ApiError {
+/** The one mapping from a chaincode refusal to an HTTP problem (the refused transaction's id, when known, is kept on the error). */
+export function fromChaincode(code: ChaincodeCode, reason: string, txId?: string): ApiError {
   const status = CHAINCODE_STATUS[code];
-  return new ApiError(status, `${code}: ${reason}`, `ledger-${code.toLowerCase().replace('_', '-')}`, { code });
+  return new ApiError(status, `${code}: ${reason}`, `ledger-${code.toLowerCase().replace('_', '-')}`, { code, ...(txId ? { txId } : {}) });
 }
-
-/** A 403 from a guard decision (CheckAccess / transfer state) carrying the contract's reason. */
-export const deniedByLedger = (reason: string) => fromChaincode('DENIED', reason);

@@ -5,10 +5,15 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Caller } from '../auth/principal.js';
+import { asProblem } from './ledger-errors.js';
 import { ApiError } from './problem.js';
 import { csvColumns, isStreamedBody, send, sendCsvPages, wantsCsv } from './representation.js';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** What a ledger read may answer besides 200, and a ledger write besides 200/201. */
+export const READ_STATUSES = [403, 404];
+export const WRITE_STATUSES = [400, 403, 404, 409, 410, 422, 503];
 
 export interface HandlerInput<P, B, Q> {
   req: Request;
@@ -132,7 +137,12 @@ export function mount(router: Router, routes: AnyRoute[], hooks: Hooks): void {
       if (r.rawBody) body = undefined;
       else if (r.body) body = validate(r.body, req.body, 'body');
       else if (req.body !== undefined) throw new ApiError(400, 'this operation takes no request body', 'validation');
-      const run = () => r.handler({ req, res, caller: caller!, params, body, query });
+      // Ledger errors leave the handler as problems (idempotency replays them, the monitor counts them).
+      const handle = (q: unknown) =>
+        r.handler({ req, res, caller: caller!, params, body, query: q }).catch((e: unknown) => {
+          throw asProblem(e);
+        });
+      const run = () => handle(query);
       const reply = r.idempotent && caller ? await hooks.idempotent(req, caller, run) : await run();
       if (res.headersSent) return;
       if (csv && r.csv) {
@@ -144,7 +154,7 @@ export function mount(router: Router, routes: AnyRoute[], hooks: Hooks): void {
         async function* pages(): AsyncGenerator<unknown[]> {
           yield first;
           for (let b = all ? next : undefined; b;) {
-            const more = await r.handler({ req, res, caller: caller!, params, body, query: { ...(query as object), bookmark: b } });
+            const more = await handle({ ...(query as object), bookmark: b });
             yield rowsOf(more.body);
             b = (more.body as { bookmark?: string } | undefined)?.bookmark;
           }

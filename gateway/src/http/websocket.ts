@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Request } from 'express';
 import { WebSocketServer } from 'ws';
 import type { Caller } from '../auth/principal.js';
+import { ledgerProblem } from './ledger-errors.js';
 import { ApiError } from './problem.js';
 
 export type Authenticate = (req: Request, required: boolean) => Promise<Caller | undefined>;
@@ -64,7 +65,8 @@ export function attachEndpoints(server: Server, endpoints: Endpoint[], log: (m: 
       const m = e.path.exec(url.pathname);
       if (!m) continue;
       e.upgrade(req, socket, head, m, url).catch((err: unknown) => {
-        if (err instanceof ApiError) refuse(socket, err);
+        const problem = err instanceof ApiError ? err : ledgerProblem(err);
+        if (problem) refuse(socket, problem);
         else {
           log(`websocket: upgrade of ${url.pathname} failed: ${(err as Error)?.stack ?? String(err)}`);
           refuse(socket, new ApiError(503, 'the stream could not be opened; see the gateway log', 'stream-unavailable'));

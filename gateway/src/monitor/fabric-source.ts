@@ -5,11 +5,11 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { connect, type Checkpointer, type Gateway } from '@hyperledger/fabric-gateway';
-import { transactionSigner } from '../fabric/signer.js';
+import { transactionSigner } from '../ledger/signer.js';
 import type { FabricNetwork } from '../config/schema.js';
-import { peerClient } from '../fabric/grpc.js';
+import { peerClient } from '../ledger/grpc.js';
 import type { Caller } from '../auth/principal.js';
-import type { IdentityService } from '../fabric/identities.js';
+import type { IdentityService } from '../ledger/identities.js';
 import type { EventSource } from './monitor.js';
 
 export async function fabricEventSource(

@@ -14,95 +14,40 @@
  * new on the ledger); a crash between 3 and 4 redelivers an event that step 1 skips.
  */
 import { checkpointers, type ChaincodeEvent, type Checkpointer, type CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import client from 'prom-client';
 import type { Caller } from '../auth/principal.js';
-import type { Ledger } from '../fabric/ledger.js';
 import { ApiError } from '../http/problem.js';
+import { alreadyRaised } from '../ledger/alerts.js';
+import { LedgerClient } from '../ledger/client.js';
+import { LedgerRefusal } from '../ledger/errors.js';
 import {
   emptyState,
   RuleEngine,
   type ActivityEvent,
   alertIdOf,
   type AlertDraft,
-  type EngineState,
   type Lookup,
   type Reading,
-  type Rule,
   type ThingView,
 } from './rules.js';
+import { monitorMetrics, type MonitorMetrics } from './metrics.js';
+import { ACTIVITY_EVENT, INTEGRITY_RULE, writeAtomic, type MonitorOptions, type RaisedAlert, type SavedState } from './monitor-types.js';
 
-export const ACTIVITY_EVENT = 'mvsec.activity';
-/** The rule name of alerts for stored data that failed verification (not configurable: always on). */
-export const INTEGRITY_RULE = 'storage-integrity';
-
-/** Where events come from: the Fabric network (fabric-source.ts) or a test double. */
-export interface EventSource {
-  /** Events after the checkpoint's position (or from `startBlock` when it has none). */
-  events(checkpoint: Checkpointer, startBlock?: bigint): Promise<CloseableAsyncIterable<ChaincodeEvent>>;
-  /** Current block height of the channel (for the lag metric). */
-  height(): Promise<bigint>;
-  close(): void;
-}
-
-export interface RaisedAlert extends AlertDraft {
-  /** the transaction that recorded it; undefined when it already existed on the ledger */
-  txId?: string;
-  /** what the ledger answered (the Alert record), when it was recorded now */
-  record?: unknown;
-  /** it was already on the ledger (a replay) */
-  existing: boolean;
-  raisedAt: string;
-}
-
-export interface MonitorOptions {
-  rules: Rule[];
-  ledger: Ledger;
-  /** the monitor's own identity (role `monitor`) */
-  identity: Caller;
-  source: EventSource;
-  /** folder for checkpoint.json and state.json (created, mode 700) */
-  stateDir: string;
-  /** first block when there is no checkpoint yet; default: the current height (from now on) */
-  startBlock?: bigint;
-  registry?: client.Registry;
-  log?: (msg: string) => void;
-  now?: () => number;
-  /** test hooks: after the event was applied and the state saved, before its checkpoint; throwing simulates a crash there */
-  beforeCheckpoint?: (event: ChaincodeEvent) => void | Promise<void>;
-  /** called once per event applied (after its state was saved) */
-  onProcessed?: (event: ChaincodeEvent, payload: ActivityEvent | undefined) => void;
-  /** called for a redelivered event that was already applied */
-  onSkipped?: (event: ChaincodeEvent) => void;
-}
-
-interface SavedState {
-  version: 1;
-  /** last applied event position */
-  block?: string;
-  /** tx ids applied in that block */
-  txIds: string[];
-  processed: number;
-  engine: EngineState;
-  things: Record<string, ThingView>;
-}
+export { ACTIVITY_EVENT, INTEGRITY_RULE, writeAtomic } from './monitor-types.js';
+export type { EventSource, MonitorOptions, RaisedAlert } from './monitor-types.js';
 
 type Subscriber = (alert: RaisedAlert) => void;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Write a file so a crash leaves the old or the new content, never a torn one. */
-export function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+/** The ledger's words when it refused (final: not retried), else undefined (a transient failure: retried). */
+function refusalOf(e: unknown): string | undefined {
+  if (e instanceof LedgerRefusal) return e.message;
+  // A collaborator's own refusal (e.g. an identity of an unknown organisation).
+  if (e instanceof ApiError && e.status < 500 && e.kind !== 'commit-invalidated') return e.detail;
+  return undefined;
 }
 
 export class Monitor {
@@ -121,17 +66,12 @@ export class Monitor {
   private lastBlock?: bigint;
   /** why the loop ended, when it ended by itself */
   failure?: Error;
-  readonly metrics: {
-    events: client.Counter;
-    skipped: client.Counter;
-    alerts: client.Counter<'rule' | 'severity'>;
-    alertFailures: client.Counter<'rule'>;
-    denials: client.Counter;
-    lastBlock: client.Gauge;
-    lag: client.Gauge;
-  };
+  readonly metrics: MonitorMetrics;
+
+  private readonly ledger: LedgerClient;
 
   constructor(private readonly o: MonitorOptions) {
+    this.ledger = LedgerClient.of(o.ledger);
     this.log = o.log ?? ((m) => console.error(m));
     this.now = o.now ?? Date.now;
     mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
@@ -143,60 +83,10 @@ export class Monitor {
     this.engine = new RuleEngine(o.rules, this.saved.engine);
     if (this.saved.block !== undefined) this.lastBlock = BigInt(this.saved.block);
 
-    const registers = o.registry ? [o.registry] : [];
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this;
-    this.metrics = {
-      events: new client.Counter({
-        name: 'mvsec_monitor_events_total',
-        help: 'Chaincode activity events processed by the monitor',
-        registers,
-      }),
-      skipped: new client.Counter({
-        name: 'mvsec_monitor_events_redelivered_total',
-        help: 'Events redelivered after a restart that had already been applied (skipped)',
-        registers,
-      }),
-      alerts: new client.Counter({
-        name: 'mvsec_monitor_alerts_total',
-        help: 'Alerts raised, by rule and severity',
-        labelNames: ['rule', 'severity'],
-        registers,
-      }),
-      alertFailures: new client.Counter({
-        name: 'mvsec_monitor_alert_failures_total',
-        help: 'Alerts the ledger refused for a permanent reason (logged)',
-        labelNames: ['rule'],
-        registers,
-      }),
-      denials: new client.Counter({
-        name: 'mvsec_monitor_denials_total',
-        help: 'Gateway refusals (403) reported to the monitor',
-        registers,
-      }),
-      lastBlock: new client.Gauge({
-        name: 'mvsec_monitor_last_block',
-        help: 'Block number of the last event the monitor processed',
-        registers,
-        collect() {
-          if (self.lastBlock !== undefined) this.set(Number(self.lastBlock));
-        },
-      }),
-      lag: new client.Gauge({
-        name: 'mvsec_monitor_lag_blocks',
-        help: 'Blocks committed on the channel after the last processed event (height - 1 - last processed block)',
-        registers,
-        async collect() {
-          try {
-            const h = await self.o.source.height();
-            const last = self.lastBlock ?? h - 1n;
-            this.set(Math.max(0, Number(h - 1n - last)));
-          } catch {
-            /* the peer is unreachable: keep the previous value */
-          }
-        },
-      }),
-    };
+    this.metrics = monitorMetrics(o.registry ? [o.registry] : [], {
+      lastBlock: () => this.lastBlock,
+      height: () => this.o.source.height(),
+    });
   }
 
   /** Put the monitor's metrics in the gateway's registry (served at /metrics). */
@@ -340,20 +230,21 @@ export class Monitor {
     thing: async (thingId) => {
       const hit = this.saved.things[thingId];
       if (hit) return hit;
-      const t = await this.read<ThingView>('thing:GetThing', [thingId]);
+      const t = await this.read(`thing ${thingId}`, () => this.ledger.things.get(this.o.identity, thingId));
       if (t) this.saved.things[thingId] = { thingId, policy: t.policy };
       return t;
     },
-    thingOfData: async (dataId) => (await this.read<{ thingId?: string }>('data:GetData', [dataId]))?.thingId,
+    thingOfData: async (dataId) => (await this.read(`data ${dataId}`, () => this.ledger.data.get(this.o.identity, dataId)))?.thingId,
   };
 
-  private async read<T>(fn: string, args: string[]): Promise<T | undefined> {
+  private async read<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
     for (let wait = 200; ; wait = Math.min(wait * 2, 5000)) {
       try {
-        return (await this.o.ledger.evaluate(this.o.identity, fn, args)) as T;
+        return await read();
       } catch (e) {
-        if (e instanceof ApiError && e.status < 500) {
-          this.log(`monitor: ${fn} ${args.join(' ')}: ${e.detail}`);
+        const refused = refusalOf(e);
+        if (refused) {
+          this.log(`monitor: ${what}: ${refused}`);
           return undefined;
         }
         if (this.stopping) throw e;
@@ -367,19 +258,19 @@ export class Monitor {
     let raised: RaisedAlert | undefined;
     for (let wait = 200, tries = 0; ; wait = Math.min(wait * 2, 5000), tries++) {
       try {
-        const r = await this.o.ledger.submit(this.o.identity, 'alert:RaiseAlert', [JSON.stringify(d)]);
+        const r = await this.ledger.alerts.raise(this.o.identity, d);
         const rec = r.result as { raisedAt?: string } | undefined;
         raised = { ...d, txId: r.txId, record: r.result, existing: false, raisedAt: rec?.raisedAt ?? new Date(this.now()).toISOString() };
         break;
       } catch (e) {
-        const err = e instanceof ApiError ? e : undefined;
-        if (err && err.status === 409 && /already exists/.test(err.detail)) {
+        if (alreadyRaised(e)) {
           raised = { ...d, existing: true, raisedAt: new Date(this.now()).toISOString() };
           break;
         }
-        if (err && err.status < 500 && err.kind !== 'commit-invalidated') {
+        const refused = refusalOf(e);
+        if (refused) {
           this.metrics.alertFailures.inc({ rule: d.rule });
-          this.log(`monitor: alert ${d.alertId} (${d.rule}) refused by the ledger: ${err.detail}`);
+          this.log(`monitor: alert ${d.alertId} (${d.rule}) refused by the ledger: ${refused}`);
           return undefined;
         }
         if (this.stopping || (!retryForever && tries >= 5)) throw e;

@@ -4,10 +4,11 @@
  */
 import { z } from 'zod';
 import { requireRole } from '../auth/authenticate.js';
-import type { Ledger } from '../fabric/ledger.js';
+import { LedgerClient } from '../ledger/client.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
-import { Id } from '../http/schemas.js';
+import { Id } from 'mvsec-protocol/inputs';
 import type { Monitor } from './monitor.js';
 
 export const MONITOR_ROLES = ['monitor', 'auditor', 'admin'] as const;
@@ -38,14 +39,10 @@ export function monitorRoutes(monitor: Monitor, ledger: Ledger, heartbeatMs = 15
         if (!!query.subjectType !== !!query.subjectId) {
           throw new ApiError(400, 'give both subjectType and subjectId, or neither', 'validation');
         }
+        const alerts = LedgerClient.of(ledger).alerts;
         const body = query.subjectType
-          ? await ledger.evaluate(caller, 'alert:ListAlertsBySubject', [
-              query.subjectType,
-              query.subjectId!,
-              query.pageSize,
-              query.bookmark,
-            ])
-          : await ledger.evaluate(caller, 'alert:ListOpenAlerts', [query.pageSize, query.bookmark]);
+          ? await alerts.ofSubject(caller, query.subjectType, query.subjectId!, query.pageSize, query.bookmark)
+          : await alerts.open(caller, query.pageSize, query.bookmark);
         return { body };
       },
     }),

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AgentStore, agentCaller } from '../../../gateway/src/agents/agents.js';
+import { AgentStore, agentCaller } from '../../../gateway/src/r1-things/agents/agents.js';
 
 describe('agent store (A2, C1)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mvsec-agents-'));

@@ -26,7 +26,7 @@ import {
   totpCode,
   type AvatarStreamMessage,
 } from 'mvsec-client';
-import { parsePublicKey, verifyReading } from '../../../gateway/src/telemetry/signature.js';
+import { parsePublicKey, verifyReading } from '../../../gateway/src/r1-things/telemetry/signature.js';
 import { checkTotp, newTotpSecret } from '../../../gateway/src/auth/totp.js';
 import { startTestGateway, type TestGateway } from '../gateway/support.js';
 

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { main as mvsec } from '../../../audit/src/cli.js';
 import { csvColumns, csvRecords, parseCsv, toCsv } from '../../../gateway/src/http/representation.js';
-import { ACTIVITY_COLUMNS, movementOf, type ActivityRecord } from '../../../gateway/src/routes/audit-routes.js';
+import type { ActivityRecord } from 'mvsec-protocol';
+import { movementOf } from '../../../gateway/src/audit/reports.js';
+import { ACTIVITY_COLUMNS } from '../../../gateway/src/audit/schemas.js';
 import { FakeLedger, startTestGateway, type TestGateway } from './support.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');

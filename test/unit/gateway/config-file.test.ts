@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../../gateway/src/config.js';
-import { FabricCaClient } from '../../../gateway/src/fabric/fabric-ca.js';
+import { FabricCaClient } from '../../../gateway/src/ledger/fabric-ca.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mvsec-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

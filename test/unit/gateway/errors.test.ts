@@ -1,7 +1,8 @@
 /** The chaincode's coded reasons map to HTTP status in one place and reach the client verbatim. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CHAINCODE_STATUS, fromChaincode, parseChaincodeReason } from '../../../gateway/src/http/problem.js';
+import { parseCodedReason as parseChaincodeReason } from 'mvsec-protocol';
+import { CHAINCODE_STATUS, fromChaincode } from '../../../gateway/src/http/problem.js';
 import { startTestGateway, type TestGateway } from './support.js';
 
 describe('gateway error mapping', () => {

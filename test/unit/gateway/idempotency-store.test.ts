@@ -9,9 +9,9 @@ import type { Request } from 'express';
 import type { Caller } from '../../../gateway/src/auth/principal.js';
 import { UserStore } from '../../../gateway/src/auth/users.js';
 import { ApiError } from '../../../gateway/src/http/problem.js';
-import { validationCode } from '../../../gateway/src/fabric/fabric-ledger.js';
-import type { TransactionStatus } from '../../../gateway/src/fabric/ledger.js';
-import { IdempotencyStore, journalEndorsed } from '../../../gateway/src/idempotency.js';
+import { validationCode } from '../../../gateway/src/ledger/fabric-ledger.js';
+import type { TransactionStatus } from '../../../gateway/src/ledger/ledger.js';
+import { IdempotencyStore, journalEndorsed } from '../../../gateway/src/http/idempotency.js';
 import { startTestGateway, sampleThing } from './support.js';
 
 const caller: Caller = { principal: 'alice', mspId: 'IoTPlatformMSP', role: 'creator', issuer: 'gateway', amr: ['pwd'] };

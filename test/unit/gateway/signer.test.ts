@@ -8,7 +8,7 @@ import { createHash, generateKeyPairSync, randomBytes, verify } from 'node:crypt
 import { describe, it } from 'node:test';
 import { hash } from '@hyperledger/fabric-gateway';
 import { p256, p384 } from '@noble/curves/nist';
-import { lowSDer, transactionSigner } from '../../../gateway/src/fabric/signer.js';
+import { lowSDer, transactionSigner } from '../../../gateway/src/ledger/signer.js';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 

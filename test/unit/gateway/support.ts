@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createApp, type Deps } from '../../../gateway/src/app.js';
 import type { Caller } from '../../../gateway/src/auth/principal.js';
 import { testConfig, type GatewayConfig } from '../../../gateway/src/config.js';
-import type { Ledger, Readiness, SubmitOptions, Submitted } from '../../../gateway/src/fabric/ledger.js';
+import type { Ledger, Readiness, SubmitOptions, Submitted } from '../../../gateway/src/ledger/ledger.js';
 import { decodeCbor, encodeCbor } from '../../../gateway/src/http/representation.js';
 import { listen } from '../../../gateway/src/server.js';
 

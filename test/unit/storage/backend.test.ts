@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, describe, it } from 'node:test';
-import { FileSink, LocalBackend } from '../../../gateway/src/storage/backend.js';
+import { FileSink, LocalBackend } from '../../../gateway/src/r2-storage/backend.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mvsec-backend-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -13,8 +13,8 @@ import {
   StoredBytesHash,
   TAG_LENGTH,
   TooLargeError,
-} from '../../../gateway/src/storage/format.js';
-import { addressHasher } from '../../../gateway/src/storage/content-address.js';
+} from '../../../gateway/src/r2-storage/format.js';
+import { addressHasher } from '../../../gateway/src/r2-storage/content-address.js';
 
 async function encrypt(plain: Buffer, key: Buffer, recordSize: number | null = 1024, chunk = 777, hashOffThread = true) {
   const enc = new EncryptStream(key, 'dk-test', { ...(recordSize === null ? {} : { recordSize }), hashOffThread });

@@ -8,8 +8,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { blake3 } from '@napi-rs/blake-hash';
-import { EncryptStream } from '../../../gateway/src/storage/format.js';
-import { hashWorkers, OffThreadSha256 } from '../../../gateway/src/storage/hash-worker.js';
+import { EncryptStream } from '../../../gateway/src/r2-storage/format.js';
+import { hashWorkers, OffThreadSha256 } from '../../../gateway/src/r2-storage/hash-worker.js';
 
 const MIB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -150,7 +150,7 @@ describe('hashing workers (S2)', () => {
   });
 
   it('idle workers do not keep the process alive', async () => {
-    const mod = fileURLToPath(new URL('../../../gateway/src/storage/hash-worker.ts', import.meta.url));
+    const mod = fileURLToPath(new URL('../../../gateway/src/r2-storage/hash-worker.ts', import.meta.url));
     const code = `import { OffThreadSha256 } from ${JSON.stringify(mod)};
       const h = new OffThreadSha256(); h.update(Buffer.from('abc'));
       console.log(await h.digest());`;

@@ -11,9 +11,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { LocalBackend } from '../../../gateway/src/storage/backend.js';
-import { s3ConfigFromEnv } from '../../../gateway/src/storage/s3-backend.js';
-import { placeFor } from '../../../gateway/src/storage/store.js';
+import { LocalBackend } from '../../../gateway/src/r2-storage/backend.js';
+import { s3ConfigFromEnv } from '../../../gateway/src/r2-storage/s3-backend.js';
+import { placeFor } from '../../../gateway/src/r2-storage/store.js';
 import { startTestGateway } from '../gateway/support.js';
 
 const dirs: string[] = [];

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { ownerKey } from '../../../gateway/src/storage/keyring.js';
-import { expireDue } from '../../../gateway/src/storage/retention.js';
-import { ObjectStore } from '../../../gateway/src/storage/store.js';
+import { ownerKey } from '../../../gateway/src/r2-storage/keyring.js';
+import { expireDue } from '../../../gateway/src/r2-storage/retention.js';
+import { ObjectStore } from '../../../gateway/src/r2-storage/store.js';
 import { FakeLedger } from '../gateway/support.js';
 
 const DAY = 86_400_000;

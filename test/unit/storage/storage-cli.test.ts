@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { ownerKey } from '../../../gateway/src/storage/keyring.js';
-import { ObjectStore } from '../../../gateway/src/storage/store.js';
+import { ownerKey } from '../../../gateway/src/r2-storage/keyring.js';
+import { ObjectStore } from '../../../gateway/src/r2-storage/store.js';
 import { EXIT, runStorageCommand } from '../../../gateway/src/cli/storage.js';
 
 const dirs: string[] = [];

@@ -9,11 +9,11 @@ import { pipeline } from 'node:stream/promises';
 import { after, describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { LocalBackend } from '../../../gateway/src/storage/backend.js';
+import { LocalBackend } from '../../../gateway/src/r2-storage/backend.js';
 import { blake3 } from '@napi-rs/blake-hash';
-import { IntegrityError } from '../../../gateway/src/storage/format.js';
-import { KeyError, ownerKey } from '../../../gateway/src/storage/keyring.js';
-import { ObjectStore, type IndexEntry, type LedgerFacts, type StoredObject } from '../../../gateway/src/storage/store.js';
+import { IntegrityError } from '../../../gateway/src/r2-storage/format.js';
+import { KeyError, ownerKey } from '../../../gateway/src/r2-storage/keyring.js';
+import { ObjectStore, type IndexEntry, type LedgerFacts, type StoredObject } from '../../../gateway/src/r2-storage/store.js';
 
 const dirs: string[] = [];
 const tmp = (p: string) => {

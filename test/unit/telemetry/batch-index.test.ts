@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { LineSealer } from '../../../gateway/src/crypto/sealed-line.js';
-import { BatchIndex } from '../../../gateway/src/telemetry/batch-index.js';
-import { makeBatch, type Batch, type StoredReading } from '../../../gateway/src/telemetry/batches.js';
+import { BatchIndex } from '../../../gateway/src/r1-things/telemetry/batch-index.js';
+import { makeBatch, type Batch, type StoredReading } from '../../../gateway/src/r1-things/telemetry/batches.js';
 import { leafOf } from 'mvsec-protocol';
 
 const reading = (seq: number): StoredReading => ({

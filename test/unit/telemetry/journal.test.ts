@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Caller } from '../../../gateway/src/auth/principal.js';
-import type { Ledger } from '../../../gateway/src/fabric/ledger.js';
+import type { Ledger } from '../../../gateway/src/ledger/ledger.js';
 import { readingBytes } from 'mvsec-protocol';
-import { TelemetryService } from '../../../gateway/src/telemetry/service.js';
-import { signBytes, signReadingSet } from '../../../gateway/src/telemetry/signature.js';
+import { TelemetryService } from '../../../gateway/src/r1-things/telemetry/service.js';
+import { signBytes, signReadingSet } from '../../../gateway/src/r1-things/telemetry/signature.js';
 import { rootFromProof } from 'mvsec-protocol';
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });

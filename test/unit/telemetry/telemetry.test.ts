@@ -15,9 +15,15 @@ import type { Caller } from '../../../gateway/src/auth/principal.js';
 import { canonicalJson, leafOf, readingBytes, readingSetText } from 'mvsec-protocol';
 import { merkleLevels, merkleProof, merkleRoot, rootFromProof } from 'mvsec-protocol';
 import { verify } from 'node:crypto';
-import { SeqStore } from '../../../gateway/src/telemetry/seq-store.js';
-import { TelemetryService, inTransmitWindow } from '../../../gateway/src/telemetry/service.js';
-import { decodeSignature, parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../../gateway/src/telemetry/signature.js';
+import { SeqStore } from '../../../gateway/src/r1-things/telemetry/seq-store.js';
+import { TelemetryService, inTransmitWindow } from '../../../gateway/src/r1-things/telemetry/service.js';
+import {
+  decodeSignature,
+  parsePublicKey,
+  signBytes,
+  signReadingSet,
+  verifyReading,
+} from '../../../gateway/src/r1-things/telemetry/signature.js';
 import { FakeLedger, startTestGateway, type TestGateway } from '../gateway/support.js';
 
 const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -10,10 +10,10 @@ import { after, describe, it } from 'node:test';
 import type { Caller } from '../../../gateway/src/auth/principal.js';
 import { ApiError } from '../../../gateway/src/http/problem.js';
 import { leafOf, readingBytes, readingText, canonicalJson } from 'mvsec-protocol';
-import { TelemetryService } from '../../../gateway/src/telemetry/service.js';
-import { parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../../gateway/src/telemetry/signature.js';
+import { TelemetryService } from '../../../gateway/src/r1-things/telemetry/service.js';
+import { parsePublicKey, signBytes, signReadingSet, verifyReading } from '../../../gateway/src/r1-things/telemetry/signature.js';
 import { merkleRoot } from 'mvsec-protocol';
-import { VerifyPool } from '../../../gateway/src/telemetry/verify-pool.js';
+import { VerifyPool } from '../../../gateway/src/r1-things/telemetry/verify-pool.js';
 import { FakeLedger } from '../gateway/support.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -8,6 +8,7 @@ import { LedgerClient } from '../ledger/client.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
+import { ALERT_SUBJECTS } from 'mvsec-protocol';
 import { Id } from 'mvsec-protocol/inputs';
 import type { Monitor } from './monitor.js';
 
@@ -15,7 +16,7 @@ export const MONITOR_ROLES = ['monitor', 'auditor', 'admin'] as const;
 const TAG = 'Monitoring (M2)';
 
 const ListQuery = z.strictObject({
-  subjectType: z.enum(['THING', 'AVATAR', 'TRANSFER', 'DATA', 'PLATFORM', 'JOB', 'PRINCIPAL']).optional(),
+  subjectType: z.enum(ALERT_SUBJECTS).optional(),
   subjectId: Id.optional(),
   pageSize: z
     .string()

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ALERT_SEVERITIES, type AlertSubject } from 'mvsec-protocol';
 import { z } from 'zod';
 
 // ---------------------------------------------------------------- wire format of the chaincode event
@@ -54,7 +55,7 @@ export function valueAtPath(v: unknown, path: string): unknown {
 
 // ---------------------------------------------------------------- config
 
-const Severity = z.enum(['INFO', 'WARNING', 'CRITICAL']);
+const Severity = z.enum(ALERT_SEVERITIES);
 const RuleId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, 'rule ids: lower-case letters, digits and dashes (≤ 41)');
 const Hour = z.number().int().min(0).max(24);
 
@@ -176,7 +177,7 @@ export function loadRules(path: string): Rule[] {
 
 // ---------------------------------------------------------------- alerts
 
-export type AlertSubjectType = 'THING' | 'AVATAR' | 'TRANSFER' | 'DATA' | 'PLATFORM' | 'JOB' | 'PRINCIPAL';
+export type AlertSubjectType = AlertSubject;
 
 /** What alert:RaiseAlert takes. */
 export interface AlertDraft {

@@ -44,6 +44,7 @@ const ACTIONS = [
   'transfer.expire',
   'transfer.read',
   'dpm.submit',
+  'dpm.process',
   'dpm.provider',
   'dpm.read',
   'dpm.list',

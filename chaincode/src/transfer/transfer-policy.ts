@@ -26,10 +26,12 @@ const approveAs =
  * - whoever may share the data by the access rule requests a transfer, once both metaverses are
  *   federated and the thing's policy allows the target metaverse (`federation` is absent when
  *   the metaverses never federated);
+ *   the source avatar must be the data's holder (`data/data-holder.ts`, trust rule 3);
  * - an admin of the source (target) platform's MSP approves as source (target);
  * - only the thing's owner consents;
- * - an admin or avatar-agent of either side executes, while the thing is ACTIVE and its policy
- *   still allows the target metaverse and the hour;
+ * - an admin or avatar-agent of either side executes, while the thing, both avatars, both
+ *   platforms and their federation are ACTIVE (rule 4) and its policy still allows the target
+ *   metaverse and the hour;
  * - an admin of either side or the owner rejects; the requester or the owner revokes;
  * - any admin or monitor marks a transfer expired (the contract checks the time);
  * - auditors, monitors and members of the source, target or owner MSP read a transfer.

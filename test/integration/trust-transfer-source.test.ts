@@ -129,13 +129,15 @@ describe('trust rule 3 on the real network: a transfer’s source is the data’
     }
   });
 
-  it("X3/A1: MetaverseB naming its own avatar as the source of data held by MetaverseA's avatar is DENIED with the holder named", async () => {
+  it("X3/A1: MetaverseB naming its own avatar as the source of data held by MetaverseA's avatar (to a cleared target) is DENIED with the holder named", async () => {
     const transferId = `tr-b2-${w.run}`;
     await refusedUnchanged(
       transferId,
       held,
       () =>
-        submit(w.mvbAdmin.cc('transfer'), 'RequestTransfer', [request(transferId, held, { sourceAvatarId: avB, targetMetaverseId: mvb2 })]),
+        submit(w.mvbAdmin.cc('transfer'), 'RequestTransfer', [
+          request(transferId, held, { sourceAvatarId: avB, targetMetaverseId: w.mvaId }),
+        ]),
       new RegExp(
         `DENIED: data ${held} is held by avatar ${w.avatarId} of ${w.mvaId} \\(${MVA}\\); a transfer's source must be its holder, not avatar ${avB} of ${w.mvbId} \\(${MVB}\\)`,
       ),

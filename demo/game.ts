@@ -221,6 +221,21 @@ export async function runGame(cast: Cast, say: Narrator, opts: { dpm?: boolean }
       'storing the session log',
     );
     say.ledger(`data ${ids.session} sha256 ${sessionSha.slice(0, 16)}… (${tx(logged)})`);
+    say.step('R4', player, `grants Game A and Game B 'process' on the rig's data for analytics`);
+    for (const msp of [MVA, MVB])
+      expect(
+        await player.call('POST', '/r4/grants', {
+          grantId: `process-${msp}-${r}`,
+          resourceType: 'THING',
+          resourceId: ids.rig,
+          grantee: { type: 'MSP', id: msp },
+          actions: ['process'],
+          purpose: 'analytics',
+          validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+        }),
+        201,
+        `granting ${msp}`,
+      );
     dpmJobs = await runShared(cast, say, {
       providerId,
       dataIds: [ids.session],

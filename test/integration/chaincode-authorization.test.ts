@@ -18,6 +18,7 @@ import {
   MVA,
   MVB,
   ok,
+  processGrantInput,
   refused,
   sha256,
   submit,
@@ -42,6 +43,8 @@ describe('chaincode authorization on the real network (A1, A2: direct calls with
     const dataId = `d-${w.run}`;
     await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(anchorInput(w, dataId))]);
     jobId = `job-${w.run}`;
+    // the owner gives MetaverseA the right to have the data processed (trust rule 5)
+    await ok(w.alice.cc('access'), 'CreateGrant', [JSON.stringify(processGrantInput(w, `gp-${w.run}`))]);
     await ok(w.mvaAdmin.cc('dpm'), 'SubmitJob', [
       JSON.stringify({
         jobId,

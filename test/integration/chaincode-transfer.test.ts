@@ -43,7 +43,8 @@ describe('chaincode transfer on the real network (X3, R3: state-based endorsemen
     w = await buildWorld('x3');
     requester = await actor(MVA, 'creator');
     dataId = `d-${w.run}`;
-    const input = anchorInput(w, dataId);
+    // data of the avatar in MetaverseA: A holds it, so A's avatar is the transfer's source (trust rule 3)
+    const input = { ...anchorInput(w, dataId), avatarId: w.avatarId };
     dataSha = input.sha256;
     await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(input)]);
     transferId = `tr-${w.run}`;

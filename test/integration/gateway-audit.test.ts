@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { csvRecords, decodeCbor } from '../../gateway/src/http/representation.js';
 import { ACTIVITY_COLUMNS, HISTORY_COLUMNS, MOVEMENT_COLUMNS, TIMELINE_COLUMNS } from '../../gateway/src/audit/schemas.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
-import { anchorInput, buildWorld, DAY, evaluate, isoIn, MVA, MVB, ok, sha256, type World } from './support/domain.js';
+import { anchorInput, buildWorld, DAY, evaluate, isoIn, MVA, MVB, ok, processGrantInput, sha256, type World } from './support/domain.js';
 
 interface Activity {
   txId: string;
@@ -93,7 +93,7 @@ describe('Auditor API /audit on the real network (M1, S1, X6)', () => {
     ]);
     // A transfer of one reading to metaverse B, approved by both metaverses, consented, executed.
     shared = `d-tr-${w.run}`;
-    const input = anchorInput(w, shared);
+    const input = { ...anchorInput(w, shared), avatarId: w.avatarId };
     await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(input)]);
     transferId = `tr-${w.run}`;
     await ok(w.alice.cc('transfer'), 'RequestTransfer', [
@@ -117,6 +117,7 @@ describe('Auditor API /audit on the real network (M1, S1, X6)', () => {
     processed = `d-dpm-${w.run}`;
     await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(anchorInput(w, processed))]);
     jobId = `job-${w.run}`;
+    await ok(w.alice.cc('access'), 'CreateGrant', [JSON.stringify(processGrantInput(w, `gp-${w.run}`))]);
     await ok(w.mvaAdmin.cc('dpm'), 'SubmitJob', [
       JSON.stringify({
         jobId,

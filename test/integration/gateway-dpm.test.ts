@@ -139,6 +139,19 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
       );
       assert.equal(s.status, 201, await s.text());
     }
+    // the owner gives MetaverseA the right to have each watch's data processed (trust rule 5)
+    for (const thingId of [ids.thing, ids.thing2]) {
+      const g = await alice.call('POST', '/r4/grants', {
+        grantId: `dp-gp-${thingId}`,
+        resourceType: 'THING',
+        resourceId: thingId,
+        grantee: { type: 'MSP', id: MVA },
+        actions: ['process'],
+        purpose: 'analytics',
+        validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+      });
+      assert.equal(g.status, 201, JSON.stringify(g.body));
+    }
 
     // The worker's own Fabric identity: registered at the DPM organisation's CA; the worker enrolls it itself.
     const workerName = `dpm-worker-${r}`;

@@ -189,7 +189,8 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
       const owner = await newUser(o, { role: 'creator', principal: alice.principal });
       const conn = connectAs(o, owner.name);
       try {
-        const input = anchorInput(world as World, ids.data);
+        // data of the avatar in MetaverseA, which the R3 transfer below moves out of A (trust rule 3)
+        const input = { ...anchorInput(world as World, ids.data), avatarId: ids.avatar };
         dataSha = input.sha256;
         await ok(contractOf(conn, 'data'), 'AnchorData', [JSON.stringify(input)]);
       } finally {

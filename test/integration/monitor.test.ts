@@ -251,7 +251,7 @@ describe('M2 monitor on the real network', () => {
 
       const dataId = `mv-${w.run}`;
       const content = `reading ${dataId}`;
-      await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(anchorInput(w, dataId, content))]);
+      await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify({ ...anchorInput(w, dataId, content), avatarId: w.avatarId })]);
       const attempt = await fetch(`${running.url}/r3/transfers`, {
         method: 'POST',
         headers: { authorization: `Bearer ${malloryToken}`, 'content-type': 'application/json' },
@@ -308,7 +308,7 @@ describe('M2 monitor on the real network', () => {
     const dataId = `pm-${w.run}`;
     const content = `reading ${dataId}`;
     const sha = (anchorInput(w, dataId, content) as { sha256: string }).sha256;
-    await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(anchorInput(w, dataId, content))]);
+    await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify({ ...anchorInput(w, dataId, content), avatarId: w.avatarId })]);
     const transferId = `pm-tr-${w.run}`;
     await ok(w.alice.cc('transfer'), 'RequestTransfer', [
       JSON.stringify({

@@ -1,7 +1,9 @@
 import type { Context } from 'fabric-contract-api';
 import type { AccessTarget } from '../auth/access-rule';
 import { type Action, authorize, type FactsOf } from '../auth/authorize';
-import type { Decision } from '../auth/decision';
+import { type Decision, deny } from '../auth/decision';
+import { inactiveParty } from '../auth/liveness';
+import { loadPlatform } from '../platform/platform-store';
 import type { Caller } from '../auth/identity';
 import { loadAvatar } from '../avatar/avatar-store';
 import { invalid } from '../common/errors';
@@ -57,5 +59,24 @@ export async function decideWithGrants<A extends GrantedAction>(
   if (first.allowed) return first;
   const target = await loadGrants(ctx, facts.target);
   if (target.grants.length === 0) return first;
-  return decide(caller, action, { ...facts, target });
+  const decision = decide(caller, action, { ...facts, target });
+  if (decision.allowed && decision.grantId && movesData(action, facts)) {
+    // Trust rule 4: a grant that moves or uses data is used only while the records it hangs from are live.
+    const inactive = await inactiveAround(ctx, target);
+    if (inactive) return deny(`grant ${decision.grantId} cannot be used now: ${inactive.reason}`);
+  }
+  return decision;
+}
+
+/** Actions that move or use data (not plain reads): a grant allowing them is re-checked against live parties. */
+function movesData(action: GrantedAction, facts: object): boolean {
+  if (action === 'resource.access') return (facts as { accessAction?: string }).accessAction !== 'read';
+  return action === 'transfer.request' || action === 'dpm.process';
+}
+
+/** The thing, the avatar and the platforms of both (the thing's IoT platform, the avatar's metaverse) must be ACTIVE. */
+async function inactiveAround(ctx: Context, target: AccessTarget): Promise<Decision | undefined> {
+  const platforms = [await loadPlatform(ctx, target.thing.platformId)];
+  if (target.avatar) platforms.push(await loadPlatform(ctx, target.avatar.metaverseId));
+  return inactiveParty({ thing: target.thing, avatars: target.avatar ? [target.avatar] : [], platforms });
 }

@@ -1,9 +1,16 @@
 import { Info, Param, Returns, Transaction } from '../common/decorators';
+import { decideWithGrants, loadAccessTarget } from '../access/access-target';
+import { loadGrant } from '../access/grant-store';
+import type { Grantee } from '../access/grant-types';
+import type { AccessTarget } from '../auth/access-rule';
 import { authorize } from '../auth/authorize';
-import { enforce } from '../auth/decision';
-import { actorOf, callerOf } from '../auth/identity';
+import { type Decision, enforce } from '../auth/decision';
+import { actorOf, type Caller, callerOf } from '../auth/identity';
+import { inactiveParty } from '../auth/liveness';
+import { holderOf } from '../data/data-holder';
+import type { Platform } from '../platform/platform-types';
 import { LIMITS } from '../common/config';
-import { conflict, invalid } from '../common/errors';
+import { conflict, denied, invalid } from '../common/errors';
 import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
@@ -20,12 +27,9 @@ import {
   optionalId,
   parseObject,
 } from '../common/validation';
-import { loadData } from '../data/data-store';
-import { sha256Hex } from 'mvsec-protocol';
-import type { DataAnchor } from '../data/data-types';
+import { canonicalJson, sha256Hex } from 'mvsec-protocol';
 import { loadActivePlatform, loadPlatform } from '../platform/platform-store';
-import { loadThing } from '../thing/thing-store';
-import type { Thing } from '../thing/thing-types';
+import { callerOfActor, granteeOf } from './dpm-policy';
 import { DpmJob, DpmJobPage, JobInput, type JobStatus } from './dpm-types';
 
 /** Digest binding a job's inputs: SHA-256 of the inputs' fingerprints joined by ',' in input order. */
@@ -64,18 +68,17 @@ export class DpmContract extends LedgerContract {
     const provider = await loadActivePlatform(ctx, assertId('providerId', body.providerId), 'DPM');
     const key = keys.job(ctx.stub, jobId);
     if (await keyExists(ctx, key)) throw conflict(`job ${jobId} already exists`);
-    const things = new Map<string, Thing>();
-    const inputs: { data: DataAnchor; thing: Thing }[] = [];
-    for (const dataId of inputIds) {
-      const data = await loadData(ctx, dataId);
-      let thing = things.get(data.thingId);
-      if (!thing) {
-        thing = await loadThing(ctx, data.thingId);
-        things.set(thing.thingId, thing);
-      }
-      inputs.push({ data, thing });
-    }
+    const targets = await loadInputs(ctx, inputIds);
+    const inputs = targets.map((t) => ({ data: t.data!, thing: t.thing }));
     enforce(authorize(caller, 'dpm.submit', { metaverse, provider, purpose, inputs }));
+    // Trust rule 5: a right to have each input processed; the grantees of those rights are who reads the output.
+    const readers = new Map<string, Grantee>();
+    const grantIds: string[] = [];
+    for (const decision of await processRights(ctx, caller, targets, metaverse, purpose)) {
+      const grantee = decision.grantId ? { ...(await loadGrant(ctx, decision.grantId)).grantee } : granteeOf(caller);
+      readers.set(canonicalJson(grantee), grantee);
+      if (decision.grantId && !grantIds.includes(decision.grantId)) grantIds.push(decision.grantId);
+    }
     const jobInputs: JobInput[] = inputs.map(({ data }) => ({ dataId: data.dataId, sha256: data.sha256 }));
     const at = isoOf(txMillis(ctx));
     const job: DpmJob = {
@@ -91,6 +94,7 @@ export class DpmContract extends LedgerContract {
       purpose,
       status: 'SUBMITTED',
       submittedBy: actorOf(caller),
+      outputReaders: [...readers.values()],
       createdAt: at,
       updatedAt: at,
     };
@@ -101,7 +105,7 @@ export class DpmContract extends LedgerContract {
       subjectType: 'job',
       subjectId: jobId,
       action: 'submitted',
-      details: { providerId: provider.platformId, purpose, inputs: inputIds },
+      details: { providerId: provider.platformId, purpose, inputs: inputIds, grantIds },
     });
     for (const dataId of inputIds)
       ctx.journal.record({
@@ -117,6 +121,7 @@ export class DpmContract extends LedgerContract {
   @Returns('DpmJob')
   public async AcceptJob(ctx: LedgerContext, jobId: string): Promise<DpmJob> {
     const job = await this.forProvider(ctx, jobId, ['SUBMITTED']);
+    await this.recheck(ctx, job);
     return this.save(ctx, { ...job, status: 'ACCEPTED' }, 'accepted', {});
   }
 
@@ -202,6 +207,29 @@ export class DpmContract extends LedgerContract {
     return { items, bookmark: page.bookmark };
   }
 
+  /**
+   * Trust rule 4 at acceptance (processing starts): the submitter's right to have every input
+   * processed still holds, the inputs' things and avatars and both platforms are ACTIVE; else DENIED.
+   */
+  private async recheck(ctx: LedgerContext, job: DpmJob): Promise<void> {
+    const submitter = callerOfActor(job.submittedBy);
+    const metaverse = await loadPlatform(ctx, job.metaverseId);
+    const provider = await loadPlatform(ctx, job.providerId);
+    const targets = await loadInputs(
+      ctx,
+      job.inputs.map((i) => i.dataId),
+    );
+    const refuse = (reason: string) => denied(`job ${job.jobId} cannot start now: ${reason}`);
+    for (const t of targets) {
+      const inactive = inactiveParty({ thing: t.thing, avatars: t.avatar ? [t.avatar] : [], platforms: [metaverse, provider] });
+      if (inactive) throw refuse(inactive.reason);
+    }
+    const inputs = targets.map((t) => ({ data: t.data!, thing: t.thing }));
+    const submit = authorize(submitter, 'dpm.submit', { metaverse, provider, purpose: job.purpose, inputs });
+    if (!submit.allowed) throw refuse(submit.reason);
+    await processRights(ctx, submitter, targets, metaverse, job.purpose, refuse);
+  }
+
   private async forProvider(ctx: LedgerContext, jobId: string, from: JobStatus[]): Promise<DpmJob> {
     const job = await mustGet<DpmJob>(ctx, keys.job(ctx.stub, assertId('jobId', jobId)), `job ${jobId}`);
     enforce(authorize(callerOf(ctx), 'dpm.provider', { job }));
@@ -217,4 +245,31 @@ export class DpmContract extends LedgerContract {
     ctx.journal.record({ subjectType: 'job', subjectId: job.jobId, action, details });
     return updated;
   }
+}
+
+/** The access targets (data, its avatar, its thing) of a job's inputs, in input order. */
+async function loadInputs(ctx: LedgerContext, dataIds: string[]): Promise<AccessTarget[]> {
+  const out: AccessTarget[] = [];
+  for (const dataId of dataIds) out.push(await loadAccessTarget(ctx, 'DATA', dataId));
+  return out;
+}
+
+/** The allowed process right of `caller` for each input; the first refusal is thrown (DENIED, or as `refuse` words it). */
+async function processRights(
+  ctx: LedgerContext,
+  caller: Caller,
+  targets: AccessTarget[],
+  metaverse: Platform,
+  purpose: string,
+  refuse: (reason: string) => Error = denied,
+): Promise<Decision[]> {
+  const now = txMillis(ctx);
+  const out: Decision[] = [];
+  for (const target of targets) {
+    const holder = holderOf(target.data!, target.avatar);
+    const decision = await decideWithGrants(ctx, caller, 'dpm.process', { target, holder, metaverse, purpose, now });
+    if (!decision.allowed) throw refuse(decision.reason);
+    out.push(decision);
+  }
+  return out;
 }

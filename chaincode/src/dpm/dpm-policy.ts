@@ -1,19 +1,46 @@
-import { thingUsable } from '../auth/control';
-import { allow, deny, type PolicyTable } from '../auth/decision';
-import { describe } from '../auth/identity';
+import { ANY_PURPOSE, type Grant, type Grantee } from '../access/grant-types';
+import { type AccessTarget, grantMatchesCaller } from '../auth/access-rule';
+import { thingControl, thingUsable } from '../auth/control';
+import { allow, deny, need, type PolicyTable } from '../auth/decision';
+import { type Actor, type Caller, describe, ROLES, type Role } from '../auth/identity';
 import { isRole } from '../auth/rights';
+import { isoOf } from '../common/time';
+import type { DataHolder } from '../data/data-holder';
 import type { DataAnchor } from '../data/data-types';
 import type { Platform } from '../platform/platform-types';
 import type { Thing } from '../thing/thing-types';
 import type { DpmJob } from './dpm-types';
 
+/** The identity recorded as `actor`, as a caller (role and principal as its certificate carried them). */
+export function callerOfActor(actor: Actor): Caller {
+  const role = (ROLES as readonly string[]).includes(actor.role) ? (actor.role as Role) : null;
+  return { mspId: actor.mspId, role, principal: actor.principal || null, id: '' };
+}
+
+/** The grantee naming exactly `caller` (its principal, or its role within its MSP when it has none). */
+export function granteeOf(caller: Caller): Grantee {
+  return caller.principal
+    ? { type: 'PRINCIPAL', id: caller.principal, mspId: caller.mspId }
+    : { type: 'ROLE', id: caller.role ?? '', mspId: caller.mspId };
+}
+
+const granteeText = (g: Grantee) => (g.type === 'MSP' ? `MSP ${g.id}` : `${g.type.toLowerCase()} ${g.id}${g.mspId ? `@${g.mspId}` : ''}`);
+
 /**
  * DPM jobs:
  * - an admin, creator or avatar-agent of the requesting metaverse's MSP submits a job when every
  *   input is live and its thing's policy allows the metaverse, the provider and the purpose;
+ * - and, per input (trust rule 5), when the caller has a right to have it processed: it controls
+ *   the thing, or holds an ACTIVE `process` grant for the job's purpose issued by a controller of
+ *   the thing (its owner, agent or admin — not a grant a metaverse issued on its own avatar);
+ *   and no other metaverse holds the input (data anchored at another metaverse's avatar, or
+ *   anchored there by another organisation, is that organisation's to send);
+ * - the provider accepts a job only while that still holds for the submitter and the thing, its
+ *   avatars and both platforms are ACTIVE (re-checked at acceptance, rule 4);
  * - only the provider itself (role dpm, principal = provider id, of the provider's MSP) acts on
  *   a job;
- * - auditors, monitors and members of the requester or provider MSP read a job;
+ * - auditors, monitors, members of the provider MSP and whom every input's process right names
+ *   (`outputReaders`) read a job and its receipt;
  * - auditors, monitors and members of the provider's MSP list its jobs.
  */
 export const dpmPolicy = {
@@ -37,6 +64,38 @@ export const dpmPolicy = {
     }
     return allow(`every input's policy allows provider ${provider.platformId} and purpose '${purpose}'`);
   },
+  'dpm.process': (caller, f: { target: AccessTarget; holder: DataHolder; metaverse: Platform; purpose: string; now: number }) => {
+    const { target, holder, metaverse, purpose, now } = f;
+    const data = need(target.data, 'the data anchor');
+    const { thing, avatar } = target;
+    const unusable = thingUsable(thing);
+    if (unusable) return deny(`input ${data.dataId}: ${unusable.reason}`);
+    if (avatar && avatar.status !== 'ACTIVE') return deny(`input ${data.dataId}: avatar ${avatar.avatarId} is ${avatar.status}`);
+    if (data.stage === 'DELETED') return deny(`input ${data.dataId} is deleted`);
+    if (holder.keeperMspId && holder.keeperMspId !== metaverse.mspId) {
+      return deny(
+        `input ${data.dataId} is held by ${holder.text}; ${metaverse.mspId} cannot send another organisation's data for processing`,
+      );
+    }
+    const control = thingControl(caller, thing);
+    if (control.allowed) return allow(`input ${data.dataId}: ${control.reason}`);
+    const misses: string[] = [];
+    for (const grant of target.grants) {
+      if (!grantMatchesCaller(grant, caller)) continue;
+      const by = grant.grantedBy;
+      if (grant.status !== 'ACTIVE') misses.push(`grant ${grant.grantId} is ${grant.status}`);
+      else if (!grant.actions.includes('process')) misses.push(`grant ${grant.grantId} does not include 'process'`);
+      else if (grant.purpose !== ANY_PURPOSE && grant.purpose !== purpose)
+        misses.push(`grant ${grant.grantId} is for purpose '${grant.purpose}', not '${purpose}'`);
+      else if (Date.parse(grant.validFrom) > now) misses.push(`grant ${grant.grantId} is valid from ${grant.validFrom}`);
+      else if (Date.parse(grant.validUntil) <= now) misses.push(`grant ${grant.grantId} expired at ${grant.validUntil}`);
+      else if (!thingControl(callerOfActor(by), thing).allowed)
+        misses.push(`grant ${grant.grantId} was issued by ${by.principal}@${by.mspId}, who does not control thing ${thing.thingId}`);
+      else return allow(`input ${data.dataId}: grant ${grant.grantId} gives 'process' for '${grant.purpose}'`, grant.grantId);
+    }
+    const base = `input ${data.dataId}: ${describe(caller)} has no right to have it processed: no 'process' grant from thing ${thing.thingId}'s owner for purpose '${purpose}' at ${isoOf(now)}`;
+    return deny(misses.length ? `${base}: ${misses.join('; ')}` : base);
+  },
   'dpm.provider': (caller, f: { job: DpmJob }) => {
     const { job } = f;
     if (caller.mspId !== job.providerMspId)
@@ -49,8 +108,14 @@ export const dpmPolicy = {
   'dpm.read': (caller, f: { job: DpmJob }) => {
     const { job } = f;
     if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);
-    if (caller.mspId === job.requesterMspId || caller.mspId === job.providerMspId) return allow('member of the requester or the provider');
-    return deny(`${describe(caller)} is neither requester nor provider of job ${job.jobId}`);
+    if (caller.mspId === job.providerMspId) return allow('member of the provider');
+    // Trust rule 5: the job and its output reach only whom its process rights name.
+    const readers = job.outputReaders ?? [granteeOf(callerOfActor(job.submittedBy))];
+    if (readers.every((grantee) => grantMatchesCaller({ grantee } as Grant, caller)))
+      return allow('named by every process right of the job');
+    return deny(
+      `job ${job.jobId} and its output reach only whom its process rights name (${readers.map(granteeText).join(' and ')}); caller is ${describe(caller)}`,
+    );
   },
   'dpm.list': (caller, f: { provider: Platform }) => {
     const { provider } = f;

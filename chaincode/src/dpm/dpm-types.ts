@@ -1,5 +1,6 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
+import { Grantee } from '../access/grant-types';
 export { JOB_STATUSES, type JobStatus } from 'mvsec-protocol';
 import { type JobStatus } from 'mvsec-protocol';
 import type * as P from 'mvsec-protocol';
@@ -41,6 +42,7 @@ export class DpmJob implements P.DpmJob {
   @Property('statusReason', 'string') public statusReason?: string;
   @Property('receipt', 'Receipt') public receipt?: Receipt;
   @Property('submittedBy', 'Actor') public submittedBy!: Actor;
+  @Property('outputReaders', 'Grantee[]') public outputReaders?: Grantee[];
   @Property('createdAt', 'string') public createdAt!: string;
   @Property('updatedAt', 'string') public updatedAt!: string;
 }

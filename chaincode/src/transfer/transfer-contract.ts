@@ -16,7 +16,10 @@ import { inputs } from 'mvsec-protocol';
 import { saveData } from '../data/data-store';
 import { loadActivePlatform } from '../platform/platform-store';
 import type { Federation } from '../platform/platform-types';
+import { loadPlatform } from '../platform/platform-store';
 import { loadThing } from '../thing/thing-store';
+import { type Classification, classificationLevel } from '../thing/thing-types';
+import { holderOf } from '../data/data-holder';
 import { isTerminal, nextStatus, type TransferStep as Step } from './transfer-state-machine';
 import { Transfer } from './transfer-types';
 
@@ -61,16 +64,26 @@ export class TransferContract extends LedgerContract {
     if (source.metaverseId === targetMetaverseId) throw conflict('source and target metaverse are the same; use a migration (X2)');
     const sourceMetaverse = await loadActivePlatform(ctx, source.metaverseId, 'METAVERSE');
     const targetMetaverse = await loadActivePlatform(ctx, targetMetaverseId, 'METAVERSE');
-    if (targetAvatarId) {
-      const targetAvatar = await loadAvatar(ctx, targetAvatarId);
-      if (targetAvatar.metaverseId !== targetMetaverseId || targetAvatar.thingId !== source.thingId) {
-        throw conflict(`avatar ${targetAvatarId} is not an avatar of thing ${source.thingId} in ${targetMetaverseId}`);
+    const targetAvatar = targetAvatarId ? await loadAvatar(ctx, targetAvatarId) : undefined;
+    if (targetAvatar && (targetAvatar.metaverseId !== targetMetaverseId || targetAvatar.thingId !== source.thingId)) {
+      throw conflict(`avatar ${targetAvatarId} is not an avatar of thing ${source.thingId} in ${targetMetaverseId}`);
+    }
+    // Trust rule 3: before any authorization, the target must be cleared for the data's classification.
+    const needed = classificationLevel(data.classification as Classification);
+    for (const [what, level] of [
+      [`target metaverse ${targetMetaverse.platformId}`, targetMetaverse.capabilityLevel],
+      ...(targetAvatar ? [[`target avatar ${targetAvatar.avatarId}`, targetAvatar.capabilityLevel] as const] : []),
+    ] as const) {
+      if (level < needed) {
+        throw conflict(`${what} has capability level ${level}; data ${dataId} is ${data.classification} (needs ${needed})`);
       }
     }
     const federation = await getRecord<Federation>(ctx, keys.federation(ctx.stub, source.metaverseId, targetMetaverseId));
     enforce(
       await decideWithGrants(ctx, caller, 'transfer.request', {
         target: { ...target, avatar: source },
+        source,
+        holder: holderOf(data, target.avatar),
         federation,
         metaverse: targetMetaverse,
         purpose,
@@ -156,7 +169,14 @@ export class TransferContract extends LedgerContract {
     const hash = assertSha256('dataSha256', dataSha256);
     const transfer = await this.open(ctx, transferId);
     const thing = await loadThing(ctx, transfer.thingId);
-    enforce(authorize(callerOf(ctx), 'transfer.execute', { transfer, thing, now: txMillis(ctx) }));
+    // Trust rule 4: every party the movement depends on is read again now.
+    const avatars = [await loadAvatar(ctx, transfer.sourceAvatarId)];
+    if (transfer.targetAvatarId) avatars.push(await loadAvatar(ctx, transfer.targetAvatarId));
+    const platforms = [await loadPlatform(ctx, transfer.sourceMetaverseId), await loadPlatform(ctx, transfer.targetMetaverseId)];
+    const federation =
+      (await getRecord<Federation>(ctx, keys.federation(ctx.stub, transfer.sourceMetaverseId, transfer.targetMetaverseId))) ?? null;
+    const parties = { thing, avatars, platforms, federation };
+    enforce(authorize(callerOf(ctx), 'transfer.execute', { transfer, thing, parties, now: txMillis(ctx) }));
     const step = nextStatus(transfer.status, 'execute');
     if ('error' in step) throw conflict(`transfer ${transfer.transferId}: ${step.error}`);
     if (hash !== transfer.dataSha256) throw conflict(`dataSha256 does not match the fingerprint bound to transfer ${transfer.transferId}`);

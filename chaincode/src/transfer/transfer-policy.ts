@@ -3,6 +3,9 @@ import { thingUsable } from '../auth/control';
 import { allow, type Decision, deny, type PolicyTable } from '../auth/decision';
 import { type Caller, describe } from '../auth/identity';
 import { hasLevel, isAdminOf, isPrincipal, isRole } from '../auth/rights';
+import type { Avatar } from '../avatar/avatar-types';
+import type { DataHolder } from '../data/data-holder';
+import { inactiveParty, type Parties } from '../auth/liveness';
 import type { Federation, Platform } from '../platform/platform-types';
 import type { Thing } from '../thing/thing-types';
 import type { Transfer } from './transfer-types';
@@ -23,10 +26,12 @@ const approveAs =
  * - whoever may share the data by the access rule requests a transfer, once both metaverses are
  *   federated and the thing's policy allows the target metaverse (`federation` is absent when
  *   the metaverses never federated);
+ *   the source avatar must be the data's holder (`data/data-holder.ts`, trust rule 3);
  * - an admin of the source (target) platform's MSP approves as source (target);
  * - only the thing's owner consents;
- * - an admin or avatar-agent of either side executes, while the thing is ACTIVE and its policy
- *   still allows the target metaverse and the hour;
+ * - an admin or avatar-agent of either side executes, while the thing, both avatars, both
+ *   platforms and their federation are ACTIVE (rule 4) and its policy still allows the target
+ *   metaverse and the hour;
  * - an admin of either side or the owner rejects; the requester or the owner revokes;
  * - any admin or monitor marks a transfer expired (the contract checks the time);
  * - auditors, monitors and members of the source, target or owner MSP read a transfer.
@@ -34,8 +39,23 @@ const approveAs =
 export const transferPolicy = {
   'transfer.request': (
     caller,
-    f: { target: AccessTarget; federation: Federation | undefined; metaverse: Platform; purpose: string; now: number },
+    f: {
+      target: AccessTarget;
+      source: Avatar;
+      holder: DataHolder;
+      federation: Federation | undefined;
+      metaverse: Platform;
+      purpose: string;
+      now: number;
+    },
   ) => {
+    // Trust rule 3: the source is the data's holder on the ledger, so the source platform that approves is the holder's.
+    const { source, holder } = f;
+    if (holder.avatar ? source.avatarId !== holder.avatar.avatarId : !holder.mspIds.includes(source.mspId)) {
+      return deny(
+        `data ${f.target.id} is held by ${holder.text}; a transfer's source must be its holder, not avatar ${source.avatarId} of ${source.metaverseId} (${source.mspId})`,
+      );
+    }
     const fed = f.federation;
     if (!fed || fed.status !== 'ACTIVE') {
       return deny(
@@ -56,7 +76,7 @@ export const transferPolicy = {
       ? allow(`caller owns thing ${t.thingId}`)
       : deny(`only owner ${t.owner}@${t.ownerMspId} may consent to transfer ${t.transferId}; caller is ${describe(caller)}`);
   },
-  'transfer.execute': (caller, f: { transfer: Transfer; thing: Thing; now: number }) => {
+  'transfer.execute': (caller, f: { transfer: Transfer; thing: Thing; parties: Parties; now: number }) => {
     const { transfer: t, thing } = f;
     if (!isRole(caller, 'admin', 'avatar-agent') || (caller.mspId !== t.sourceMspId && caller.mspId !== t.targetMspId)) {
       return deny(
@@ -65,6 +85,9 @@ export const transferPolicy = {
     }
     const unusable = thingUsable(thing);
     if (unusable) return unusable;
+    // Trust rule 4: the avatars, both platforms and their federation are still ACTIVE at execution.
+    const inactive = inactiveParty(f.parties);
+    if (inactive) return deny(`transfer ${t.transferId} cannot execute now: ${inactive.reason}`);
     // The policy may have narrowed since the request: execution re-checks it (X3, X5).
     if (!thing.policy.allowedMetaverses.includes(t.targetMetaverseId)) {
       return deny(`thing ${thing.thingId}'s policy no longer allows metaverse ${t.targetMetaverseId}`);

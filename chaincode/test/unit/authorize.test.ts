@@ -44,6 +44,7 @@ const ACTIONS = [
   'transfer.expire',
   'transfer.read',
   'dpm.submit',
+  'dpm.process',
   'dpm.provider',
   'dpm.read',
   'dpm.list',
@@ -130,7 +131,7 @@ describe('authorization by domain (policy tables)', () => {
   it('facts are typed per action (checked by tsc, not run)', () => {
     const typeOnly = (thing: Thing, transfer: Transfer): void => {
       const c = caller('admin');
-      authorize(c, 'transfer.execute', { transfer, thing, now: 0 });
+      authorize(c, 'transfer.execute', { transfer, thing, parties: { thing, avatars: [], platforms: [] }, now: 0 });
       // @ts-expect-error transfer.execute needs the thing and the time
       authorize(c, 'transfer.execute', { transfer });
       // @ts-expect-error transfer.execute is decided on a transfer, not a job

@@ -7,6 +7,20 @@ import { id, rejects, SHA_A, SHA_B, World } from '../support/fixtures';
 const ENVELOPE = 'e'.repeat(64);
 const OUT = 'c'.repeat(64);
 
+/** A `process` grant on thing watch-1 for 'analytics', valid a day. */
+export function processGrant(w: World, grantId: string, grantee: Record<string, string>, extra: Record<string, unknown> = {}) {
+  return {
+    grantId,
+    resourceType: 'THING',
+    resourceId: 'watch-1',
+    grantee,
+    actions: ['process'],
+    purpose: 'analytics',
+    validUntil: new Date(w.chain.now + 86_400_000).toISOString(),
+    ...extra,
+  };
+}
+
 describe('dpm contract', () => {
   let w: World;
   const submit = (overrides: Record<string, unknown> = {}, who = id.aAdmin) =>
@@ -35,6 +49,8 @@ describe('dpm contract', () => {
     await w.watch();
     await w.anchor('d-1', SHA_A);
     await w.anchor('d-2', SHA_B);
+    // the owner gives MetaverseA the right to have the watch's data processed (trust rule 5)
+    await w.chain.submit(w.access, 'CreateGrant', id.alice, [processGrant(w, 'g-process-a', { type: 'MSP', id: 'MetaverseAMSP' })]);
   });
 
   it('U1/X4/F3: a job whose inputs all allow the provider and purpose is accepted; the provider records the receipt', async () => {

@@ -170,7 +170,7 @@ describe('ledger inputs are parsed with the protocol schemas', () => {
     await w.platforms();
     await w.watch();
     await w.avatars();
-    await w.anchor('d-1', SHA_A);
+    await w.anchor('d-1', SHA_A, { avatarId: 'av-a1' });
   });
 
   for (const c of cases) {

@@ -36,7 +36,7 @@ describe('transfer contract', () => {
     await w.platforms();
     await w.watch();
     await w.avatars();
-    await w.anchor('d-1', SHA_A);
+    await w.anchor('d-1', SHA_A, { avatarId: 'av-a1' }); // data of avatar av-a1: mv-a holds it (trust rule 3)
   });
 
   it('X3: no interoperation before both metaverses federated', async () => {

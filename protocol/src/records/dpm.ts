@@ -1,3 +1,4 @@
+import type { Grantee } from './access';
 import type { Actor } from './actor';
 
 export const JOB_STATUSES = ['SUBMITTED', 'ACCEPTED', 'COMPLETED', 'FAILED'] as const;
@@ -37,6 +38,12 @@ export interface DpmJob {
   statusReason?: string;
   receipt?: Receipt;
   submittedBy: Actor;
+  /**
+   * Who may read the job and its receipt besides the provider, auditors and monitors: the grantee
+   * of each input's process right (the submitter itself where it controls the thing). A reader must
+   * match every entry. Absent on jobs submitted before this field existed: then the submitter only.
+   */
+  outputReaders?: Grantee[];
   createdAt: string;
   updatedAt: string;
 }

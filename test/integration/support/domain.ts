@@ -284,3 +284,17 @@ export function piiTransient(details: string): { salt: string; details: string; 
   const salt = randomBytes(24).toString('hex');
   return { salt, details, transient: { pii: JSON.stringify({ salt, details }) } };
 }
+
+/**
+ * The owner's `process` grant on the world's thing (trust rule 5: a DPM job needs one); by
+ * default to every identity of MetaverseA, for 'analytics', valid a day. Create it as the owner:
+ * `ok(w.alice.cc('access'), 'CreateGrant', [JSON.stringify(processGrantInput(w, id))])`.
+ */
+export function processGrantInput(
+  w: Pick<World, 'thingId'>,
+  grantId: string,
+  grantee: Record<string, string> = { type: 'MSP', id: MVA },
+  purpose = 'analytics',
+) {
+  return { grantId, resourceType: 'THING', resourceId: w.thingId, grantee, actions: ['process'], purpose, validUntil: isoIn(DAY) };
+}

@@ -3,6 +3,7 @@ import { thingUsable } from '../auth/control';
 import { allow, type Decision, deny, type PolicyTable } from '../auth/decision';
 import { type Caller, describe } from '../auth/identity';
 import { hasLevel, isAdminOf, isPrincipal, isRole } from '../auth/rights';
+import { insideHourWindowSafely } from '../common/time';
 import type { Federation, Platform } from '../platform/platform-types';
 import type { Thing } from '../thing/thing-types';
 import type { Transfer } from './transfer-types';
@@ -71,11 +72,8 @@ export const transferPolicy = {
     }
     const window = thing.policy.transmitWindow;
     if (window) {
-      const hour = new Date(f.now).getUTCHours();
-      const inside =
-        window.fromHour <= window.toHour
-          ? hour >= window.fromHour && hour < window.toHour
-          : hour >= window.fromHour || hour < window.toHour;
+      // Rule 2: inside the window for every clock within the skew bound.
+      const inside = insideHourWindowSafely(window, f.now);
       if (!inside) return deny(`thing ${thing.thingId} allows transmission only from ${window.fromHour}:00 to ${window.toHour}:00 UTC`);
     }
     return allow(`${caller.role} of ${caller.mspId}`);

@@ -81,7 +81,9 @@ export function decideAccess(caller: Caller, target: AccessTarget, action: Acces
     } else if (grant.purpose !== ANY_PURPOSE && grant.purpose !== purpose) {
       misses.push(`grant ${grant.grantId} is for purpose '${grant.purpose}', not '${purpose}'`);
     } else if (!grantStarted(grant, now)) {
-      misses.push(`grant ${grant.grantId} is valid from ${grant.validFrom} (usable from ${isoOf(Date.parse(grant.validFrom) + MAX_SKEW_MS)})`);
+      misses.push(
+        `grant ${grant.grantId} is valid from ${grant.validFrom} (usable from ${isoOf(Date.parse(grant.validFrom) + MAX_SKEW_MS)})`,
+      );
     } else if (expiredSafely(Date.parse(grant.validUntil), now)) {
       misses.push(
         Date.parse(grant.validUntil) <= now

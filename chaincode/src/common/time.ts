@@ -106,7 +106,9 @@ export interface HourWindow {
 
 function insideHour(window: HourWindow, millis: number): boolean {
   const hour = new Date(millis).getUTCHours();
-  return window.fromHour <= window.toHour ? hour >= window.fromHour && hour < window.toHour : hour >= window.fromHour || hour < window.toHour;
+  return window.fromHour <= window.toHour
+    ? hour >= window.fromHour && hour < window.toHour
+    : hour >= window.fromHour || hour < window.toHour;
 }
 
 /**

@@ -74,6 +74,7 @@ export class TransferContract extends LedgerContract {
       await decideWithGrants(ctx, caller, 'transfer.request', {
         target: { ...target, avatar: source },
         federation,
+        source: sourceMetaverse,
         metaverse: targetMetaverse,
         purpose,
         now,

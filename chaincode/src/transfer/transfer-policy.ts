@@ -4,6 +4,7 @@ import { allow, type Decision, deny, type PolicyTable } from '../auth/decision';
 import { type Caller, describe } from '../auth/identity';
 import { hasLevel, isAdminOf, isPrincipal, isRole } from '../auth/rights';
 import { insideHourWindowSafely } from '../common/time';
+import { distinctOrganisations } from '../platform/platform-policy';
 import type { Federation, Platform } from '../platform/platform-types';
 import type { Thing } from '../thing/thing-types';
 import type { Transfer } from './transfer-types';
@@ -14,6 +15,13 @@ const approveAs =
   (caller: Caller, f: { transfer: Transfer }): Decision => {
     const t = f.transfer;
     const msp = side === 'source' ? t.sourceMspId : t.targetMspId;
+    // Rule 6: one organisation approving both sides is no double verification.
+    const distinct = distinctOrganisations(
+      `transfer ${t.transferId}`,
+      { id: t.sourceMetaverseId, mspId: t.sourceMspId },
+      { id: t.targetMetaverseId, mspId: t.targetMspId },
+    );
+    if (!distinct.allowed) return distinct;
     return isAdminOf(caller, msp)
       ? allow(`admin of the ${side} platform's MSP ${msp}`)
       : deny(`approving transfer ${t.transferId} as ${side} needs an admin of ${msp}; caller is ${describe(caller)}`);
@@ -24,8 +32,11 @@ const approveAs =
  * - whoever may share the data by the access rule requests a transfer, once both metaverses are
  *   federated and the thing's policy allows the target metaverse (`federation` is absent when
  *   the metaverses never federated);
+ * - source and target metaverse belong to different MSPs (rule 6), checked at request and at
+ *   each approval;
  * - an admin of the source (target) platform's MSP approves as source (target);
- * - only the thing's owner consents;
+ * - only the thing's owner consents: the principal and MSP the ledger bound to the thing at its
+ *   registration (copied from the thing record at request, never from the requester's input);
  * - an admin or avatar-agent of either side executes, while the thing is ACTIVE and its policy
  *   still allows the target metaverse and the hour;
  * - an admin of either side or the owner rejects; the requester or the owner revokes;
@@ -35,8 +46,15 @@ const approveAs =
 export const transferPolicy = {
   'transfer.request': (
     caller,
-    f: { target: AccessTarget; federation: Federation | undefined; metaverse: Platform; purpose: string; now: number },
+    f: { target: AccessTarget; federation: Federation | undefined; source: Platform; metaverse: Platform; purpose: string; now: number },
   ) => {
+    // Rule 6: source and target metaverse must be run by different organisations.
+    const distinct = distinctOrganisations(
+      'a transfer',
+      { id: f.source.platformId, mspId: f.source.mspId },
+      { id: f.metaverse.platformId, mspId: f.metaverse.mspId },
+    );
+    if (!distinct.allowed) return distinct;
     const fed = f.federation;
     if (!fed || fed.status !== 'ACTIVE') {
       return deny(

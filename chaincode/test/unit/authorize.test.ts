@@ -10,6 +10,7 @@ import type { Transfer } from '../../src/transfer/transfer-types';
 const ACTIONS = [
   'platform.register',
   'platform.manage',
+  'platform.resume',
   'federation.propose',
   'federation.accept',
   'federation.revoke',

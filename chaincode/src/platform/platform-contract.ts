@@ -103,6 +103,16 @@ export class PlatformContract extends LedgerContract {
     return loadPlatform(ctx, assertId('platformId', platformId));
   }
 
+  /** The metaverse platform `mspId` runs (rule 6: at most one ACTIVE per MSP); NOT_FOUND if it registered none. */
+  @Transaction(false)
+  @Returns('Platform')
+  public async GetMetaverseOfMsp(ctx: LedgerContext, mspId: string): Promise<Platform> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    const platform = await metaverseOfMsp(ctx, assertId('mspId', mspId));
+    if (!platform) throw notFound(`${mspId} runs no metaverse platform`);
+    return platform;
+  }
+
   /** The caller's side (platformId, an ACTIVE metaverse of the caller's MSP) proposes federation with peerPlatformId. */
   @Transaction()
   @Param('terms', 'string', 'free text of what the federation covers (1–1024 characters)')

@@ -86,13 +86,31 @@ export const silentNarrator = (): Narrator & { lines: string[] } => {
   };
 };
 
+/**
+ * POST /r5/platforms. An organisation runs one ACTIVE metaverse platform (chaincode rule 6): when
+ * its earlier one (a previous run's) is still ACTIVE the ledger refuses and names it, and the
+ * operator replaces it — suspends the old platform, then registers the new one.
+ */
+export async function postPlatform(
+  who: { call(method: string, path: string, body?: unknown): Promise<Res> },
+  p: { platformId: string; type: string; name: string; capabilityLevel: number },
+): Promise<Res> {
+  const r = await who.call('POST', '/r5/platforms', p);
+  const detail = String((r.body as { detail?: unknown } | undefined)?.detail ?? '');
+  const old = r.status === 403 ? /already runs metaverse platform (\S+) \(ACTIVE\)/.exec(detail)?.[1] : undefined;
+  if (!old) return r;
+  const s = await who.call('POST', `/r5/platforms/${encodeURIComponent(old)}/suspend`, { reason: `replaced by ${p.platformId}` });
+  if (s.status >= 300) return s;
+  return who.call('POST', '/r5/platforms', p);
+}
+
 /** R5: a platform registered by an operator of its organisation, narrated with its transaction. */
 export async function registerPlatform(
   say: Narrator,
   who: Actor,
   p: { platformId: string; type: 'IOT' | 'METAVERSE' | 'DPM'; name: string; capabilityLevel: number },
 ) {
-  const r = expect(await who.call('POST', '/r5/platforms', p), 201, `registering ${p.platformId}`);
+  const r = expect(await postPlatform(who, p), 201, `registering ${p.platformId}`);
   say.ledger(`${p.type === 'DPM' ? 'DPM platform' : 'platform'} ${p.platformId} of ${who.mspId} (${tx(r)})`);
   return r;
 }

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { subscribe } from '../../demo/lib.js';
 import { liveCast } from './e2e-support.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
+import { retireMetaverses } from './support/domain.js';
 
 const IOT = 'IoTPlatformMSP';
 const MVA = 'MetaverseAMSP';
@@ -20,6 +21,7 @@ describe('thing agent: the IoT gateway of constrained things (F4, A2, R1)', () =
   let ids: { iot: string; mva: string; hub: string; heart: string; unlisted: string; avatar: string; agent: string };
 
   before(async () => {
+    await retireMetaverses('MetaverseAMSP', 'MetaverseBMSP'); // an MSP runs one ACTIVE metaverse platform (chaincode rule 6)
     gw = await startLiveGateway({ telemetry: { batchMaxReadings: 10, batchMaxWaitMs: 500 } });
     const r = gw.run;
     ids = {

@@ -21,6 +21,7 @@ import { caEnroller } from '../../gateway/src/ledger/identities.js';
 import { register } from '../../scripts/network/ca.js';
 import { startLiveGateway, type Client, type LiveGateway, type Res } from './gateway-support.js';
 import { gatewayNetwork, gatewayOrg, org } from './support/network.js';
+import { retireMetaverses } from './support/domain.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const IOT = 'IoTPlatformMSP';
@@ -71,6 +72,7 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
   };
 
   before(async () => {
+    await retireMetaverses('MetaverseAMSP', 'MetaverseBMSP'); // an MSP runs one ACTIVE metaverse platform (chaincode rule 6)
     gw = await startLiveGateway();
     const r = gw.run;
     ids = {

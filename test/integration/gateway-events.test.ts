@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
+import { retireMetaverses } from './support/domain.js';
 
 interface Frame {
   type: string;
@@ -40,6 +41,7 @@ describe('live event stream /events (M1, M2)', () => {
   let gw: LiveGateway;
   let auditor: Client, admin: Client, creator: Client;
   before(async () => {
+    await retireMetaverses('MetaverseAMSP', 'MetaverseBMSP'); // an MSP runs one ACTIVE metaverse platform (chaincode rule 6)
     gw = await startLiveGateway();
     [auditor, admin, creator] = await Promise.all([
       gw.as('MetaverseAMSP', 'auditor'),

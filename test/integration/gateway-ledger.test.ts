@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { anchorInput, ok, type World } from './support/domain.js';
+import { anchorInput, ok, retireMetaverses, type World } from './support/domain.js';
 import { connectAs, contractOf, newUser, org } from './support/network.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 
@@ -25,6 +25,7 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
   let dataSha: string;
 
   before(async () => {
+    await retireMetaverses(MVA, MVB); // an MSP runs one ACTIVE metaverse platform (chaincode rule 6)
     gw = await startLiveGateway();
     const r = gw.run;
     ids = {

@@ -17,6 +17,7 @@ import { leafOf, readingBytes, readingSetText, type JsonValue } from 'mvsec-prot
 import { merkleRoot, rootFromProof } from 'mvsec-protocol';
 import { signBytes, signReadingSet } from '../../gateway/src/r1-things/telemetry/signature.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
+import { retireMetaverses } from './support/domain.js';
 
 const IOT = 'IoTPlatformMSP';
 const MVA = 'MetaverseAMSP';
@@ -74,6 +75,7 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
     );
 
   before(async () => {
+    await retireMetaverses('MetaverseAMSP', 'MetaverseBMSP'); // an MSP runs one ACTIVE metaverse platform (chaincode rule 6)
     gw = await startLiveGateway();
     const r = gw.run;
     ids = {

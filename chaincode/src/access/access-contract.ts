@@ -7,7 +7,7 @@ import { conflict, invalid } from '../common/errors';
 import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists } from '../common/state';
-import { isoOf, txMillis, txTime } from '../common/time';
+import { expiredSafely, isoOf, MAX_SKEW_MS, txMillis, txTime } from '../common/time';
 import { assertEnum, assertId, assertText, parseInput, utcIso } from '../common/validation';
 import { inputs } from 'mvsec-protocol';
 import { decideWithGrants, loadAccessTarget } from './access-target';
@@ -41,6 +41,9 @@ export class AccessContract extends LedgerContract {
     const validUntil = utcIso(body.validUntil);
     if (Date.parse(validUntil) <= Math.max(now, Date.parse(validFrom)))
       throw invalid('validUntil must be after validFrom and after the transaction time');
+    // Rule 2: a grant is refused from validUntil − skew; one that could never be used is refused now.
+    if (expiredSafely(Date.parse(validUntil), Math.max(now, Date.parse(validFrom))))
+      throw invalid(`validUntil must be more than ${MAX_SKEW_MS / 1000} s after validFrom and the transaction time (clock skew bound)`);
     if (Date.parse(validUntil) - now > LIMITS.grantLifetimeMs) throw invalid('validUntil is more than 366 days ahead');
 
     const target = await loadAccessTarget(ctx, resourceType, resourceId);

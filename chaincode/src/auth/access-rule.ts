@@ -1,7 +1,7 @@
 import type { AccessAction, Grant, ResourceType } from '../access/grant-types';
 import { ANY_PURPOSE } from '../access/grant-types';
 import type { Avatar } from '../avatar/avatar-types';
-import { isoOf } from '../common/time';
+import { expiredSafely, isoOf, MAX_SKEW_MS, startedSafely } from '../common/time';
 import type { DataAnchor } from '../data/data-types';
 import type { Thing } from '../thing/thing-types';
 import { avatarControl, thingControl, thingUsable } from './control';
@@ -33,6 +33,17 @@ export function grantMatchesCaller(grant: Grant, caller: Caller): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * Rule 2 (time): a grant whose validFrom is later than its creation starts on the safe side,
+ * `validFrom + skew` (a forward-dated proposal cannot use it early); one valid from its
+ * creation did not exist before, so it starts at validFrom. Its expiry is refused from
+ * `validUntil − skew` (a backdated proposal cannot use it late).
+ */
+function grantStarted(grant: Grant, now: number): boolean {
+  const from = Date.parse(grant.validFrom);
+  return from > Date.parse(grant.createdAt) ? startedSafely(from, now) : from <= now;
 }
 
 /** The access rule shared by CheckAccess and every write function that moves or uses data. */
@@ -69,10 +80,16 @@ export function decideAccess(caller: Caller, target: AccessTarget, action: Acces
       misses.push(`grant ${grant.grantId} does not include '${action}'`);
     } else if (grant.purpose !== ANY_PURPOSE && grant.purpose !== purpose) {
       misses.push(`grant ${grant.grantId} is for purpose '${grant.purpose}', not '${purpose}'`);
-    } else if (Date.parse(grant.validFrom) > now) {
-      misses.push(`grant ${grant.grantId} is valid from ${grant.validFrom}`);
-    } else if (Date.parse(grant.validUntil) <= now) {
-      misses.push(`grant ${grant.grantId} expired at ${grant.validUntil}`);
+    } else if (!grantStarted(grant, now)) {
+      misses.push(
+        `grant ${grant.grantId} is valid from ${grant.validFrom} (usable from ${isoOf(Date.parse(grant.validFrom) + MAX_SKEW_MS)})`,
+      );
+    } else if (expiredSafely(Date.parse(grant.validUntil), now)) {
+      misses.push(
+        Date.parse(grant.validUntil) <= now
+          ? `grant ${grant.grantId} expired at ${grant.validUntil}`
+          : `grant ${grant.grantId} expires at ${grant.validUntil}: refused from ${isoOf(Date.parse(grant.validUntil) - MAX_SKEW_MS)} (clock skew bound ${MAX_SKEW_MS / 1000} s)`,
+      );
     } else {
       return allow(
         `grant ${grant.grantId} gives '${action}' on ${grant.resourceType} ${grant.resourceId} for '${grant.purpose}'`,

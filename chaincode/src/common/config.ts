@@ -26,5 +26,17 @@ export const LIMITS = {
   grantLifetimeMs: 366 * 24 * 3600 * 1000,
 } as const;
 
+/**
+ * Time (rule 2, docs/chaincode.md "What time means"). `maxSkewMs` bounds how far a proposal's
+ * timestamp may be from each endorser's clock, and is the margin every expiry decision keeps on
+ * its safe side. It is a constant of the chaincode package on purpose: every peer must apply the
+ * same value (it feeds decisions such as "a grant expiring at T is refused from T − skew"), and
+ * a changed value is a new package that the organisations approve through chaincode lifecycle,
+ * i.e. by the channel's majority. Not an environment variable: peers could then disagree.
+ */
+export const TIME = {
+  maxSkewMs: 300_000,
+} as const;
+
 /** Name of the single chaincode event emitted by every state-changing transaction. */
 export const EVENT_NAME = 'mvsec.activity';

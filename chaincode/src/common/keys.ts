@@ -9,7 +9,9 @@ import type { ChaincodeStub } from 'fabric-shim-api';
 export const KeyType = {
   platform: 'platform',
   federation: 'federation',
+  metaverseOfMsp: 'platform~metaverse~msp',
   thing: 'thing',
+  thingByOwner: 'thing~owner',
   avatar: 'avatar',
   avatarByThing: 'avatar~thing',
   migration: 'migration',
@@ -37,7 +39,12 @@ export const keys = {
   platform: (s: Stub, platformId: string) => s.createCompositeKey(KeyType.platform, [platformId]),
   /** Federation of two platforms, attributes sorted so either side finds the same key. */
   federation: (s: Stub, a: string, b: string) => s.createCompositeKey(KeyType.federation, a < b ? [a, b] : [b, a]),
+  /** The one metaverse platform an MSP runs (rule 6); its value is {platformId}. */
+  metaverseOfMsp: (s: Stub, mspId: string) => s.createCompositeKey(KeyType.metaverseOfMsp, [mspId]),
   thing: (s: Stub, thingId: string) => s.createCompositeKey(KeyType.thing, [thingId]),
+  /** Things by owner within the owner's organisation (rule 6: who is a known principal of an MSP). */
+  thingByOwner: (s: Stub, mspId: string, owner: string, thingId: string) =>
+    s.createCompositeKey(KeyType.thingByOwner, [mspId, owner, thingId]),
   avatar: (s: Stub, avatarId: string) => s.createCompositeKey(KeyType.avatar, [avatarId]),
   avatarByThing: (s: Stub, thingId: string, metaverseId: string, avatarId: string) =>
     s.createCompositeKey(KeyType.avatarByThing, [thingId, metaverseId, avatarId]),

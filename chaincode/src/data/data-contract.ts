@@ -9,7 +9,7 @@ import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
 import { fromBytes, toBytes } from '../common/serialization';
-import { isoOf, txMillis } from '../common/time';
+import { certainlyPassed, isoOf, MAX_SKEW_MS, txMillis } from '../common/time';
 import {
   assertBookmark,
   assertBool,
@@ -230,7 +230,8 @@ export class DataContract extends LedgerContract {
 
   /**
    * Retention (X7, thing policy `retentionDays`): once the data's retention has passed — its
-   * anchoring time plus the thing's current `retentionDays`, against the transaction time — the
+   * anchoring time plus the thing's current `retentionDays` plus the clock skew bound (rule 2),
+   * against the transaction time — the
    * storage agent (role storage-agent or admin of the data's organisation) records its deletion,
    * as DeleteData does; before that, CONFLICT with the date it is kept until.
    */
@@ -244,8 +245,13 @@ export class DataContract extends LedgerContract {
     const thing = await loadThing(ctx, data.thingId);
     const days = thing.policy.retentionDays;
     const until = Date.parse(data.createdAt) + days * DAY_MS;
-    if (txMillis(ctx) < until)
-      throw conflict(`data ${dataId} is kept until ${isoOf(until)}: thing ${thing.thingId}'s policy keeps its data ${days} days`);
+    // Rule 2: only once retention has passed for every clock within the skew bound (a forward-dated
+    // proposal cannot delete data early): anchoredAt + retention + skew.
+    if (!certainlyPassed(until, txMillis(ctx)))
+      throw conflict(
+        `data ${dataId} is kept until ${isoOf(until)}: thing ${thing.thingId}'s policy keeps its data ${days} days; ` +
+          `it can be expired from ${isoOf(until + MAX_SKEW_MS)} (clock skew bound ${MAX_SKEW_MS / 1000} s)`,
+      );
     return this.markDeleted(ctx, data, `retention: ${days} days from ${data.createdAt}`, 'expired');
   }
 

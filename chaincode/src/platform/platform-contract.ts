@@ -10,7 +10,7 @@ import { getRecord, keyExists, putRecord } from '../common/state';
 import { txTime } from '../common/time';
 import { assertId, assertText, checkInput, parseInput, parseObject } from '../common/validation';
 import { inputs } from 'mvsec-protocol';
-import { loadActivePlatform, loadPlatform } from './platform-store';
+import { bindMetaverseToMsp, loadActivePlatform, loadPlatform, metaverseOfMsp } from './platform-store';
 import { Federation, federationIdOf, Platform } from './platform-types';
 
 /**
@@ -43,10 +43,12 @@ export class PlatformContract extends LedgerContract {
       createdAt: now,
       updatedAt: now,
     };
-    enforce(authorize(caller, 'platform.register', { platform }));
+    const current = platform.type === 'METAVERSE' ? await metaverseOfMsp(ctx, caller.mspId) : undefined;
+    enforce(authorize(caller, 'platform.register', { platform, current }));
     const key = keys.platform(ctx.stub, platform.platformId);
     if (await keyExists(ctx, key)) throw conflict(`platform ${platform.platformId} already exists`);
     await putRecord(ctx, key, platform);
+    if (platform.type === 'METAVERSE') await bindMetaverseToMsp(ctx, platform);
     ctx.journal.record({
       subjectType: 'platform',
       subjectId: platform.platformId,
@@ -101,6 +103,16 @@ export class PlatformContract extends LedgerContract {
     return loadPlatform(ctx, assertId('platformId', platformId));
   }
 
+  /** The metaverse platform `mspId` runs (rule 6: at most one ACTIVE per MSP); NOT_FOUND if it registered none. */
+  @Transaction(false)
+  @Returns('Platform')
+  public async GetMetaverseOfMsp(ctx: LedgerContext, mspId: string): Promise<Platform> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    const platform = await metaverseOfMsp(ctx, assertId('mspId', mspId));
+    if (!platform) throw notFound(`${mspId} runs no metaverse platform`);
+    return platform;
+  }
+
   /** The caller's side (platformId, an ACTIVE metaverse of the caller's MSP) proposes federation with peerPlatformId. */
   @Transaction()
   @Param('terms', 'string', 'free text of what the federation covers (1–1024 characters)')
@@ -110,8 +122,8 @@ export class PlatformContract extends LedgerContract {
     const args = checkInput(inputs.ProposeFederation, '', { platformId, peerPlatformId, terms });
     if (platformId === peerPlatformId) throw conflict('a platform cannot federate with itself');
     const platform = await loadActivePlatform(ctx, platformId, 'METAVERSE');
-    enforce(authorize(caller, 'federation.propose', { platform }));
     const peer = await loadActivePlatform(ctx, peerPlatformId, 'METAVERSE');
+    enforce(authorize(caller, 'federation.propose', { platform, peer }));
     const key = keys.federation(ctx.stub, platformId, peerPlatformId);
     const existing = await getRecord<Federation>(ctx, key);
     if (existing && existing.status !== 'REVOKED') throw conflict(`federation ${existing.federationId} is already ${existing.status}`);
@@ -144,8 +156,8 @@ export class PlatformContract extends LedgerContract {
     assertId('platformId', platformId);
     assertId('peerPlatformId', peerPlatformId);
     const platform = await loadActivePlatform(ctx, platformId, 'METAVERSE');
-    enforce(authorize(caller, 'federation.accept', { platform }));
-    await loadActivePlatform(ctx, peerPlatformId, 'METAVERSE');
+    const peer = await loadActivePlatform(ctx, peerPlatformId, 'METAVERSE');
+    enforce(authorize(caller, 'federation.accept', { platform, peer }));
     const key = keys.federation(ctx.stub, platformId, peerPlatformId);
     const federation = await getRecord<Federation>(ctx, key);
     if (!federation || federation.status !== 'PROPOSED')
@@ -204,10 +216,17 @@ export class PlatformContract extends LedgerContract {
   ): Promise<Platform> {
     const caller = callerOf(ctx);
     const platform = await loadPlatform(ctx, assertId('platformId', platformId));
-    enforce(authorize(caller, 'platform.manage', { platform }));
+    if (status === 'ACTIVE') {
+      const current = platform.type === 'METAVERSE' ? await metaverseOfMsp(ctx, platform.mspId) : undefined;
+      enforce(authorize(caller, 'platform.resume', { platform, current }));
+    } else {
+      enforce(authorize(caller, 'platform.manage', { platform }));
+    }
     if (platform.status === status) throw conflict(`platform ${platformId} is already ${status}`);
     const updated: Platform = { ...platform, status, statusReason: reason, updatedAt: txTime(ctx) };
     await putRecord(ctx, keys.platform(ctx.stub, platformId), updated);
+    // A resumed metaverse is again the one its MSP runs (rule 6).
+    if (status === 'ACTIVE' && platform.type === 'METAVERSE') await bindMetaverseToMsp(ctx, updated);
     ctx.journal.record({
       subjectType: 'platform',
       subjectId: platformId,

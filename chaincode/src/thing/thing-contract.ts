@@ -10,7 +10,7 @@ import { txTime } from '../common/time';
 import { assertId, assertText, parseInput } from '../common/validation';
 import { inputs } from 'mvsec-protocol';
 import { loadActivePlatform } from '../platform/platform-store';
-import { loadThing, policyOf, saveThing } from './thing-store';
+import { indexThingOwner, loadThing, ownsAThing, policyOf, saveThing } from './thing-store';
 import { Thing, ThingStatus } from './thing-types';
 
 /** Things: identity, access mode (F4), owner, agents, status and data-flow policy (X5). */
@@ -40,7 +40,10 @@ export class ThingContract extends LedgerContract {
     if (caller.role === 'thing-agent' && caller.principal && !agents.includes(caller.principal)) agents.push(caller.principal);
 
     const platform = await loadActivePlatform(ctx, platformId, 'IOT');
-    enforce(authorize(caller, 'thing.register', { platform, owner }));
+    // Rule 6: the owner is a principal of the registering (= the IoT platform's) MSP; a thing
+    // agent may only name an owner the ledger already knows there (see thing-policy).
+    const ownerKnown = caller.role === 'thing-agent' && owner !== caller.principal ? await ownsAThing(ctx, platform.mspId, owner) : true;
+    enforce(authorize(caller, 'thing.register', { platform, owner, ownerKnown }));
     if (await keyExists(ctx, keys.thing(ctx.stub, thingId))) throw conflict(`thing ${thingId} already exists`);
     if (gatewayId) {
       const gateway = await loadThing(ctx, gatewayId);
@@ -69,6 +72,7 @@ export class ThingContract extends LedgerContract {
       updatedAt: now,
     };
     await saveThing(ctx, thing);
+    await indexThingOwner(ctx, thing);
     ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'registered', details: { owner, accessMode, platformId } });
     return thing;
   }

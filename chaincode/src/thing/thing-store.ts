@@ -1,7 +1,7 @@
 import type { Context } from 'fabric-contract-api';
 import { invalid } from '../common/errors';
-import { keys } from '../common/keys';
-import { mustGet, putRecord } from '../common/state';
+import { keys, KeyType } from '../common/keys';
+import { listByPartialKey, mustGet, putIndex, putRecord } from '../common/state';
 import type { inputs } from 'mvsec-protocol';
 import { DataFlowPolicy, Thing } from './thing-types';
 
@@ -11,6 +11,19 @@ export async function loadThing(ctx: Context, thingId: string): Promise<Thing> {
 
 export async function saveThing(ctx: Context, thing: Thing): Promise<void> {
   await putRecord(ctx, keys.thing(ctx.stub, thing.thingId), thing);
+}
+
+/** Index a new thing under its owner, within the owner's (= the thing's) organisation. */
+export async function indexThingOwner(ctx: Context, thing: Thing): Promise<void> {
+  await putIndex(ctx, keys.thingByOwner(ctx.stub, thing.mspId, thing.owner, thing.thingId));
+}
+
+/**
+ * Is `owner` a known principal of `mspId` on the ledger (rule 6): does it already own a thing
+ * registered in that organisation? One index entry is enough.
+ */
+export async function ownsAThing(ctx: Context, mspId: string, owner: string): Promise<boolean> {
+  return (await listByPartialKey(ctx, KeyType.thingByOwner, [mspId, owner], 1)).length > 0;
 }
 
 /** The default policy is closed: on-platform storage, no receivers, encryption required. */

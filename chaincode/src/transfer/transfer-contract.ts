@@ -10,7 +10,7 @@ import { conflict, expired, invalid } from '../common/errors';
 import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { getRecord, keyExists, mustGet, putRecord } from '../common/state';
-import { isoOf, txMillis } from '../common/time';
+import { certainlyPassed, expiredSafely, isoOf, MAX_SKEW_MS, txMillis } from '../common/time';
 import { assertId, assertSha256, assertText, parseInput, utcIso } from '../common/validation';
 import { inputs } from 'mvsec-protocol';
 import { saveData } from '../data/data-store';
@@ -52,6 +52,8 @@ export class TransferContract extends LedgerContract {
     const expiresAt = utcIso(body.expiresAt);
     const now = txMillis(ctx);
     if (Date.parse(expiresAt) <= now) throw invalid('expiresAt must be after the transaction time');
+    if (expiredSafely(Date.parse(expiresAt), now))
+      throw invalid(`expiresAt must be more than ${MAX_SKEW_MS / 1000} s after the transaction time (clock skew bound)`);
     if (Date.parse(expiresAt) - now > LIMITS.transferLifetimeMs) throw invalid('expiresAt is more than 30 days ahead');
 
     const key = keys.transfer(ctx.stub, transferId);
@@ -85,6 +87,7 @@ export class TransferContract extends LedgerContract {
         source,
         holder: holderOf(data, target.avatar),
         federation,
+        sourcePlatform: sourceMetaverse,
         metaverse: targetMetaverse,
         purpose,
         now,
@@ -226,7 +229,11 @@ export class TransferContract extends LedgerContract {
   public async ExpireTransfer(ctx: LedgerContext, transferId: string): Promise<Transfer> {
     const transfer = await this.load(ctx, transferId);
     enforce(authorize(callerOf(ctx), 'transfer.expire'));
-    if (Date.parse(transfer.expiresAt) > txMillis(ctx)) throw conflict(`transfer ${transferId} expires at ${transfer.expiresAt}, not yet`);
+    // Rule 2: only once expiry has passed for every clock within the skew bound (no forward-dated early expiry).
+    if (!certainlyPassed(Date.parse(transfer.expiresAt), txMillis(ctx))) {
+      const from = isoOf(Date.parse(transfer.expiresAt) + MAX_SKEW_MS);
+      throw conflict(`transfer ${transferId} expires at ${transfer.expiresAt}, not yet: it can be marked expired from ${from}`);
+    }
     return this.advance(ctx, transfer, 'expire', `expired at ${transfer.expiresAt}`);
   }
 
@@ -242,11 +249,17 @@ export class TransferContract extends LedgerContract {
     return mustGet<Transfer>(ctx, keys.transfer(ctx.stub, assertId('transferId', transferId)), `transfer ${transferId}`);
   }
 
-  /** A transfer that can still move forward: not past its expiry. */
+  /** A transfer that can still move forward: not past its expiry, on the safe side of the clock skew bound. */
   private async open(ctx: LedgerContext, transferId: string): Promise<Transfer> {
     const transfer = await this.load(ctx, transferId);
-    if (!isTerminal(transfer.status) && Date.parse(transfer.expiresAt) <= txMillis(ctx)) {
-      throw expired(`transfer ${transferId} expired at ${transfer.expiresAt}`);
+    // Rule 2: refused from expiresAt − skew, so a backdated proposal cannot step or execute it late.
+    const until = Date.parse(transfer.expiresAt);
+    if (!isTerminal(transfer.status) && expiredSafely(until, txMillis(ctx))) {
+      throw expired(
+        until <= txMillis(ctx)
+          ? `transfer ${transferId} expired at ${transfer.expiresAt}`
+          : `transfer ${transferId} expires at ${transfer.expiresAt}: no step from ${isoOf(until - MAX_SKEW_MS)} (clock skew bound ${MAX_SKEW_MS / 1000} s)`,
+      );
     }
     return transfer;
   }

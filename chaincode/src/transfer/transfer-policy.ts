@@ -6,6 +6,8 @@ import { hasLevel, isAdminOf, isPrincipal, isRole } from '../auth/rights';
 import type { Avatar } from '../avatar/avatar-types';
 import type { DataHolder } from '../data/data-holder';
 import { inactiveParty, type Parties } from '../auth/liveness';
+import { insideHourWindowSafely } from '../common/time';
+import { distinctOrganisations } from '../platform/platform-policy';
 import type { Federation, Platform } from '../platform/platform-types';
 import type { Thing } from '../thing/thing-types';
 import type { Transfer } from './transfer-types';
@@ -16,6 +18,13 @@ const approveAs =
   (caller: Caller, f: { transfer: Transfer }): Decision => {
     const t = f.transfer;
     const msp = side === 'source' ? t.sourceMspId : t.targetMspId;
+    // Rule 6: one organisation approving both sides is no double verification.
+    const distinct = distinctOrganisations(
+      `transfer ${t.transferId}`,
+      { id: t.sourceMetaverseId, mspId: t.sourceMspId },
+      { id: t.targetMetaverseId, mspId: t.targetMspId },
+    );
+    if (!distinct.allowed) return distinct;
     return isAdminOf(caller, msp)
       ? allow(`admin of the ${side} platform's MSP ${msp}`)
       : deny(`approving transfer ${t.transferId} as ${side} needs an admin of ${msp}; caller is ${describe(caller)}`);
@@ -27,8 +36,11 @@ const approveAs =
  *   federated and the thing's policy allows the target metaverse (`federation` is absent when
  *   the metaverses never federated);
  *   the source avatar must be the data's holder (`data/data-holder.ts`, trust rule 3);
+ * - source and target metaverse belong to different MSPs (rule 6), checked at request and at
+ *   each approval;
  * - an admin of the source (target) platform's MSP approves as source (target);
- * - only the thing's owner consents;
+ * - only the thing's owner consents: the principal and MSP the ledger bound to the thing at its
+ *   registration (copied from the thing record at request, never from the requester's input);
  * - an admin or avatar-agent of either side executes, while the thing, both avatars, both
  *   platforms and their federation are ACTIVE (rule 4) and its policy still allows the target
  *   metaverse and the hour;
@@ -44,11 +56,19 @@ export const transferPolicy = {
       source: Avatar;
       holder: DataHolder;
       federation: Federation | undefined;
+      sourcePlatform: Platform;
       metaverse: Platform;
       purpose: string;
       now: number;
     },
   ) => {
+    // Rule 6: source and target metaverse must be run by different organisations.
+    const distinct = distinctOrganisations(
+      'a transfer',
+      { id: f.sourcePlatform.platformId, mspId: f.sourcePlatform.mspId },
+      { id: f.metaverse.platformId, mspId: f.metaverse.mspId },
+    );
+    if (!distinct.allowed) return distinct;
     // Trust rule 3: the source is the data's holder on the ledger, so the source platform that approves is the holder's.
     const { source, holder } = f;
     if (holder.avatar ? source.avatarId !== holder.avatar.avatarId : !holder.mspIds.includes(source.mspId)) {
@@ -94,11 +114,8 @@ export const transferPolicy = {
     }
     const window = thing.policy.transmitWindow;
     if (window) {
-      const hour = new Date(f.now).getUTCHours();
-      const inside =
-        window.fromHour <= window.toHour
-          ? hour >= window.fromHour && hour < window.toHour
-          : hour >= window.fromHour || hour < window.toHour;
+      // Rule 2: inside the window for every clock within the skew bound.
+      const inside = insideHourWindowSafely(window, f.now);
       if (!inside) return deny(`thing ${thing.thingId} allows transmission only from ${window.fromHour}:00 to ${window.toHour}:00 UTC`);
     }
     return allow(`${caller.role} of ${caller.mspId}`);

@@ -17,8 +17,10 @@ export interface CallOptions {
   transient?: Record<string, string | Uint8Array>;
   /** organisations whose peers endorsed; default: all peer orgs */
   endorsers?: readonly string[];
-  /** override the transaction time (ms since epoch) */
+  /** override the transaction time (ms since epoch) the client puts in the proposal */
   at?: number;
+  /** the endorser's own clock (ms since epoch); default: the transaction time, as for an honest client */
+  endorserAt?: number;
 }
 
 export interface TxResult<T> {
@@ -57,8 +59,10 @@ export class TestChain {
     const attrs: Record<string, string> = {};
     if (who.role !== undefined) attrs.role = who.role;
     if (who.principal !== undefined) attrs.principal = who.principal;
-    const ctx = contract.createContext() as unknown as { stub: unknown; clientIdentity: unknown };
+    const ctx = contract.createContext() as unknown as { stub: unknown; clientIdentity: unknown; endorserNow?: () => number };
     ctx.stub = stub;
+    const endorserAt = opts.endorserAt ?? timestampMs;
+    if ('endorserNow' in ctx) ctx.endorserNow = () => endorserAt;
     ctx.clientIdentity = new MemoryClientIdentity(who.mspId, attrs);
     const method = (contract as unknown as Record<string, AnyFn>)[fn];
     if (typeof method !== 'function') throw new Error(`${contract.getName()} has no function ${fn}`);

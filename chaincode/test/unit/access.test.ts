@@ -94,11 +94,14 @@ describe('access contract', () => {
         grantee: { type: 'PRINCIPAL', id: 'b-user', mspId: 'MetaverseBMSP' },
         actions: ['read'],
         purpose: '*',
-        validUntil: new Date(w.chain.now + 60_000).toISOString(),
+        validUntil: new Date(w.chain.now + 600_000).toISOString(),
       },
     ]);
     assert.equal((await check(id.bUser, 'THING', 'watch-1', 'read')).allowed, true);
-    w.chain.now += 120_000;
+    // rule 2: refused from validUntil − 300 s (clock skew bound), then plainly expired
+    w.chain.now += 360_000;
+    assert.match((await check(id.bUser, 'THING', 'watch-1', 'read')).reason, /grant g1 expires at .*: refused from/);
+    w.chain.now += 360_000;
     assert.match((await check(id.bUser, 'THING', 'watch-1', 'read')).reason, /grant g1 expired at/);
     await w.chain.submit(w.access, 'CreateGrant', id.alice, [
       {

@@ -10,6 +10,7 @@ import type { Transfer } from '../../src/transfer/transfer-types';
 const ACTIONS = [
   'platform.register',
   'platform.manage',
+  'platform.resume',
   'federation.propose',
   'federation.accept',
   'federation.revoke',
@@ -114,8 +115,15 @@ describe('authorization by domain (policy tables)', () => {
 
   it('rules shared by two actions keep each action’s own reason', () => {
     const platform = { platformId: 'mv-a', mspId: 'MetaverseAMSP', type: 'METAVERSE' } as never;
-    assert.match(authorize(caller('admin'), 'federation.propose', { platform }).reason, /^proposing federation for mv-a needs an admin/);
-    assert.match(authorize(caller('admin'), 'federation.accept', { platform }).reason, /^accepting federation for mv-a needs an admin/);
+    const peer = { platformId: 'mv-b', mspId: 'MetaverseBMSP', type: 'METAVERSE' } as never;
+    assert.match(
+      authorize(caller('admin'), 'federation.propose', { platform, peer }).reason,
+      /^proposing federation for mv-a needs an admin/,
+    );
+    assert.match(
+      authorize(caller('admin'), 'federation.accept', { platform, peer }).reason,
+      /^accepting federation for mv-a needs an admin/,
+    );
     const transfer = { transferId: 't1', sourceMspId: 'MetaverseAMSP', targetMspId: 'IoTPlatformMSP' } as Transfer;
     assert.match(
       authorize(caller('admin'), 'transfer.approveSource', { transfer }).reason,

@@ -211,11 +211,12 @@ describe('data contract', () => {
     const storageAgent = { mspId: 'IoTPlatformMSP', role: 'storage-agent', principal: 'storage-1' } as const;
     await w.anchor('d-r', SHA_A);
     const anchored = await w.chain.evaluate<DataAnchor>(w.data, 'GetData', id.alice, ['d-r']);
-    const due = Date.parse(anchored.createdAt) + 30 * 86_400_000; // the fixture thing keeps its data 30 days
+    // the fixture thing keeps its data 30 days; rule 2: expirable once that plus the 300 s clock skew bound passed
+    const due = Date.parse(anchored.createdAt) + 30 * 86_400_000 + 300_000;
     await rejects(
       w.chain.submit(w.data, 'ExpireData', storageAgent, ['d-r'], { at: due - 1 }),
       'CONFLICT',
-      `kept until ${new Date(due).toISOString()}: thing watch-1's policy keeps its data 30 days`,
+      `kept until ${new Date(due - 300_000).toISOString()}: thing watch-1's policy keeps its data 30 days; it can be expired from ${new Date(due).toISOString()}`,
     );
     await rejects(w.chain.submit(w.data, 'ExpireData', id.alice, ['d-r'], { at: due }), 'DENIED', 'needs role storage-agent or admin');
     await rejects(
@@ -236,13 +237,13 @@ describe('data contract', () => {
     await w.anchor('d-s', SHA_B);
     const s = await w.chain.evaluate<DataAnchor>(w.data, 'GetData', id.alice, ['d-s']);
     await rejects(
-      w.chain.submit(w.data, 'ExpireData', id.iotAdmin, ['d-s'], { at: Date.parse(s.createdAt) + 86_400_000 - 1 }),
+      w.chain.submit(w.data, 'ExpireData', id.iotAdmin, ['d-s'], { at: Date.parse(s.createdAt) + 86_400_000 + 300_000 - 1 }),
       'CONFLICT',
       '30 days',
     );
     await w.chain.submit(w.thing, 'SetThingPolicy', id.alice, ['watch-1', { retentionDays: 1 }]);
     const byAdmin = await w.chain.submit<DataAnchor>(w.data, 'ExpireData', id.iotAdmin, ['d-s'], {
-      at: Date.parse(s.createdAt) + 86_400_000,
+      at: Date.parse(s.createdAt) + 86_400_000 + 300_000,
     });
     assert.equal(byAdmin.stage, 'DELETED');
   });

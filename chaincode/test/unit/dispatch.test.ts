@@ -43,6 +43,12 @@ describe('deployed dispatch (tsc build + fabric-shim ChaincodeFromContract)', ()
       { stdio: 'inherit' },
     );
     load('fabric-shim/lib/chaincode').ClientIdentity = FakeClientIdentity;
+    // The endorser's clock agrees with the proposals' (fixed) timestamps: an honest client.
+    const { LedgerContext } = load(join(outDir, 'common', 'ledger-contract.js'));
+    const { txMillis } = load(join(outDir, 'common', 'time.js'));
+    LedgerContext.prototype.endorserNow = function endorserNow(this: unknown) {
+      return txMillis(this);
+    };
     const ChaincodeFromContract = load('fabric-shim/lib/contract-spi/chaincodefromcontract.js');
     const { contracts, serializers } = load(join(outDir, 'index.js'));
     const cc = new ChaincodeFromContract([...contracts], serializers, {}, 'mvsec-chaincode', '0.1.0');

@@ -95,7 +95,8 @@ describe('platform contract', () => {
   });
 
   it('M1: each registration wrote one activity record and exactly one event', async () => {
-    const { txId, stub } = await w.chain.submitTx(w.platform, 'RegisterPlatform', id.aAdmin, [
+    // (rule 6: MetaverseAMSP already runs mv-a; IoTPlatformMSP runs no metaverse yet)
+    const { txId, stub } = await w.chain.submitTx(w.platform, 'RegisterPlatform', id.iotAdmin, [
       { platformId: 'mv-c', type: 'METAVERSE', name: 'C', capabilityLevel: 1 },
     ]);
     assert.equal(stub.eventCount, 1);

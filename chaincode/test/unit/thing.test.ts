@@ -31,6 +31,9 @@ describe('thing contract', () => {
       classification: 'PUBLIC',
     };
     await rejects(w.chain.submit(w.thing, 'RegisterThing', id.alice, [input]), 'DENIED', 'registers only things it owns');
+    // rule 6: an agent names only owners its MSP already knows on the ledger; an admin vouches for bob first
+    await rejects(w.chain.submit(w.thing, 'RegisterThing', id.thingAgent, [input]), 'DENIED', 'bob owns no thing in IoTPlatformMSP');
+    await w.chain.submit<Thing>(w.thing, 'RegisterThing', id.iotAdmin, [{ ...input, thingId: 't2-first' }]);
     const t = await w.chain.submit<Thing>(w.thing, 'RegisterThing', id.thingAgent, [input]);
     assert.deepEqual(t.agents, ['agent-t1']);
   });

@@ -63,11 +63,11 @@ describe('trust rule 3: a transfer’s source is the data’s holder; the target
 
   beforeEach(async () => {
     w = await world();
-    // a second metaverse of MetaverseB, federated with mv-b by B alone, allowed by the owner
-    await w.chain.submit(w.platform, 'RegisterPlatform', id.bAdmin, [
-      { platformId: 'mv-b2', type: 'METAVERSE', name: 'Game B2', capabilityLevel: 1 },
+    // a low-level metaverse of a third organisation (one metaverse per MSP, rule 6), federated with mv-b, allowed by the owner
+    await w.chain.submit(w.platform, 'RegisterPlatform', id.iotAdmin, [
+      { platformId: 'mv-b2', type: 'METAVERSE', name: 'Game C', capabilityLevel: 1 },
     ]);
-    await w.chain.submit(w.platform, 'ProposeFederation', id.bAdmin, ['mv-b2', 'mv-b', 'own']);
+    await w.chain.submit(w.platform, 'ProposeFederation', id.iotAdmin, ['mv-b2', 'mv-b', 'partners']);
     await w.chain.submit(w.platform, 'AcceptFederation', id.bAdmin, ['mv-b', 'mv-b2']);
     await w.chain.submit(w.thing, 'SetThingPolicy', id.alice, [
       'watch-1',
@@ -100,7 +100,7 @@ describe('trust rule 3: a transfer’s source is the data’s holder; the target
       'CONFLICT',
       'target metaverse mv-b has capability level 2; data d-r is RESTRICTED (needs 3)',
     );
-    // the same to MetaverseB's own low-level metaverse, by MetaverseB, with its own avatar: refused before any rule about B
+    // the same to a low-level metaverse, by MetaverseB, with its own avatar: refused before any rule about B
     await refusedUnchanged(
       w,
       () => request(id.bAdmin, { dataId: 'd-r', dataSha256: SHA_B, sourceAvatarId: 'av-b1', targetMetaverseId: 'mv-b2' }),

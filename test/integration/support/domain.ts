@@ -198,6 +198,42 @@ export interface World {
   close(): void;
 }
 
+/**
+ * Register `platformId` as the metaverse platform of `a`'s organisation. The chaincode lets an
+ * MSP run one ACTIVE metaverse platform (rule 6); on a reused network an earlier run's is still
+ * ACTIVE, and the refusal names it: the operator replaces it (suspends it), then registers.
+ */
+export async function registerMetaverse(a: Actor, platformId: string, capabilityLevel = 3) {
+  await retireMetaverseOf(a, `replaced by ${platformId}`);
+  return ok(a.cc('platform'), 'RegisterPlatform', [JSON.stringify({ platformId, type: 'METAVERSE', name: platformId, capabilityLevel })]);
+}
+
+/** Suspend the ACTIVE metaverse platform of admin `a`'s MSP, if it runs one (platform:GetMetaverseOfMsp). */
+export async function retireMetaverseOf(a: Actor, reason: string): Promise<void> {
+  let current: { platformId: string; status: string } | undefined;
+  try {
+    current = await evaluate(a.cc('platform'), 'GetMetaverseOfMsp', [a.mspId]);
+  } catch (e) {
+    if (!/NOT_FOUND/.test(refusal(e))) throw e;
+  }
+  if (current?.status === 'ACTIVE') await ok(a.cc('platform'), 'SuspendPlatform', [current.platformId, reason]);
+}
+
+/**
+ * Before a flow that registers metaverse platforms through a gateway: suspend the ones an earlier
+ * run left ACTIVE (an MSP runs one ACTIVE metaverse platform, rule 6), as their operators would.
+ */
+export async function retireMetaverses(...mspIds: string[]): Promise<void> {
+  for (const mspId of mspIds) {
+    const admin = await actor(mspId, 'admin');
+    try {
+      await retireMetaverseOf(admin, 'replaced by a new test run');
+    } finally {
+      admin.conn.close();
+    }
+  }
+}
+
 /** Register platforms (IoT, two metaverses, DPM), federate the metaverses, register a thing and map an avatar. */
 export async function buildWorld(label: string): Promise<World> {
   const run = `${label}-${randomUUID().slice(0, 8)}`;
@@ -231,7 +267,9 @@ export async function buildWorld(label: string): Promise<World> {
   };
   watchPeers(iotAdmin.conn, mvaAdmin.conn, mvbAdmin.conn);
   const platform = (a: Actor, platformId: string, type: string) =>
-    ok(a.cc('platform'), 'RegisterPlatform', [JSON.stringify({ platformId, type, name: platformId, capabilityLevel: 3 })]);
+    type === 'METAVERSE'
+      ? registerMetaverse(a, platformId)
+      : ok(a.cc('platform'), 'RegisterPlatform', [JSON.stringify({ platformId, type, name: platformId, capabilityLevel: 3 })]);
   await Promise.all([
     platform(iotAdmin, w.iotId, 'IOT'),
     platform(mvaAdmin, w.mvaId, 'METAVERSE'),

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { blake3 } from '@napi-rs/blake-hash';
 import { expireDue, retentionAgent } from '../../gateway/src/r2-storage/retention.js';
+import { isRefusal } from '../../gateway/src/ledger/errors.js';
 import { startLiveGateway, type Client, type LiveGateway } from './gateway-support.js';
 
 const IOT = 'IoTPlatformMSP';
@@ -266,12 +267,12 @@ describe('R2 storage agent on the real network (F2, X6, X7, A1)', () => {
       gw.ledger.submit({ principal: bob.principal, mspId: MVA, role: 'creator', issuer: 'gateway', amr: ['pwd'] }, 'data:ExpireData', [
         ids.d1,
       ]),
-      (e: Error & { status?: number }) => e.status === 403 && /needs its storage agent or admin/.test(e.message),
+      (e: Error) => isRefusal(e, 'DENIED') && /needs its storage agent or admin/.test(e.message),
     );
     // …and the storage agent itself gets the date the data is kept until (365 days, the default policy)
     await assert.rejects(
       gw.ledger.submit(retentionAgent(IOT), 'data:ExpireData', [ids.d1]),
-      (e: Error & { status?: number }) => e.status === 409 && /is kept until .*policy keeps its data 365 days/.test(e.message),
+      (e: Error) => isRefusal(e, 'CONFLICT') && /is kept until .*policy keeps its data 365 days/.test(e.message),
     );
   });
 });

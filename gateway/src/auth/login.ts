@@ -65,10 +65,20 @@ export class LoginService {
     principal?: string;
   }): Promise<{ user: User; totp?: { secret: string; uri: string } }> {
     if (this.users.has(input.username)) throw new ApiError(409, `user ${input.username} exists`);
+    const principal = input.principal ?? input.username;
+    // One principal, one account: a principal's rights and consents on the ledger are its own, so a
+    // second account carrying an existing principal of the organisation would act as that person (trust rule 6).
+    const holder = this.users.list().find((u) => u.mspId === input.mspId && u.principal === principal);
+    if (holder)
+      throw new ApiError(
+        409,
+        `principal ${principal} of ${input.mspId} already has an account (${holder.username}); one principal has one account`,
+        'principal-taken',
+      );
     const user: User = {
       username: input.username,
       mspId: input.mspId,
-      principal: input.principal ?? input.username,
+      principal,
       role: input.role,
       passwordHash: await hashPassword(input.password),
       failedAttempts: 0,

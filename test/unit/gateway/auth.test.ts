@@ -142,6 +142,24 @@ describe('gateway built-in authentication (A3)', () => {
     assert.equal(noMfa.status, 401);
   });
 
+  it('A1/X3: an admin cannot create a second account carrying an existing principal of its MSP (409 principal-taken); the same name in another MSP is another principal', async () => {
+    const admin = await gw.tokenFor('admin', 'IoTPlatformMSP');
+    const twin = await gw.request('POST', '/auth/users', {
+      token: admin,
+      json: { username: 'bob-twin', password: 'long enough password', role: 'user', principal: 'bob' },
+    });
+    assert.equal(twin.status, 409, JSON.stringify(twin.body));
+    assert.equal(twin.body.type, 'https://mvsec.dev/problems/principal-taken');
+    assert.match(twin.body.detail, /principal bob of IoTPlatformMSP already has an account \(bob\)/);
+    assert.equal(gw.app.users.has('bob-twin'), false, 'no account was created');
+    const mvaAdmin = await gw.tokenFor('admin', 'MetaverseAMSP');
+    const otherOrg = await gw.request('POST', '/auth/users', {
+      token: mvaAdmin,
+      json: { username: 'bob-of-mva', password: 'long enough password', role: 'user', principal: 'bob' },
+    });
+    assert.equal(otherOrg.status, 201, JSON.stringify(otherOrg.body));
+  });
+
   it('A3: a user can enrol TOTP, after which sign-in requires it', async () => {
     await gw.app.login.createUser({ username: 'dave', password: 'dave password long', mspId: 'IoTPlatformMSP', role: 'user' });
     const t = (await gw.request('POST', '/auth/login', { json: { username: 'dave', password: 'dave password long' } })).body.accessToken;

@@ -72,7 +72,7 @@ describe('rule 6 on the real network: distinct parties (X3, R5, A2)', () => {
   it('X3: one organisation cannot approve both sides of a transfer, nor consent for the owner; the transfer stays where it was', async () => {
     const dataId = `d-${w.run}`;
     const transferId = `tr-${w.run}`;
-    await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(anchorInput(w, dataId))]);
+    await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify({ ...anchorInput(w, dataId), avatarId: w.avatarId })]);
     await ok(w.alice.cc('transfer'), 'RequestTransfer', [
       JSON.stringify({
         transferId,

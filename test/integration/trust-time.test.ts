@@ -68,7 +68,7 @@ describe('rule 2 on the real network: a member choosing its proposal timestamp (
     w = await buildWorld('t2');
     [bUser, storageAgent] = await Promise.all([actor(MVB, 'user'), actor(IOT, 'storage-agent')]);
     extra.push(bUser, storageAgent);
-    await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify(anchorInput(w, `d-${w.run}`))]);
+    await ok(w.alice.cc('data'), 'AnchorData', [JSON.stringify({ ...anchorInput(w, `d-${w.run}`), avatarId: w.avatarId })]);
   });
   after(() => {
     w?.close();

@@ -19,6 +19,7 @@ import {
   MVB,
   ok,
   refused,
+  registerMetaverse,
   submit,
   type Actor,
   type World,
@@ -43,14 +44,13 @@ describe('trust rule 3 on the real network: a transfer’s source is the data’
     auditor = await actor(IOT, 'auditor');
     avB = `avb-${w.run}`;
     mvb2 = `mvb2-${w.run}`;
-    // MetaverseB: its own avatar of the thing, and a second, low-level metaverse federated with mv-b by B alone
+    // MetaverseB: its own avatar of the thing; and a low-level metaverse of a third organisation
+    // (one metaverse per MSP, trust rule 6), federated with mv-b
     await ok(w.mvbAdmin.cc('avatar'), 'MapAvatar', [
       JSON.stringify({ avatarId: avB, thingId: w.thingId, metaverseId: w.mvbId, mode: 'ACTIVE', capabilityLevel: 3 }),
     ]);
-    await ok(w.mvbAdmin.cc('platform'), 'RegisterPlatform', [
-      JSON.stringify({ platformId: mvb2, type: 'METAVERSE', name: 'B two', capabilityLevel: 1 }),
-    ]);
-    await ok(w.mvbAdmin.cc('platform'), 'ProposeFederation', [mvb2, w.mvbId, 'own']);
+    await registerMetaverse(w.iotAdmin, mvb2, 1);
+    await ok(w.iotAdmin.cc('platform'), 'ProposeFederation', [mvb2, w.mvbId, 'partners']);
     await ok(w.mvbAdmin.cc('platform'), 'AcceptFederation', [w.mvbId, mvb2]);
     await ok(w.alice.cc('thing'), 'SetThingPolicy', [
       w.thingId,
@@ -106,7 +106,7 @@ describe('trust rule 3 on the real network: a transfer’s source is the data’
     assert.deepEqual(await activity(dataId), activityBefore, 'no new activity on the data');
   }
 
-  it("X3/A1: MetaverseB naming its own avatar as the source of MetaverseA's data, to its own low-level metaverse, is refused (CONFLICT: capability) whichever peers endorse", async () => {
+  it("X3/A1: MetaverseB naming its own avatar as the source of MetaverseA's data, to a low-level metaverse, is refused (CONFLICT: capability) whichever peers endorse", async () => {
     const transferId = `tr-b-${w.run}`;
     for (const endorsingOrganizations of [
       [MVB, IOT],
@@ -147,7 +147,7 @@ describe('trust rule 3 on the real network: a transfer’s source is the data’
   it('X3/X2: even the holder cannot send RESTRICTED data to a metaverse below its classification (CONFLICT), nor name a target avatar below it', async () => {
     const transferId = `tr-a-low-${w.run}`;
     await ok(w.mvaAdmin.cc('platform'), 'ProposeFederation', [w.mvaId, mvb2, 'low']);
-    await ok(w.mvbAdmin.cc('platform'), 'AcceptFederation', [mvb2, w.mvaId], { endorsingOrganizations: [MVA, MVB] });
+    await ok(w.iotAdmin.cc('platform'), 'AcceptFederation', [mvb2, w.mvaId], { endorsingOrganizations: [MVA, IOT] });
     await refusedUnchanged(
       transferId,
       restricted,

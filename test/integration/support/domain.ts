@@ -367,15 +367,15 @@ export async function storeAndAnchorPii(
   w: World,
   dataId: string,
   pii: { transient: Record<string, string> },
-): Promise<{ staged: PiiStaged; anchor: { tx: Committed; value: Record<string, unknown> } }> {
-  const { value: staged } = await ok<PiiStaged>(who.cc('data'), 'StorePII', [JSON.stringify({ dataId, thingId: w.thingId })], {
+): Promise<{ staged: PiiStaged; stored: Committed; anchor: { tx: Committed; value: Record<string, unknown> } }> {
+  const { value: staged, tx: stored } = await ok<PiiStaged>(who.cc('data'), 'StorePII', [JSON.stringify({ dataId, thingId: w.thingId })], {
     transient: pii.transient,
     endorsingOrganizations: [who.mspId],
   });
   const anchor = await ok<Record<string, unknown>>(who.cc('data'), 'AnchorData', [
     JSON.stringify({ ...anchorInput(w, dataId), piiHash: staged.piiHash }),
   ]);
-  return { staged, anchor };
+  return { staged, stored, anchor };
 }
 
 /** hex HMAC-SHA256 of `${salt}:${details}` under hex `key`: the keyed PII fingerprint. */

@@ -182,7 +182,14 @@ async function startChaincodeServer(org: Organization, packageId: string): Promi
       '--module-path',
       paths.chaincodeSrc,
     ],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, CORE_CHAINCODE_LOGGING_LEVEL: process.env.MVSEC_CHAINCODE_LOG ?? 'info' },
+    // CORE_PEER_LOCALMSPID: the organisation of the one peer this server serves (its TLS client CA
+    // is that org's), read by the chaincode as stub.getMspID() (PII rule: only member peers process PII).
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      CORE_CHAINCODE_LOGGING_LEVEL: process.env.MVSEC_CHAINCODE_LOG ?? 'info',
+      CORE_PEER_LOCALMSPID: org.mspId,
+    },
   });
   writeFileSync(runningIdFile(org), packageId);
   await waitFor(

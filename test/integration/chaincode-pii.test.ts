@@ -1,7 +1,8 @@
 /**
- * X7/F2 on the real network: PII passed as transient data lands only in the holding org's private
- * data collection. Every block committed since the test started is fetched as raw bytes and
- * scanned for the PII; the same scan finds the salted hash (so it does look at the right blocks),
+ * X7/F2 on the real network: PII passed as transient data (StorePII, endorsed by the holding org's
+ * peer only; trust rule 7) lands only in the holding org's private data collection. Every block
+ * committed since the test started is fetched as raw bytes and scanned for the PII, its salt and
+ * the thing's key material; the same scan finds the keyed fingerprint (so it does look at the right blocks),
  * and the holding org's private-data delivery does carry the PII (so the scan can find it when it
  * is there). Only a member of the collection, on a member peer, reads it back.
  */
@@ -11,7 +12,6 @@ import { after, before, describe, it } from 'node:test';
 import { connectAs, org, topology } from './support/network.js';
 import {
   actor,
-  anchorInput,
   blockBytes,
   buildWorld,
   channelHeight,
@@ -20,10 +20,10 @@ import {
   IOT,
   MVA,
   MVB,
-  ok,
-  piiTransient,
+  piiHmac,
+  piiSecrets,
   refused,
-  sha256,
+  storeAndAnchorPii,
   type Actor,
   type World,
 } from './support/domain.js';
@@ -39,30 +39,29 @@ describe('chaincode PII on the real network (X7, F2: private data collections, t
   let mvbAuditor: Actor;
   let startHeight: bigint;
   let dataId: string;
-  let pii: ReturnType<typeof piiTransient>;
+  let pii: ReturnType<typeof piiSecrets>;
   let committedAt: bigint;
+  let storedAt: bigint;
 
   before(async () => {
     w = await buildWorld('x7');
     mvbAuditor = await actor(MVB, 'auditor');
     startHeight = await channelHeight(w.alice.conn);
     dataId = `d-${w.run}`;
-    pii = piiTransient(`PII-${randomUUID()} Jane Roe, born 1990-01-02, +44 20 7946 0000`);
-    const { tx } = await ok<Anchor>(w.alice.cc('data'), 'AnchorData', [JSON.stringify(anchorInput(w, dataId))], {
-      transient: pii.transient,
-      endorsingOrganizations: [IOT, MVA],
-    });
-    committedAt = tx.blockNumber;
+    pii = piiSecrets(`PII-${randomUUID()} Jane Roe, born 1990-01-02, +44 20 7946 0000`);
+    const { anchor, stored } = await storeAndAnchorPii(w.alice, w, dataId, pii);
+    storedAt = stored.blockNumber;
+    committedAt = anchor.tx.blockNumber;
   });
   after(() => {
     w?.close();
     mvbAuditor?.conn.close();
   });
 
-  it('X7/F2: the shared ledger keeps only the salted PII hash and the collection name', async () => {
+  it('X7/F2: the shared ledger keeps only the keyed PII fingerprint and the collection name', async () => {
     const anchor = await evaluate<Anchor>(mvbAuditor.cc('data'), 'GetData', [dataId]);
     assert.equal(anchor.piiCollection, `pii_${IOT}`);
-    assert.equal(anchor.piiHash, sha256(`${pii.salt}:${pii.details}`));
+    assert.equal(anchor.piiHash, piiHmac(pii.key!, pii.salt, pii.details));
     assert.ok(!JSON.stringify(anchor).includes(pii.details));
   });
 
@@ -71,20 +70,20 @@ describe('chaincode PII on the real network (X7, F2: private data collections, t
       const blocks = await blockBytes(via, startHeight, committedAt);
       assert.equal(blocks.size, Number(committedAt - startHeight + 1n), 'every block from the start height to the last transaction');
       for (const [n, bytes] of blocks) {
-        for (const secret of [pii.details, pii.salt]) {
-          assert.equal(contains(bytes, secret), false, `block ${n} contains PII or its salt`);
+        for (const secret of [pii.details, pii.salt, pii.key!]) {
+          assert.equal(contains(bytes, secret), false, `block ${n} contains PII, its salt or the thing's key`);
         }
       }
-      // positive control: the anchoring block does carry the salted hash and the data id
+      // positive control: the anchoring block does carry the keyed fingerprint and the data id
       const anchorBlock = blocks.get(committedAt)!;
-      assert.ok(contains(anchorBlock, sha256(`${pii.salt}:${pii.details}`)), `block ${committedAt} should carry the PII hash`);
+      assert.ok(contains(anchorBlock, piiHmac(pii.key!, pii.salt, pii.details)), `block ${committedAt} should carry the PII hash`);
       assert.ok(contains(anchorBlock, dataId));
     }
   });
 
   it("X7: the holding org's private-data delivery carries the PII (the scan would find it), a non-member's does not", async () => {
     const pvtOf = async (conn: typeof w.alice.conn) => {
-      const events = await conn.gateway.getNetwork(topology.channel).getBlockAndPrivateDataEvents({ startBlock: committedAt });
+      const events = await conn.gateway.getNetwork(topology.channel).getBlockAndPrivateDataEvents({ startBlock: storedAt });
       try {
         for await (const b of events) return b.serializeBinary();
       } finally {

@@ -9,6 +9,11 @@ export function piiCollectionFor(mspId: string): string {
   return `pii_${mspId}`;
 }
 
+/** The one organisation whose peers hold (and alone may endorse) `collection` (pii_<MSP>, see collections.json). */
+export function piiCollectionMember(collection: string): string {
+  return collection.startsWith('pii_') ? collection.slice('pii_'.length) : '';
+}
+
 export function isPeerOrg(mspId: string): boolean {
   return PEER_ORG_MSPS.includes(mspId);
 }

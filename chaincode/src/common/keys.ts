@@ -30,6 +30,8 @@ export const KeyType = {
   activityBySubject: 'activity~subject',
   activityByTime: 'activity~time',
   pii: 'pii',
+  piiFingerprint: 'pii~fingerprint',
+  piiKey: 'piikey',
   bench: 'bench',
 } as const;
 
@@ -70,6 +72,10 @@ export const keys = {
   activityByTime: (s: Stub, time: string, txId: string, seq: string) =>
     s.createCompositeKey(KeyType.activityByTime, [time.slice(0, 10), time.slice(11, 13), time, txId, seq]),
   pii: (s: Stub, dataId: string) => s.createCompositeKey(KeyType.pii, [dataId]),
+  /** In a PII collection: the staged fingerprint of `dataId`'s PII ({dataId, thingId, piiHash}); its private-data hash is public. */
+  piiFingerprint: (s: Stub, dataId: string) => s.createCompositeKey(KeyType.piiFingerprint, [dataId]),
+  /** In a PII collection: the per-thing secret keying the public PII fingerprints of that thing. */
+  piiKey: (s: Stub, thingId: string) => s.createCompositeKey(KeyType.piiKey, [thingId]),
   bench: (s: Stub, key: string) => s.createCompositeKey(KeyType.bench, [key]),
 };
 

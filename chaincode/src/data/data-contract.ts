@@ -3,7 +3,7 @@ import { decideWithGrants, loadAccessTarget } from '../access/access-target';
 import { authorize } from '../auth/authorize';
 import { enforce } from '../auth/decision';
 import { actorOf, callerOf } from '../auth/identity';
-import { LIMITS, piiCollectionFor } from '../common/config';
+import { piiCollectionFor, piiCollectionMember } from '../common/config';
 import { conflict, invalid, notFound } from '../common/errors';
 import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
@@ -28,11 +28,21 @@ import {
 import { loadThing } from '../thing/thing-store';
 import { CLASSIFICATIONS } from '../thing/thing-types';
 import { loadData, saveData } from './data-store';
-import { BatchAnchor, DataAnchor, DataAnchorPage, PiiRecord, PLACEMENTS, StorageLocation, Verification } from './data-types';
-import { type ProofStep, rootFromProof, sha256Hex } from 'mvsec-protocol';
+import { BatchAnchor, DataAnchor, DataAnchorPage, PiiRecord, PiiStaged, PLACEMENTS, StorageLocation, Verification } from './data-types';
+import {
+  assertPiiPeer,
+  fingerprintBytes,
+  hasPiiTransient,
+  isStagedFingerprint,
+  loadPiiKey,
+  parsePiiTransient,
+  peerMspOf,
+  piiFingerprintOf,
+  savePiiKey,
+} from './pii';
+import { type ProofStep, rootFromProof } from 'mvsec-protocol';
 
-/** Transient-map key carrying PII: JSON {salt (≥32 chars), details (string)}. */
-export const PII_TRANSIENT_KEY = 'pii';
+export { PII_TRANSIENT_KEY, piiFingerprintOf } from './pii';
 
 const DAY_MS = 86_400_000;
 
@@ -54,11 +64,21 @@ export class DataContract extends LedgerContract {
   @Param(
     'input',
     'string',
-    'JSON {dataId, thingId, avatarId?, sha256, size, category, classification, storage: {placement: ON_PLATFORM|EXTERNAL, storeId, uri}, keyId?, encrypted, stage?: COLLECTED|STORED}; optional transient "pii": JSON {salt, details}',
+    'JSON {dataId, thingId, avatarId?, sha256, size, category, classification, storage: {placement: ON_PLATFORM|EXTERNAL, storeId, uri}, keyId?, encrypted, stage?: COLLECTED|STORED, piiHash?}; piiHash: the fingerprint StorePII returned (no transient PII here)',
   )
   @Returns('DataAnchor')
   public async AnchorData(ctx: LedgerContext, input: string): Promise<DataAnchor> {
     const caller = callerOf(ctx);
+    if (hasPiiTransient(ctx)) {
+      // Rule 7: a non-member peer refuses before the PII is read; a member peer points to StorePII
+      // (a transaction carrying PII can be endorsed by the collection's one organisation only, and
+      // this one writes public state, which needs the chaincode's multi-organisation endorsement).
+      const collection = piiCollectionFor(caller.mspId);
+      assertPiiPeer(ctx, collection);
+      throw invalid(
+        `AnchorData takes no transient PII: store it with StorePII (endorsed by ${piiCollectionMember(collection)} peers only), then anchor with its piiHash`,
+      );
+    }
     const body = parseObject('input', input);
     assertOnlyFields('input', body, [
       'dataId',
@@ -72,6 +92,7 @@ export class DataContract extends LedgerContract {
       'keyId',
       'encrypted',
       'stage',
+      'piiHash',
     ]);
     const dataId = assertId('dataId', body.dataId);
     const thingId = assertId('thingId', body.thingId);
@@ -111,13 +132,17 @@ export class DataContract extends LedgerContract {
       createdAt: at,
       updatedAt: at,
     };
-    const pii = ctx.stub.getTransient().get(PII_TRANSIENT_KEY);
-    if (pii && pii.length > 0) {
+    if (body.piiHash !== undefined) {
       enforce(authorize(caller, 'pii.write'));
-      const record = parsePii(dataId, piiCollectionFor(caller.mspId), pii);
-      anchor.piiCollection = record.collection;
-      anchor.piiHash = piiHashOf(record.salt, record.details);
-      await ctx.stub.putPrivateData(record.collection, keys.pii(ctx.stub, dataId), toBytes(record));
+      const collection = piiCollectionFor(caller.mspId);
+      const piiHash = assertSha256('piiHash', body.piiHash);
+      // Any peer checks this by the private data's hash alone: it never sees the PII.
+      if (!(await isStagedFingerprint(ctx, collection, { dataId, thingId, piiHash })))
+        throw conflict(
+          `no PII with fingerprint ${piiHash} is stored for data ${dataId} of thing ${thingId} in ${collection}; call StorePII first`,
+        );
+      anchor.piiCollection = collection;
+      anchor.piiHash = piiHash;
     }
     await saveData(ctx, anchor);
     await putIndex(ctx, keys.dataByThing(ctx.stub, thingId, dataId));
@@ -133,6 +158,65 @@ export class DataContract extends LedgerContract {
       },
     });
     return anchor;
+  }
+
+  /**
+   * Rule 7, step 1 of anchoring data with PII: store the transient PII in the caller
+   * organisation's collection and return its public fingerprint. Only that organisation's peers
+   * process it (DENIED on any other peer, before the PII is read); the transaction writes private
+   * data only, so the collection's endorsement policy (its member's peer) is all it needs. The
+   * fingerprint is HMAC-SHA256 under the thing's secret in the collection, created here from the
+   * client's key material on the thing's first PII (entropy-checked; later key material is ignored).
+   * Step 2: AnchorData {…, piiHash}, endorsed as usual, binds the anchor to this fingerprint. No
+   * activity record here (that would be a public write); AnchorData records piiHash and collection.
+   */
+  @Transaction()
+  @Param(
+    'input',
+    'string',
+    'JSON {dataId, thingId, avatarId?}; transient "pii": JSON {salt, details, key?} (salt, key: hex or base64 of ≥ 32 random bytes)',
+  )
+  @Returns('PiiStaged')
+  public async StorePII(ctx: LedgerContext, input: string): Promise<PiiStaged> {
+    const caller = callerOf(ctx);
+    enforce(authorize(caller, 'pii.write'));
+    const collection = piiCollectionFor(caller.mspId);
+    assertPiiPeer(ctx, collection);
+    const body = parseObject('input', input);
+    assertOnlyFields('input', body, ['dataId', 'thingId', 'avatarId']);
+    const dataId = assertId('dataId', body.dataId);
+    const thingId = assertId('thingId', body.thingId);
+    const avatarId = optionalId('avatarId', body.avatarId);
+    const now = txMillis(ctx);
+    const target = await loadAccessTarget(ctx, avatarId ? 'AVATAR' : 'THING', avatarId ?? thingId);
+    if (target.thing.thingId !== thingId) throw conflict(`avatar ${avatarId} is not an avatar of thing ${thingId}`);
+    enforce(await decideWithGrants(ctx, caller, 'resource.access', { target, accessAction: 'write', purpose: '*', now }));
+    if (await keyExists(ctx, keys.data(ctx.stub, dataId)))
+      throw conflict(`data ${dataId} already exists; PII is stored before its anchor, under a new data id`);
+    const staged = await ctx.stub.getPrivateDataHash(collection, keys.pii(ctx.stub, dataId));
+    if (staged && staged.length > 0)
+      throw conflict(`PII of data ${dataId} is already stored in ${collection}; anchor it or use a new data id`);
+
+    const pii = parsePiiTransient(ctx);
+    let secret = await loadPiiKey(ctx, collection, thingId);
+    const keyCreated = secret === undefined;
+    if (!secret) {
+      if (!pii.key)
+        throw invalid(`thing ${thingId} has no PII key in ${collection} yet: the first PII needs transient pii.key (≥ 32 random bytes)`);
+      secret = {
+        thingId,
+        collection,
+        key: pii.key.toString('hex'),
+        createdAt: isoOf(now),
+        createdBy: actorOf(caller).principal ?? caller.mspId,
+      };
+      await savePiiKey(ctx, secret);
+    }
+    const piiHash = piiFingerprintOf(Buffer.from(secret.key, 'hex'), pii.salt, pii.details);
+    const record: PiiRecord = { dataId, thingId, salt: pii.salt, details: pii.details, collection };
+    await ctx.stub.putPrivateData(collection, keys.pii(ctx.stub, dataId), toBytes(record));
+    await ctx.stub.putPrivateData(collection, keys.piiFingerprint(ctx.stub, dataId), fingerprintBytes({ dataId, thingId, piiHash }));
+    return { dataId, thingId, piiCollection: collection, piiHash, keyCreated };
   }
 
   /** Anchor the Merkle root of a batch of readings (each reading then has an inclusion proof). */
@@ -267,7 +351,7 @@ export class DataContract extends LedgerContract {
     };
     let piiPurged = false;
     if (data.piiCollection && data.piiCollection === piiCollectionFor(caller.mspId)) {
-      await ctx.stub.purgePrivateData(data.piiCollection, keys.pii(ctx.stub, data.dataId));
+      await purgePii(ctx, data.piiCollection, data.dataId);
       piiPurged = true;
     }
     await saveData(ctx, updated);
@@ -283,7 +367,7 @@ export class DataContract extends LedgerContract {
     const data = await loadData(ctx, assertId('dataId', dataId));
     if (data.stage !== 'DELETED') throw conflict(`data ${dataId} is ${data.stage}; delete it first`);
     enforce(authorize(caller, 'pii.purge', { data }));
-    await ctx.stub.purgePrivateData(data.piiCollection!, keys.pii(ctx.stub, dataId));
+    await purgePii(ctx, data.piiCollection!, dataId);
     ctx.journal.record({ subjectType: 'data', subjectId: dataId, action: 'pii-purged', details: { collection: data.piiCollection } });
     return data;
   }
@@ -313,12 +397,10 @@ export class DataContract extends LedgerContract {
   @Transaction(false)
   @Returns('PiiRecord')
   public async GetPII(ctx: LedgerContext, dataId: string): Promise<PiiRecord> {
-    const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
-    enforce(await decideWithGrants(ctx, callerOf(ctx), 'pii.read', { target, now: txMillis(ctx) }));
-    const data = target.data!;
+    const data = await this.piiReadable(ctx, dataId);
     let bytes: Uint8Array;
     try {
-      bytes = await ctx.stub.getPrivateData(data.piiCollection!, keys.pii(ctx.stub, dataId));
+      bytes = await ctx.stub.getPrivateData(data.piiCollection!, keys.pii(ctx.stub, data.dataId));
     } catch {
       // A peer outside the collection holds only the hash; Fabric then fails the read
       // ("private data matching public hash version is not available") instead of returning nothing.
@@ -327,6 +409,35 @@ export class DataContract extends LedgerContract {
     if (!bytes || bytes.length === 0)
       throw notFound(`PII of ${dataId} is not on this peer (purged, or the peer is not a member of ${data.piiCollection})`);
     return fromBytes<PiiRecord>(bytes);
+  }
+
+  /**
+   * Does `details` match the anchored PII fingerprint? Recomputes HMAC-SHA256 under the thing's
+   * secret with the stored salt: for a caller who may read the PII, on a member peer.
+   */
+  @Transaction(false)
+  @Returns('Verification')
+  public async VerifyPII(ctx: LedgerContext, dataId: string, details: string): Promise<Verification> {
+    const data = await this.piiReadable(ctx, dataId);
+    const record = await this.GetPII(ctx, dataId);
+    const secret = await loadPiiKey(ctx, data.piiCollection!, data.thingId);
+    if (!secret) throw notFound(`the PII key of thing ${data.thingId} is not on this peer`);
+    if (typeof details !== 'string' || details.length === 0) throw invalid('details must be a non-empty string');
+    return piiFingerprintOf(Buffer.from(secret.key, 'hex'), record.salt, details) === data.piiHash
+      ? { valid: true, reason: 'PII matches the anchored fingerprint' }
+      : { valid: false, reason: 'PII differs from the anchored fingerprint' };
+  }
+
+  /** The anchor of `dataId` once the caller may read its PII and this peer is of the holding organisation. */
+  private async piiReadable(ctx: LedgerContext, dataId: string): Promise<DataAnchor> {
+    const target = await loadAccessTarget(ctx, 'DATA', assertId('dataId', dataId));
+    enforce(await decideWithGrants(ctx, callerOf(ctx), 'pii.read', { target, now: txMillis(ctx) }));
+    const data = target.data!;
+    const member = piiCollectionMember(data.piiCollection!);
+    const peer = peerMspOf(ctx);
+    if (peer !== undefined && peer !== member)
+      throw notFound(`PII of ${dataId} is not on this peer: ${data.piiCollection} is held by ${member} peers; this peer is ${peer}'s`);
+    return data;
   }
 
   @Transaction(false)
@@ -382,17 +493,8 @@ function parseStorage(value: unknown): StorageLocation {
   };
 }
 
-function parsePii(dataId: string, collection: string, bytes: Uint8Array): PiiRecord {
-  if (bytes.length > LIMITS.textLength * 16) throw invalid('transient pii is larger than 16 KiB');
-  const body = parseObject('transient pii', Buffer.from(bytes).toString('utf8'));
-  assertOnlyFields('transient pii', body, ['salt', 'details']);
-  const salt = assertText('transient pii.salt', body.salt, 256);
-  if (salt.length < 32) throw invalid('transient pii.salt must be at least 32 characters of client-side randomness');
-  if (typeof body.details !== 'string' || body.details.length === 0) throw invalid('transient pii.details must be a non-empty string');
-  return { dataId, salt, details: body.details, collection };
-}
-
-/** The salted fingerprint of PII kept on the shared ledger: SHA-256 of `${salt}:${details}`. */
-export function piiHashOf(salt: string, details: string): string {
-  return sha256Hex(`${salt}:${details}`);
+/** Purge the PII record and its staged fingerprint (the thing's secret stays: docs/chaincode.md "PII"). */
+async function purgePii(ctx: LedgerContext, collection: string, dataId: string): Promise<void> {
+  await ctx.stub.purgePrivateData(collection, keys.pii(ctx.stub, dataId));
+  await ctx.stub.purgePrivateData(collection, keys.piiFingerprint(ctx.stub, dataId));
 }

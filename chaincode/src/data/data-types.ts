@@ -65,9 +65,24 @@ export class BatchAnchor implements P.BatchAnchor {
 @DataType()
 export class PiiRecord implements P.PiiRecord {
   @Property('dataId', 'string') public dataId!: string;
+  @Property('thingId', 'string') public thingId?: string;
   @Property('salt', 'string') public salt!: string;
   @Property('details', 'string') public details!: string;
   @Property('collection', 'string') public collection!: string;
+}
+
+/**
+ * Answer of StorePII: the PII is in `piiCollection`, its public fingerprint is `piiHash`
+ * (HMAC-SHA256 under the thing's secret in that collection); anchor it with AnchorData {piiHash}.
+ */
+@DataType()
+export class PiiStaged {
+  @Property('dataId', 'string') public dataId!: string;
+  @Property('thingId', 'string') public thingId!: string;
+  @Property('piiCollection', 'string') public piiCollection!: string;
+  @Property('piiHash', 'string') public piiHash!: string;
+  /** true when this call created the thing's secret from the supplied key material */
+  @Property('keyCreated', 'boolean') public keyCreated!: boolean;
 }
 
 /** Answer of VerifyData / VerifyInclusion. */

@@ -19,6 +19,8 @@ export interface CallOptions {
   endorsers?: readonly string[];
   /** override the transaction time (ms since epoch) the client puts in the proposal */
   at?: number;
+  /** the endorsing peer's organisation (stub.getMspID()); default: the caller's; null: unknown (CORE_PEER_LOCALMSPID unset) */
+  peer?: string | null;
   /** the endorser's own clock (ms since epoch); default: the transaction time, as for an honest client */
   endorserAt?: number;
 }
@@ -54,7 +56,7 @@ export class TestChain {
       fcn: `${contract.getName()}:${fn}`,
       args,
       transient: opts.transient,
-      mspId: who.mspId,
+      mspId: opts.peer === null ? undefined : (opts.peer ?? who.mspId),
     });
     const attrs: Record<string, string> = {};
     if (who.role !== undefined) attrs.role = who.role;

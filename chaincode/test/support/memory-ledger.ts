@@ -10,6 +10,7 @@
  *   organisations that endorsed, like the validator does, and drops the transaction if unmet;
  * - only the last setEvent survives, as in Fabric (the count is kept so tests can assert "one").
  */
+import { createHash } from 'node:crypto';
 import { KeyEndorsementPolicy } from 'fabric-shim';
 import type { Iterators } from 'fabric-shim-api';
 import Long from 'long';
@@ -107,7 +108,8 @@ export interface TxOptions {
   fcn: string;
   args: string[];
   transient?: Record<string, string | Uint8Array>;
-  mspId: string;
+  /** the endorsing peer's organisation (stub.getMspID()); undefined: CORE_PEER_LOCALMSPID unset */
+  mspId: string | undefined;
 }
 
 /** The stub of one transaction proposal. */
@@ -136,7 +138,9 @@ export class MemoryStub {
   getChannelID(): string {
     return 'mvsec';
   }
+  /** The endorsing peer's local MSP id, as fabric-shim reads it from CORE_PEER_LOCALMSPID (throws when unset). */
   getMspID(): string {
+    if (this.tx.mspId === undefined) throw new Error('CORE_PEER_LOCALMSPID is unset in chaincode process');
     return this.tx.mspId;
   }
   getFunctionAndParameters(): { fcn: string; params: string[] } {
@@ -250,6 +254,11 @@ export class MemoryStub {
 
   async getPrivateData(collection: string, key: string): Promise<Uint8Array> {
     return Buffer.from(this.ledger.privateData.get(collection)?.get(key) ?? []);
+  }
+  /** SHA-256 of the committed private value ('' when absent): what every peer, member or not, holds. */
+  async getPrivateDataHash(collection: string, key: string): Promise<Uint8Array> {
+    const value = this.ledger.privateData.get(collection)?.get(key);
+    return value ? createHash('sha256').update(value).digest() : Buffer.alloc(0);
   }
   async putPrivateData(collection: string, key: string, value: Uint8Array): Promise<void> {
     if (!value || value.length === 0) throw new Error('empty private value');

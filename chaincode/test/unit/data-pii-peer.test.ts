@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import { MemoryStub } from '../support/memory-ledger';
-import { id, rejects, SHA_A, World } from '../support/fixtures';
+import { id, rejects, World } from '../support/fixtures';
+import { storeAndAnchorPii } from '../support/pii';
 
 /**
  * Found on the real network: a peer outside the PII collection holds only the private data's hash,
@@ -12,27 +13,7 @@ describe('data contract: GetPII on a peer outside the collection', () => {
     const w = new World();
     await w.platforms();
     await w.watch();
-    await w.chain.submit(
-      w.data,
-      'AnchorData',
-      id.alice,
-      [
-        {
-          dataId: 'd-pii',
-          thingId: 'watch-1',
-          sha256: SHA_A,
-          size: 1,
-          category: 'profile',
-          classification: 'RESTRICTED',
-          storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: '' },
-          keyId: 'k',
-          encrypted: true,
-        },
-      ],
-      {
-        transient: { pii: JSON.stringify({ salt: 'f'.repeat(36), details: 'Alice Example' }) },
-      },
-    );
+    await storeAndAnchorPii(w, 'd-pii', 'Alice Example');
     const original = MemoryStub.prototype.getPrivateData;
     MemoryStub.prototype.getPrivateData = async () => {
       throw new Error('GET_STATE failed: private data matching public hash version is not available');

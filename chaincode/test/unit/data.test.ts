@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { BatchAnchor, DataAnchor, DataAnchorPage, PiiRecord, Verification } from '../../src/data/data-types';
-import { piiHashOf } from '../../src/data/data-contract';
+import { piiFingerprintOf } from '../../src/data/data-contract';
 import { merkleRoot, sha256Hex } from 'mvsec-protocol';
 import { id, rejects, SHA_A, SHA_B, World } from '../support/fixtures';
+import { freshSecret, piiTransient, storeAndAnchorPii } from '../support/pii';
 
 const PII_VALUE = 'Alice Example, born 1990-01-01, alice@example.org';
-const SALT = 'f'.repeat(16) + '0123456789abcdef0123';
+const SALT = freshSecret();
+const KEY = freshSecret();
 
 describe('data contract', () => {
   let w: World;
@@ -76,60 +78,25 @@ describe('data contract', () => {
     await w.anchor('d-1', SHA_A, { storage: { placement: 'EXTERNAL', storeId: 's3-eu', uri: 's3://x' } });
   });
 
-  it("X7: PII goes only to the caller org's private collection; only a salted hash reaches the shared ledger", async () => {
-    await w.chain.submit(
-      w.data,
-      'AnchorData',
-      id.alice,
-      [
-        {
-          dataId: 'd-pii',
-          thingId: 'watch-1',
-          sha256: SHA_A,
-          size: 1,
-          category: 'profile',
-          classification: 'RESTRICTED',
-          storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: '' },
-          keyId: 'k',
-          encrypted: true,
-        },
-      ],
-      {
-        transient: { pii: JSON.stringify({ salt: SALT, details: PII_VALUE }) },
-      },
-    );
+  it("X7: PII goes only to the caller org's private collection; only a keyed fingerprint reaches the shared ledger", async () => {
+    await storeAndAnchorPii(w, 'd-pii', PII_VALUE, { salt: SALT, key: KEY });
     const d = await w.chain.evaluate<DataAnchor>(w.data, 'GetData', id.alice, ['d-pii']);
     assert.equal(d.piiCollection, 'pii_IoTPlatformMSP');
-    assert.equal(d.piiHash, piiHashOf(SALT, PII_VALUE));
-    assert.equal(w.chain.ledger.publicBytes().includes(Buffer.from(PII_VALUE)), false, 'PII value must not be in public writes or events');
-    assert.equal(w.chain.ledger.publicBytes().includes(Buffer.from('alice@example.org')), false);
+    assert.equal(d.piiHash, piiFingerprintOf(Buffer.from(KEY, 'hex'), SALT, PII_VALUE));
+    assert.notEqual(d.piiHash, sha256Hex(`${SALT}:${PII_VALUE}`));
+    for (const secret of [PII_VALUE, 'alice@example.org', SALT, KEY])
+      assert.equal(
+        w.chain.ledger.publicBytes().includes(Buffer.from(secret)),
+        false,
+        'PII, salt and key must not be in public writes or events',
+      );
     const pii = await w.chain.evaluate<PiiRecord>(w.data, 'GetPII', id.alice, ['d-pii']);
     assert.equal(pii.details, PII_VALUE);
-    assert.equal(sha256Hex(`${pii.salt}:${pii.details}`), d.piiHash);
+    assert.equal(pii.salt, SALT);
   });
 
   it('X7: PII of another org is refused; a short salt is refused; a client-only org has no collection', async () => {
-    await w.chain.submit(
-      w.data,
-      'AnchorData',
-      id.alice,
-      [
-        {
-          dataId: 'd-pii',
-          thingId: 'watch-1',
-          sha256: SHA_A,
-          size: 1,
-          category: 'profile',
-          classification: 'RESTRICTED',
-          storage: { placement: 'ON_PLATFORM', storeId: 'local', uri: '' },
-          keyId: 'k',
-          encrypted: true,
-        },
-      ],
-      {
-        transient: { pii: JSON.stringify({ salt: SALT, details: PII_VALUE }) },
-      },
-    );
+    await storeAndAnchorPii(w, 'd-pii', PII_VALUE, { salt: SALT, key: KEY });
     await w.chain.submit(w.access, 'CreateGrant', id.alice, [
       {
         grantId: 'g',
@@ -143,54 +110,24 @@ describe('data contract', () => {
     ]);
     await rejects(w.chain.evaluate(w.data, 'GetPII', id.aUser, ['d-pii']), 'DENIED', 'is not a member');
     await rejects(
-      w.chain.submit(
-        w.data,
-        'AnchorData',
-        id.alice,
-        [
-          {
-            dataId: 'd-2',
-            thingId: 'watch-1',
-            sha256: SHA_A,
-            size: 1,
-            category: 'c',
-            classification: 'PUBLIC',
-            storage: { placement: 'ON_PLATFORM', storeId: 'l', uri: '' },
-            keyId: 'k',
-            encrypted: true,
-          },
-        ],
-        {
-          transient: { pii: JSON.stringify({ salt: 'short', details: 'x' }) },
-        },
-      ),
+      w.chain.submit(w.data, 'StorePII', id.alice, [{ dataId: 'd-2', thingId: 'watch-1' }], {
+        transient: piiTransient('x', { salt: 'short' }),
+      }),
       'INVALID',
       'at least 32',
+    );
+    await rejects(
+      w.chain.submit(w.data, 'StorePII', id.dpm1, [{ dataId: 'd-3', thingId: 'watch-1' }], {
+        transient: piiTransient('x'),
+        peer: 'IoTPlatformMSP',
+      }),
+      'DENIED',
+      'no PII collection',
     );
   });
 
   it('M1/X7: lifecycle collected → stored → shared → deleted; deletion purges the PII and is recorded', async () => {
-    await w.chain.submit(
-      w.data,
-      'AnchorData',
-      id.alice,
-      [
-        {
-          dataId: 'd-1',
-          thingId: 'watch-1',
-          sha256: SHA_A,
-          size: 1,
-          category: 'c',
-          classification: 'PUBLIC',
-          storage: { placement: 'ON_PLATFORM', storeId: 'l', uri: '' },
-          keyId: 'k',
-          encrypted: true,
-        },
-      ],
-      {
-        transient: { pii: JSON.stringify({ salt: SALT, details: PII_VALUE }) },
-      },
-    );
+    await storeAndAnchorPii(w, 'd-1', PII_VALUE, { salt: SALT, key: KEY });
     await w.chain.submit(w.data, 'RecordLifecycle', id.alice, ['d-1', 'STORED', '*', 'in local store']);
     await rejects(w.chain.submit(w.data, 'RecordLifecycle', id.bUser, ['d-1', 'SHARED', 'analytics', 'x']), 'DENIED', "'share'");
     await w.chain.submit(w.data, 'RecordLifecycle', id.thingAgent, ['d-1', 'SHARED', 'analytics', 'to dashboard']);
@@ -200,7 +137,11 @@ describe('data contract', () => {
       deleted.lifecycle.map((s) => s.stage),
       ['COLLECTED', 'STORED', 'SHARED', 'DELETED'],
     );
-    assert.equal(w.chain.ledger.privateData.get('pii_IoTPlatformMSP')?.size ?? 0, 0);
+    // the PII record and its staged fingerprint are purged; the thing's secret stays (docs/chaincode.md "PII")
+    assert.deepEqual(
+      [...(w.chain.ledger.privateData.get('pii_IoTPlatformMSP')?.keys() ?? [])].map((k) => k.split('\u0000')[1]),
+      ['piikey'],
+    );
     const v = await w.chain.evaluate<Verification>(w.data, 'VerifyData', id.bUser, ['d-1', SHA_A]);
     assert.equal(v.valid, false);
     await rejects(w.chain.submit(w.data, 'RecordLifecycle', id.alice, ['d-1', 'STORED', '*', 'x']), 'DENIED', 'is deleted');

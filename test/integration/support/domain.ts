@@ -4,7 +4,7 @@
  * and a data anchor, all with run-unique ids so files can run against a network that is reused.
  */
 import './network.js';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import type { FabricConnection } from '../../../scripts/network/client.js';
@@ -336,3 +336,48 @@ export function processGrantInput(
 ) {
   return { grantId, resourceType: 'THING', resourceId: w.thingId, grantee, actions: ['process'], purpose, validUntil: isoIn(DAY) };
 }
+
+/**
+ * PII as a member sends it (trust rule 7): a fresh 32-byte salt per record and key material for
+ * the thing's first PII (ignored once the thing has its secret), hex. Send it with `storePii`.
+ */
+export function piiSecrets(
+  details: string,
+  opts: { salt?: string; key?: string | null } = {},
+): { salt: string; key?: string; details: string; transient: Record<string, string> } {
+  const salt = opts.salt ?? randomBytes(32).toString('hex');
+  const key = opts.key === null ? undefined : (opts.key ?? randomBytes(32).toString('hex'));
+  return { salt, key, details, transient: { pii: JSON.stringify({ salt, details, ...(key ? { key } : {}) }) } };
+}
+
+export interface PiiStaged {
+  dataId: string;
+  thingId: string;
+  piiCollection: string;
+  piiHash: string;
+  keyCreated: boolean;
+}
+
+/**
+ * Store PII the way a member does: StorePII endorsed by its own organisation's peer only (the
+ * only peers that may process it), then AnchorData with the returned fingerprint, endorsed as usual.
+ */
+export async function storeAndAnchorPii(
+  who: Actor,
+  w: World,
+  dataId: string,
+  pii: { transient: Record<string, string> },
+): Promise<{ staged: PiiStaged; stored: Committed; anchor: { tx: Committed; value: Record<string, unknown> } }> {
+  const { value: staged, tx: stored } = await ok<PiiStaged>(who.cc('data'), 'StorePII', [JSON.stringify({ dataId, thingId: w.thingId })], {
+    transient: pii.transient,
+    endorsingOrganizations: [who.mspId],
+  });
+  const anchor = await ok<Record<string, unknown>>(who.cc('data'), 'AnchorData', [
+    JSON.stringify({ ...anchorInput(w, dataId), piiHash: staged.piiHash }),
+  ]);
+  return { staged, stored, anchor };
+}
+
+/** hex HMAC-SHA256 of `${salt}:${details}` under hex `key`: the keyed PII fingerprint. */
+export const piiHmac = (key: string, salt: string, details: string) =>
+  createHmac('sha256', Buffer.from(key, 'hex')).update(`${salt}:${details}`, 'utf8').digest('hex');

@@ -31,6 +31,8 @@ export const KeyType = {
   activityByTime: 'activity~time',
   pii: 'pii',
   bench: 'bench',
+  roleIssuers: 'settings~roles',
+  roleIssuersProposal: 'proposal~roles',
 } as const;
 
 type Stub = Pick<ChaincodeStub, 'createCompositeKey'>;
@@ -71,6 +73,9 @@ export const keys = {
     s.createCompositeKey(KeyType.activityByTime, [time.slice(0, 10), time.slice(11, 13), time, txId, seq]),
   pii: (s: Stub, dataId: string) => s.createCompositeKey(KeyType.pii, [dataId]),
   bench: (s: Stub, key: string) => s.createCompositeKey(KeyType.bench, [key]),
+  /** Trust rule 1: which organisations may issue which roles (one record; absent = defaults of common/config.ts). */
+  roleIssuers: (s: Stub) => s.createCompositeKey(KeyType.roleIssuers, []),
+  roleIssuersProposal: (s: Stub, proposalId: string) => s.createCompositeKey(KeyType.roleIssuersProposal, [proposalId]),
 };
 
 /** Record types whose key history an auditor may read with GetHistory, and how to key them. */

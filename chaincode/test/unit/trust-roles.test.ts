@@ -290,6 +290,35 @@ describe('trust rule 1: roles are bound to organisations', () => {
       );
     });
 
+    it("a DPM job is re-decided at acceptance with the submitter's role as the role issuers recognise it now", async () => {
+      await w.anchor('d-1', SHA_A);
+      await w.chain.submit(w.access, 'CreateGrant', id.alice, [
+        {
+          grantId: 'g-p',
+          resourceType: 'THING',
+          resourceId: 'watch-1',
+          grantee: { type: 'MSP', id: 'MetaverseAMSP' },
+          actions: ['process'],
+          purpose: 'analytics',
+          validUntil: new Date(w.chain.now + 86_400_000).toISOString(),
+        },
+      ]);
+      const job = (jobId: string) => ({
+        jobId,
+        metaverseId: 'mv-a',
+        providerId: 'dpm-1',
+        inputs: ['d-1'],
+        purpose: 'analytics',
+        envelopeSha256: 'e'.repeat(64),
+      });
+      await w.chain.submit(w.dpm, 'SubmitJob', id.aCreator, [job('job-1')]);
+      await w.chain.submit(w.governance, 'ProposeRoleIssuers', id.iotAdmin, [
+        { proposalId: 'p-c', issuers: { creator: ['DPMProviderMSP', 'IoTPlatformMSP', 'MetaverseBMSP'] } },
+      ]);
+      await w.chain.submit(w.governance, 'ApproveRoleIssuers', id.bAdmin, ['p-c']);
+      await rejects(w.chain.submit(w.dpm, 'AcceptJob', id.dpm1, ['job-1']), 'DENIED', 'role creator from MetaverseAMSP is not recognised');
+    });
+
     it('a designated organisation can be added by the majority (a DPM monitor is then recognised)', async () => {
       await w.chain.submit(w.governance, 'ProposeRoleIssuers', id.aAdmin, [
         { proposalId: 'p-dpm', issuers: { monitor: ['DPMProviderMSP', 'IoTPlatformMSP', 'MetaverseAMSP', 'MetaverseBMSP'] } },

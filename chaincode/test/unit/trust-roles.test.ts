@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { authorize } from '../../src/auth/authorize';
-import type { Caller } from '../../src/auth/identity';
+import { type Caller, callerOf } from '../../src/auth/identity';
 import { keys } from '../../src/common/keys';
 import type { RoleIssuers, RoleIssuersProposal } from '../../src/governance/governance-types';
 import type { Thing } from '../../src/thing/thing-types';
@@ -121,6 +121,19 @@ describe('trust rule 1: roles are bound to organisations', () => {
       );
       await w.chain.evaluate(w.platform, 'GetPlatform', id.dpm1, ['dpm-1']);
       await w.chain.evaluate(w.platform, 'GetPlatform', id.dpmAdmin, ['dpm-1']); // admin: any member
+    });
+
+    it('fails closed: without the role issuers read in this transaction, no role is recognised', () => {
+      const attrs: Record<string, string> = { role: 'admin', principal: 'p' };
+      const ctx = {
+        clientIdentity: { getAttributeValue: (k: string) => attrs[k] ?? null, getMSPID: () => 'IoTPlatformMSP', getID: () => 'x' },
+      };
+      const caller = callerOf(ctx as never);
+      assert.equal(caller.role, null);
+      assert.match(
+        authorize(caller, 'registry.read').reason,
+        /role admin from IoTPlatformMSP cannot be recognised: the role issuers were not read/,
+      );
     });
 
     it('the role issuers are read once per transaction (cached on the context), whatever the number of checks', async () => {

@@ -7,6 +7,7 @@ import './audit/activity-types';
 import './avatar/avatar-types';
 import './data/data-types';
 import './dpm/dpm-types';
+import './governance/governance-types';
 import './platform/platform-types';
 import './thing/thing-types';
 import './transfer/transfer-types';
@@ -18,6 +19,7 @@ import { BenchContract } from './bench/bench-contract';
 import { DataContract } from './data/data-contract';
 import { DiagnosticsContract } from './diagnostics/diagnostics-contract';
 import { DpmContract } from './dpm/dpm-contract';
+import { GovernanceContract } from './governance/governance-contract';
 import { PlatformContract } from './platform/platform-contract';
 import { ThingContract } from './thing/thing-contract';
 import { TransferContract } from './transfer/transfer-contract';
@@ -32,6 +34,7 @@ export {
   DataContract,
   DiagnosticsContract,
   DpmContract,
+  GovernanceContract,
   PlatformContract,
   ThingContract,
   TransferContract,
@@ -50,6 +53,7 @@ export const contracts: unknown[] = [
   AuditContract,
   AlertContract,
   BenchContract,
+  GovernanceContract,
 ];
 
 /** Result serialization (sorted-key JSON); fabric-chaincode-node reads this export. */

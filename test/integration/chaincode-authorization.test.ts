@@ -115,7 +115,8 @@ describe('chaincode authorization on the real network (A1, A2: direct calls with
 
     const otherOrg = await extraActor(MVA, 'dpm', w.dpmId);
     const wrongMsp = await refused(() => submit(otherOrg.cc('dpm'), 'RecordReceipt', [jobId, receipt]));
-    assert.match(wrongMsp, new RegExp(`DENIED: job ${jobId} is for provider ${w.dpmId} of ${DPM}; caller is of ${MVA}`));
+    // Trust rule 1: MetaverseAMSP's CA may not issue role dpm at all (only organisations running a DPM platform).
+    assert.match(wrongMsp, new RegExp(`DENIED: role dpm from ${MVA} is not recognised: only ${DPM} may issue dpm`));
 
     const before = await evaluate<Job>(w.mvaAdmin.cc('dpm'), 'GetJob', [jobId]);
     assert.equal(before.status, 'ACCEPTED');

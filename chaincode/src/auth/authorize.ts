@@ -5,6 +5,7 @@ import { avatarPolicy } from '../avatar/avatar-policy';
 import { benchPolicy } from '../bench/bench-policy';
 import { dataPolicy } from '../data/data-policy';
 import { dpmPolicy } from '../dpm/dpm-policy';
+import { governancePolicy } from '../governance/governance-policy';
 import { platformPolicy } from '../platform/platform-policy';
 import { thingPolicy } from '../thing/thing-policy';
 import { transferPolicy } from '../transfer/transfer-policy';
@@ -27,6 +28,7 @@ export const POLICIES = {
   alert: alertPolicy,
   audit: auditPolicy,
   bench: benchPolicy,
+  governance: governancePolicy,
 } as const;
 
 const RULES = {
@@ -40,6 +42,7 @@ const RULES = {
   ...alertPolicy,
   ...auditPolicy,
   ...benchPolicy,
+  ...governancePolicy,
 };
 type Rules = typeof RULES;
 
@@ -65,6 +68,8 @@ export type FactsArg<A extends Action> = [A] extends [never]
 /** Decide `action` for `caller` on `facts`. Deny by default. */
 export function authorize<A extends Action>(caller: Caller, action: A, ...[facts]: FactsArg<A>): Decision {
   if (caller.role === null) {
+    // Trust rule 1: a role from a CA whose organisation may not issue it is no role.
+    if (caller.unrecognised) return deny(caller.unrecognised.reason);
     return deny(`the certificate of ${caller.mspId} caller has no known 'role' attribute; ask your CA admin to issue one`);
   }
   // Own properties only: 'toString' or '__proto__' are not actions.

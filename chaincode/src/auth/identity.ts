@@ -1,6 +1,8 @@
 import { DataType, Property } from '../common/decorators';
 import type { Context } from 'fabric-contract-api';
 import { assertId } from '../common/validation';
+import type { RoleIssuers } from '../governance/governance-types';
+import { roleRefusal } from '../governance/role-issuers';
 
 /** Roles carried in the `role` attribute of the caller's X.509 certificate (one list: mvsec-protocol). */
 export { ROLES, type Role } from 'mvsec-protocol';
@@ -22,13 +24,32 @@ export interface Caller {
   principal: string | null;
   /** the certificate's subject and issuer as Fabric prints them */
   id: string;
+  /**
+   * Trust rule 1: the role the certificate carries when its MSP may not issue it (then `role` is
+   * null), and why.
+   */
+  unrecognised?: { role: Role; reason: string };
 }
 
-/** The transaction creator's identity, read only from the certificate. */
+/** What a transaction context caches: the role issuers, read once per transaction (LedgerContract.beforeTransaction). */
+export interface RoleIssuersOnContext {
+  roleIssuers?: RoleIssuers;
+}
+
+/** The certificate's role when it is a known one. */
+export function certificateRole(ctx: Context): Role | null {
+  const rawRole = ctx.clientIdentity.getAttributeValue('role');
+  return rawRole && (ROLES as readonly string[]).includes(rawRole) ? (rawRole as Role) : null;
+}
+
+/**
+ * The transaction creator's identity, read only from the certificate. Trust rule 1: a role its
+ * MSP may not issue (ledger setting role issuers, cached on the context) counts as no role.
+ */
 export function callerOf(ctx: Context): Caller {
   const cid = ctx.clientIdentity;
-  const rawRole = cid.getAttributeValue('role');
-  const role = rawRole && (ROLES as readonly string[]).includes(rawRole) ? (rawRole as Role) : null;
+  const mspId = cid.getMSPID();
+  const role = certificateRole(ctx);
   const rawPrincipal = cid.getAttributeValue('principal');
   let principal: string | null = null;
   if (rawPrincipal) {
@@ -38,7 +59,13 @@ export function callerOf(ctx: Context): Caller {
       principal = null;
     }
   }
-  return { mspId: cid.getMSPID(), role, principal, id: cid.getID() };
+  const caller: Caller = { mspId, role, principal, id: cid.getID() };
+  if (role === null) return caller;
+  const setting = (ctx as RoleIssuersOnContext).roleIssuers;
+  const refusal = setting
+    ? roleRefusal(setting, role, mspId)
+    : `role ${role} from ${mspId} cannot be recognised: the role issuers were not read in this transaction`;
+  return refusal ? { ...caller, role: null, unrecognised: { role, reason: refusal } } : caller;
 }
 
 /** The caller as stored in records (principal and role as given, '' when absent). */
@@ -48,5 +75,6 @@ export function actorOf(caller: Caller): Actor {
 
 /** Human-readable caller for reasons: principal@MSP (role). */
 export function describe(caller: Caller): string {
-  return `${caller.principal ?? '<no principal>'}@${caller.mspId} (role ${caller.role ?? 'none'})`;
+  const role = caller.role ?? (caller.unrecognised ? `none: ${caller.unrecognised.role} not recognised from ${caller.mspId}` : 'none');
+  return `${caller.principal ?? '<no principal>'}@${caller.mspId} (role ${role})`;
 }

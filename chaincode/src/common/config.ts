@@ -18,6 +18,39 @@ export function isPeerOrg(mspId: string): boolean {
   return PEER_ORG_MSPS.includes(mspId);
 }
 
+/** Organisations running an IoT platform, a metaverse platform, a DPM platform (defaults of trust rule 1). */
+export const IOT_ORG_MSPS: readonly string[] = ['IoTPlatformMSP'];
+export const METAVERSE_ORG_MSPS: readonly string[] = ['MetaverseAMSP', 'MetaverseBMSP'];
+export const DPM_ORG_MSPS: readonly string[] = ['DPMProviderMSP'];
+
+/** Any member of the channel may issue the role. */
+export const ANY_MEMBER = '*';
+
+/**
+ * Trust rule 1 (roles are bound to organisations): which organisations' CAs may issue each role,
+ * used while the ledger holds no `settings~roles` record (governance contract), so the network
+ * works right after deployment. Functional roles are designated per network: monitors and
+ * auditors only from the peer organisations, `dpm` only from organisations running a DPM
+ * platform, agents only from IoT (things) or metaverse (avatars) organisations; the levels
+ * admin/creator/user from any member. Changed only by a majority of the peer organisations'
+ * admins (`governance:ProposeRoleIssuers` + `ApproveRoleIssuers`).
+ */
+export const DEFAULT_ROLE_ISSUERS: Readonly<Record<string, readonly string[]>> = {
+  admin: [ANY_MEMBER],
+  creator: [ANY_MEMBER],
+  user: [ANY_MEMBER],
+  auditor: PEER_ORG_MSPS,
+  monitor: PEER_ORG_MSPS,
+  dpm: DPM_ORG_MSPS,
+  'thing-agent': IOT_ORG_MSPS,
+  'avatar-agent': METAVERSE_ORG_MSPS,
+  'entity-agent': [ANY_MEMBER],
+  'storage-agent': [ANY_MEMBER],
+};
+
+/** Approvals a governance change needs: a majority of the peer organisations (2 of 3). */
+export const GOVERNANCE_MAJORITY = Math.floor(PEER_ORG_MSPS.length / 2) + 1;
+
 /** Upper bounds that keep every transaction's read and write sets small. */
 export const LIMITS = {
   idLength: 128,

@@ -33,6 +33,8 @@ export const KeyType = {
   piiFingerprint: 'pii~fingerprint',
   piiKey: 'piikey',
   bench: 'bench',
+  roleIssuers: 'settings~roles',
+  roleIssuersProposal: 'proposal~roles',
 } as const;
 
 type Stub = Pick<ChaincodeStub, 'createCompositeKey'>;
@@ -77,6 +79,9 @@ export const keys = {
   /** In a PII collection: the per-thing secret keying the public PII fingerprints of that thing. */
   piiKey: (s: Stub, thingId: string) => s.createCompositeKey(KeyType.piiKey, [thingId]),
   bench: (s: Stub, key: string) => s.createCompositeKey(KeyType.bench, [key]),
+  /** Trust rule 1: which organisations may issue which roles (one record; absent = defaults of common/config.ts). */
+  roleIssuers: (s: Stub) => s.createCompositeKey(KeyType.roleIssuers, []),
+  roleIssuersProposal: (s: Stub, proposalId: string) => s.createCompositeKey(KeyType.roleIssuersProposal, [proposalId]),
 };
 
 /** Record types whose key history an auditor may read with GetHistory, and how to key them. */

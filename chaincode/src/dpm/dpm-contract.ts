@@ -212,7 +212,8 @@ export class DpmContract extends LedgerContract {
    * processed still holds, the inputs' things and avatars and both platforms are ACTIVE; else DENIED.
    */
   private async recheck(ctx: LedgerContext, job: DpmJob): Promise<void> {
-    const submitter = callerOfActor(job.submittedBy);
+    // Trust rule 1: the submitter's role as the role issuers recognise it now.
+    const submitter = callerOfActor(job.submittedBy, ctx.roleIssuers);
     const metaverse = await loadPlatform(ctx, job.metaverseId);
     const provider = await loadPlatform(ctx, job.providerId);
     const targets = await loadInputs(

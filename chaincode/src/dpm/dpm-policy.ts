@@ -9,12 +9,19 @@ import type { DataHolder } from '../data/data-holder';
 import type { DataAnchor } from '../data/data-types';
 import type { Platform } from '../platform/platform-types';
 import type { Thing } from '../thing/thing-types';
+import type { RoleIssuers } from '../governance/governance-types';
+import { roleRefusal } from '../governance/role-issuers';
 import type { DpmJob } from './dpm-types';
 
-/** The identity recorded as `actor`, as a caller (role and principal as its certificate carried them). */
-export function callerOfActor(actor: Actor): Caller {
+/**
+ * The identity recorded as `actor`, as a caller (role and principal as its certificate carried them).
+ * With `setting` (trust rule 1), a role its MSP may no longer issue counts as no role.
+ */
+export function callerOfActor(actor: Actor, setting?: RoleIssuers): Caller {
   const role = (ROLES as readonly string[]).includes(actor.role) ? (actor.role as Role) : null;
-  return { mspId: actor.mspId, role, principal: actor.principal || null, id: '' };
+  const caller: Caller = { mspId: actor.mspId, role, principal: actor.principal || null, id: '' };
+  const refusal = role && setting ? roleRefusal(setting, role, actor.mspId) : undefined;
+  return role && refusal ? { ...caller, role: null, unrecognised: { role, reason: refusal } } : caller;
 }
 
 /** The grantee naming exactly `caller` (its principal, or its role within its MSP when it has none). */

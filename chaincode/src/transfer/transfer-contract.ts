@@ -228,7 +228,7 @@ export class TransferContract extends LedgerContract {
   @Returns('Transfer')
   public async ExpireTransfer(ctx: LedgerContext, transferId: string): Promise<Transfer> {
     const transfer = await this.load(ctx, transferId);
-    enforce(authorize(callerOf(ctx), 'transfer.expire'));
+    enforce(authorize(callerOf(ctx), 'transfer.expire', { transfer }));
     // Rule 2: only once expiry has passed for every clock within the skew bound (no forward-dated early expiry).
     if (!certainlyPassed(Date.parse(transfer.expiresAt), txMillis(ctx))) {
       const from = isoOf(Date.parse(transfer.expiresAt) + MAX_SKEW_MS);

@@ -45,7 +45,8 @@ const approveAs =
  *   platforms and their federation are ACTIVE (rule 4) and its policy still allows the target
  *   metaverse and the hour;
  * - an admin of either side or the owner rejects; the requester or the owner revokes;
- * - any admin or monitor marks a transfer expired (the contract checks the time);
+ * - an admin of the source, target or owner MSP, or a monitor (of an organisation designated to
+ *   issue monitors, trust rule 1), marks a transfer expired (the contract checks the time);
  * - auditors, monitors and members of the source, target or owner MSP read a transfer.
  */
 export const transferPolicy = {
@@ -134,10 +135,16 @@ export const transferPolicy = {
       return allow('requester or owner');
     return deny(`revoking transfer ${t.transferId} needs its requester or the owner; caller is ${describe(caller)}`);
   },
-  'transfer.expire': (caller) =>
-    isRole(caller, 'admin', 'monitor')
-      ? allow(`role ${caller.role}`)
-      : deny(`marking a transfer expired needs role admin or monitor; caller is ${describe(caller)}`),
+  'transfer.expire': (caller, f: { transfer: Transfer }) => {
+    const t = f.transfer;
+    // Trust rule 1: a monitor is recognised only from an organisation designated to issue monitors (role issuers).
+    if (caller.role === 'monitor') return allow(`monitor of ${caller.mspId}, designated to issue monitors`);
+    const parties = [...new Set([t.sourceMspId, t.targetMspId, t.ownerMspId])];
+    if (parties.some((msp) => isAdminOf(caller, msp))) return allow(`admin of ${caller.mspId}, a party to transfer ${t.transferId}`);
+    return deny(
+      `marking transfer ${t.transferId} expired needs an admin of ${parties.join(', ')} (its source, target or owner organisation) or a monitor of a designated organisation; caller is ${describe(caller)}`,
+    );
+  },
   'transfer.read': (caller, f: { transfer: Transfer }) => {
     const t = f.transfer;
     if (isRole(caller, 'auditor', 'monitor')) return allow(`role ${caller.role}`);

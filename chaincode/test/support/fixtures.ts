@@ -7,6 +7,7 @@ import { AvatarContract } from '../../src/avatar/avatar-contract';
 import { BenchContract } from '../../src/bench/bench-contract';
 import { DataContract } from '../../src/data/data-contract';
 import { DpmContract } from '../../src/dpm/dpm-contract';
+import { GovernanceContract } from '../../src/governance/governance-contract';
 import { PlatformContract } from '../../src/platform/platform-contract';
 import { ThingContract } from '../../src/thing/thing-contract';
 import { TransferContract } from '../../src/transfer/transfer-contract';
@@ -50,6 +51,7 @@ export class World {
   readonly audit = new AuditContract();
   readonly alert = new AlertContract();
   readonly bench = new BenchContract();
+  readonly governance = new GovernanceContract();
 
   async platforms(): Promise<void> {
     const c = this.chain;

@@ -54,6 +54,9 @@ const ACTIONS = [
   'alert.read',
   'audit.query',
   'bench.put',
+  'governance.propose',
+  'governance.approve',
+  'governance.read',
 ] as const satisfies readonly Action[];
 
 /** Domain of each action prefix (the table beside that domain's contract). */
@@ -73,6 +76,7 @@ const DOMAIN_OF: Record<string, keyof typeof POLICIES> = {
   alert: 'alert',
   audit: 'audit',
   bench: 'bench',
+  governance: 'governance',
 };
 
 const caller = (role: Caller['role'], mspId = 'IoTPlatformMSP'): Caller => ({ mspId, role, principal: 'p', id: 'x' });

@@ -234,6 +234,17 @@ describe('rule 6: distinct parties', () => {
 
     it("A2: an agent of another MSP cannot register on this MSP's IoT platform, even naming a known owner", async () => {
       const foreignAgent = { mspId: 'MetaverseAMSP', role: 'thing-agent', principal: 'a-thing-agent' };
+      // Trust rule 1: by default MetaverseAMSP may not issue thing-agent at all.
+      await rejects(
+        w.chain.submit(w.thing, 'RegisterThing', foreignAgent, [thing('t-f', 'alice')]),
+        'DENIED',
+        'role thing-agent from MetaverseAMSP is not recognised',
+      );
+      // Once the majority lets MetaverseAMSP issue thing agents, the IoT platform still belongs to IoTPlatformMSP.
+      await w.chain.submit(w.governance, 'ProposeRoleIssuers', id.aAdmin, [
+        { proposalId: 'p-ta', issuers: { 'thing-agent': ['IoTPlatformMSP', 'MetaverseAMSP'] } },
+      ]);
+      await w.chain.submit(w.governance, 'ApproveRoleIssuers', id.bAdmin, ['p-ta']);
       await rejects(w.chain.submit(w.thing, 'RegisterThing', foreignAgent, [thing('t-f', 'alice')]), 'DENIED', 'belongs to IoTPlatformMSP');
     });
   });

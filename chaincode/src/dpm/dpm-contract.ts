@@ -11,6 +11,7 @@ import { holderOf } from '../data/data-holder';
 import type { Platform } from '../platform/platform-types';
 import { LIMITS } from '../common/config';
 import { conflict, denied, invalid } from '../common/errors';
+import { guardKeys } from '../common/endorsement';
 import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
@@ -101,6 +102,8 @@ export class DpmContract extends LedgerContract {
     await putRecord(ctx, key, job);
     await putIndex(ctx, keys.jobByProvider(ctx.stub, provider.platformId, jobId));
     await putIndex(ctx, keys.jobOpenByProvider(ctx.stub, provider.platformId, jobId));
+    // Rule 9: the job belongs to the submitting metaverse and the provider (which runs no peer, so is left out).
+    await guardKeys(ctx, [key, keys.jobOpenByProvider(ctx.stub, provider.platformId, jobId)], [metaverse.mspId, provider.mspId]);
     ctx.journal.record({
       subjectType: 'job',
       subjectId: jobId,

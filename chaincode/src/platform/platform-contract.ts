@@ -2,7 +2,7 @@ import { Info, Param, Returns, Transaction } from '../common/decorators';
 import { actorOf, callerOf } from '../auth/identity';
 import { authorize } from '../auth/authorize';
 import { enforce } from '../auth/decision';
-import { requirePeersOf } from '../common/endorsement';
+import { guardKeys, requirePeersOf } from '../common/endorsement';
 import { conflict, notFound } from '../common/errors';
 import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
@@ -49,6 +49,8 @@ export class PlatformContract extends LedgerContract {
     if (await keyExists(ctx, key)) throw conflict(`platform ${platform.platformId} already exists`);
     await putRecord(ctx, key, platform);
     if (platform.type === 'METAVERSE') await bindMetaverseToMsp(ctx, platform);
+    // Rule 9: only the platform's own organisation's peer may endorse changes to it.
+    await guardKeys(ctx, platform.type === 'METAVERSE' ? [key, keys.metaverseOfMsp(ctx.stub, platform.mspId)] : [key], [platform.mspId]);
     ctx.journal.record({
       subjectType: 'platform',
       subjectId: platform.platformId,

@@ -30,6 +30,7 @@ import {
 } from '../common/validation';
 import { canonicalJson, sha256Hex } from 'mvsec-protocol';
 import { loadActivePlatform, loadPlatform } from '../platform/platform-store';
+import { assertBoundProvider } from '../platform/provider-identity';
 import { callerOfActor, granteeOf } from './dpm-policy';
 import { DpmJob, DpmJobPage, JobInput, type JobStatus } from './dpm-types';
 
@@ -235,7 +236,10 @@ export class DpmContract extends LedgerContract {
 
   private async forProvider(ctx: LedgerContext, jobId: string, from: JobStatus[]): Promise<DpmJob> {
     const job = await mustGet<DpmJob>(ctx, keys.job(ctx.stub, assertId('jobId', jobId)), `job ${jobId}`);
-    enforce(authorize(callerOf(ctx), 'dpm.provider', { job }));
+    const caller = callerOf(ctx);
+    enforce(authorize(caller, 'dpm.provider', { job }));
+    // Rule 8: the provider's principal attribute is not enough; its certificate key must be the bound one.
+    await assertBoundProvider(ctx, caller, job.providerId);
     if (!from.includes(job.status)) throw conflict(`job ${jobId} is ${job.status}; expected ${from.join(' or ')}`);
     return job;
   }

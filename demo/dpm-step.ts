@@ -37,6 +37,12 @@ interface Provider {
 async function provider(cast: Cast, say: Narrator, operator: Actor, providerId: string, worker: boolean): Promise<Provider> {
   await registerPlatform(say, operator, { platformId: providerId, type: 'DPM', name: providerId, capabilityLevel: 3 });
   const account = await cast.actor(DPM, 'dpm', `DPM provider ${providerId}`, providerId);
+  await cast.bindProvider(account);
+  say.step(
+    'R6',
+    operator,
+    `binds ${providerId}'s signing identity on the ledger: only that key may accept jobs and record receipts (trust rule 8)`,
+  );
   if (!worker) return { providerId, account, stop: async () => {} };
 
   const org = loadTopology().orgs.find((o) => o.mspId === DPM)!;

@@ -4,9 +4,11 @@
  * what the ledger recorded, and a way to cast the actors — from the bootstrap administrators of a
  * system started with `npm start`, or (in the e2e tests) from a gateway the test started.
  */
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadTopology } from '../network/topology.js';
+import { bindProviderIdentity } from '../scripts/network/provider-binding.js';
 import { ApiProblem, login, openAvatarStream, request as clientRequest, signReading, type Res as ClientRes } from 'mvsec-client';
 
 export const IOT = 'IoTPlatformMSP';
@@ -41,6 +43,11 @@ export interface Cast {
   run: string;
   /** `principal` defaults to a fresh unique one (a DPM provider's account must carry the provider id). */
   actor(mspId: string, role: string, label: string, principal?: string): Promise<Actor>;
+  /**
+   * Trust rule 8: the DPM organisation's admin binds, on the ledger, the Fabric identity its gateway
+   * holds for the provider account `account` (platform:BindProviderIdentity, with the admin's own key).
+   */
+  bindProvider(account: Actor): Promise<void>;
 }
 
 /** One HTTP call to the gateway, JSON or CBOR both ways, problems parsed. */
@@ -259,6 +266,16 @@ export function bootstrapCast(url: string, dataDir: string): Cast {
       );
       const token = await signIn(url, username, password, created.body.totp?.secret);
       return actorOf(label, principal ?? username, mspId, role, token);
+    },
+    async bindProvider(account) {
+      // the gateway enrolls the account's Fabric identity on its first ledger call
+      expect(await account.call('GET', `/r6/providers/${encodeURIComponent(account.principal)}/jobs?pageSize=1`), 200, 'listing jobs');
+      // the DPM organisation runs this gateway: its operator reads the certificate it holds for the account
+      const key = createHash('sha256').update(`${account.mspId}\u0000${account.principal}\u0000${account.role}`).digest('hex');
+      const file = join(dataDir, 'gateway', 'identities', account.mspId, `${key}.json`);
+      if (!existsSync(file)) throw new StepFailed(`no Fabric identity of ${account.principal} in ${file}`);
+      const { certificate } = JSON.parse(readFileSync(file, 'utf8')) as { certificate: string };
+      await bindProviderIdentity(loadTopology(), account.principal, certificate, account.mspId);
     },
   };
 }

@@ -11,5 +11,6 @@ export function liveCast(gw: LiveGateway): Cast {
       const c = await gw.as(mspId, role as Role, principal);
       return { label, principal: c.principal, mspId: c.mspId, role: c.role, token: c.token, call: c.call };
     },
+    bindProvider: (account) => gw.bindProvider(account),
   };
 }

@@ -103,6 +103,8 @@ describe('R6 external DPM on the real network (X4, F3, C1, C2, C3, U1)', () => {
       const p = await c.call('POST', '/r5/platforms', { platformId, type, name: platformId, capabilityLevel: 3 });
       assert.equal(p.status, 201, JSON.stringify(p.body));
     }
+    // trust rule 8: the DPM organisation's admin binds each provider account's Fabric identity on the ledger
+    for (const p of [provider1, provider2]) await gw.bindProvider(p);
     // watch 1 may go to provider 1 only; watch 2 to provider 2 only (served by a hand-driven "worker" in the last test)
     for (const [thingId, provider] of [
       [ids.thing, ids.dpm1],

@@ -17,7 +17,8 @@ import type { S3BackendConfig } from '../../gateway/src/r2-storage/s3-backend.js
 import type { ObjectStore } from '../../gateway/src/r2-storage/store.js';
 import type { TelemetryOptions, TelemetryService } from '../../gateway/src/r1-things/telemetry/service.js';
 import { request as clientRequest, totpCode } from 'mvsec-client';
-import { gatewayNetwork } from './support/network.js';
+import { bindProviderIdentity } from '../../scripts/network/provider-binding.js';
+import { gatewayNetwork, topology } from './support/network.js';
 
 export interface Res {
   status: number;
@@ -50,6 +51,11 @@ export interface LiveGateway {
   telemetry: TelemetryService;
   run: string;
   as(mspId: string, role: RoleName, principal?: string): Promise<Client>;
+  /**
+   * Trust rule 8: the DPM organisation's admin binds the Fabric identity this gateway holds for the
+   * provider account `c` (role dpm, principal = provider id) on the ledger, with its own admin key.
+   */
+  bindProvider(c: { principal: string; mspId: string; role: string }): Promise<void>;
   /** The monitor, when started with `monitor: true`. */
   monitor?: Monitor;
   close(): Promise<void>;
@@ -120,6 +126,11 @@ export async function startLiveGateway(
       if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${JSON.stringify(login.body)}`);
       const token = login.body.accessToken as string;
       return { principal: principal ?? username, mspId, role, token, call: (m, p, b, o) => request(token, m, p, b, o) };
+    },
+    async bindProvider(c) {
+      const caller: Caller = { principal: c.principal, mspId: c.mspId, role: c.role as RoleName, issuer: 'gateway', amr: [] };
+      const { certificate } = await identities.identityOf(caller);
+      await bindProviderIdentity(topology, c.principal, certificate.toString('utf8'), c.mspId);
     },
     async close() {
       stream.close();

@@ -4,13 +4,14 @@ import { enforce } from '../auth/decision';
 import { actorOf, callerOf } from '../auth/identity';
 import { LIMITS } from '../common/config';
 import { conflict, invalid } from '../common/errors';
+import { guardKeys } from '../common/endorsement';
 import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists } from '../common/state';
 import { expiredSafely, isoOf, MAX_SKEW_MS, txMillis, txTime } from '../common/time';
 import { assertEnum, assertId, assertText, parseInput, utcIso } from '../common/validation';
 import { inputs } from 'mvsec-protocol';
-import { decideWithGrants, loadAccessTarget } from './access-target';
+import { decideWithGrants, loadAccessTarget, ownersOf } from './access-target';
 import { grantsOf, loadGrant, MAX_GRANTS_PER_RESOURCE, saveGrant } from './grant-store';
 import { ACCESS_ACTIONS, AccessDecision, ANY_PURPOSE, Grant, RESOURCE_TYPES, type ResourceType } from './grant-types';
 
@@ -69,6 +70,12 @@ export class AccessContract extends LedgerContract {
       updatedAt: isoOf(now),
     };
     await saveGrant(ctx, grant);
+    // Rule 9: a grant on a record belongs to that record's organisations, whose peers must endorse changes.
+    await guardKeys(
+      ctx,
+      [keys.grant(ctx.stub, grantId), keys.grantByResource(ctx.stub, resourceType, resourceId, grantId)],
+      ownersOf(target),
+    );
     ctx.journal.record({
       subjectType: 'grant',
       subjectId: grantId,

@@ -7,6 +7,7 @@ import { loadPlatform } from '../platform/platform-store';
 import type { Caller } from '../auth/identity';
 import { loadAvatar } from '../avatar/avatar-store';
 import { invalid } from '../common/errors';
+import { holderOf } from '../data/data-holder';
 import { loadData } from '../data/data-store';
 import { loadThing } from '../thing/thing-store';
 import { grantsOf } from './grant-store';
@@ -29,6 +30,16 @@ export async function loadAccessTarget(ctx: Context, type: ResourceType, id: str
     default:
       throw invalid(`unknown resource type ${String(type)}`);
   }
+}
+
+/**
+ * The organisations a thing, avatar or data anchor belongs to (trust rule 9): a thing to its IoT
+ * platform's MSP, an avatar to its metaverse's MSP, data to its holders (`data/data-holder.ts`).
+ */
+export function ownersOf(target: AccessTarget): string[] {
+  if (target.data) return holderOf(target.data, target.avatar).mspIds;
+  if (target.avatar) return [target.avatar.mspId];
+  return [target.thing.mspId];
 }
 
 /** Grants on the resource and on every record it belongs to (data → avatar → thing). */

@@ -3,6 +3,7 @@ import { authorize } from '../auth/authorize';
 import { enforce } from '../auth/decision';
 import { actorOf, callerOf } from '../auth/identity';
 import { conflict } from '../common/errors';
+import { guardKeys } from '../common/endorsement';
 import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, listByPartialKey, mustGet, putIndex, putRecord } from '../common/state';
@@ -59,6 +60,8 @@ export class AvatarContract extends LedgerContract {
     };
     await saveAvatar(ctx, avatar);
     await putIndex(ctx, keys.avatarByThing(ctx.stub, thingId, metaverseId, avatarId));
+    // Rule 9: the avatar belongs to its metaverse's organisation, whose peer must endorse changes.
+    await guardKeys(ctx, [keys.avatar(ctx.stub, avatarId), keys.avatarByThing(ctx.stub, thingId, metaverseId, avatarId)], [avatar.mspId]);
     ctx.journal.record({ subjectType: 'avatar', subjectId: avatarId, action: 'mapped', details: { thingId, metaverseId, mode } });
     ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'avatar-mapped', details: { avatarId, metaverseId } });
     return avatar;
@@ -183,6 +186,7 @@ export class AvatarContract extends LedgerContract {
     };
     if (!migration.backupRef) throw conflict('backupRef is required: a migration needs a backup to recover from');
     await putRecord(ctx, key, migration);
+    await guardKeys(ctx, [key], [source.mspId]);
     ctx.journal.record({
       subjectType: 'migration',
       subjectId: migrationId,

@@ -17,3 +17,18 @@ export async function requirePeersOf(ctx: Context, key: string, mspIds: string[]
   await ctx.stub.setStateValidationParameter(key, policy.getPolicy());
   return orgs;
 }
+
+/**
+ * Trust rule 9: records that belong to organisations carry a key-level policy naming them, so no
+ * two other organisations (enough for the chaincode-level `OutOf(2, …)`) can endorse a change to
+ * them. Every owner that runs a peer must endorse each later write of each of `keys` (N-of-N);
+ * owners without a peer cannot endorse and are left out. Returns the MSPs now required ([] when no
+ * owner runs a peer: the chaincode-level policy alone then guards the keys). The policy applies
+ * from the next transaction on; creating a key is always under the chaincode-level policy.
+ */
+export async function guardKeys(ctx: Context, keys: readonly string[], owners: readonly string[]): Promise<string[]> {
+  const orgs = [...new Set(owners)].filter(isPeerOrg).sort();
+  if (orgs.length === 0) return [];
+  for (const key of keys) await requirePeersOf(ctx, key, orgs);
+  return orgs;
+}

@@ -10,6 +10,7 @@ export const KeyType = {
   platform: 'platform',
   federation: 'federation',
   metaverseOfMsp: 'platform~metaverse~msp',
+  providerIdentity: 'provider~identity',
   thing: 'thing',
   thingByOwner: 'thing~owner',
   avatar: 'avatar',
@@ -45,6 +46,9 @@ export const keys = {
   federation: (s: Stub, a: string, b: string) => s.createCompositeKey(KeyType.federation, a < b ? [a, b] : [b, a]),
   /** The one metaverse platform an MSP runs (rule 6); its value is {platformId}. */
   metaverseOfMsp: (s: Stub, mspId: string) => s.createCompositeKey(KeyType.metaverseOfMsp, [mspId]),
+  /** A signing key bound to a DPM provider (rule 8): SHA-256 of the certificate's SubjectPublicKeyInfo. */
+  providerIdentity: (s: Stub, providerId: string, spkiSha256: string) =>
+    s.createCompositeKey(KeyType.providerIdentity, [providerId, spkiSha256]),
   thing: (s: Stub, thingId: string) => s.createCompositeKey(KeyType.thing, [thingId]),
   /** Things by owner within the owner's organisation (rule 6: who is a known principal of an MSP). */
   thingByOwner: (s: Stub, mspId: string, owner: string, thingId: string) =>

@@ -1,10 +1,11 @@
 import { Info, Param, Returns, Transaction } from '../common/decorators';
-import { decideWithGrants, loadAccessTarget } from '../access/access-target';
+import { decideWithGrants, loadAccessTarget, ownersOf } from '../access/access-target';
 import { authorize } from '../auth/authorize';
 import { enforce } from '../auth/decision';
 import { actorOf, callerOf } from '../auth/identity';
 import { piiCollectionFor, piiCollectionMember } from '../common/config';
 import { conflict, invalid, notFound } from '../common/errors';
+import { guardKeys } from '../common/endorsement';
 import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
@@ -146,6 +147,7 @@ export class DataContract extends LedgerContract {
     }
     await saveData(ctx, anchor);
     await putIndex(ctx, keys.dataByThing(ctx.stub, thingId, dataId));
+    await guardKeys(ctx, [key, keys.dataByThing(ctx.stub, thingId, dataId)], ownersOf({ ...target, data: anchor })); // rule 9
     ctx.journal.record({
       subjectType: 'data',
       subjectId: dataId,
@@ -256,6 +258,7 @@ export class DataContract extends LedgerContract {
       createdAt: isoOf(now),
     };
     await putRecord(ctx, key, batch);
+    await guardKeys(ctx, [key], [target.thing.mspId]); // rule 9
     ctx.journal.record({
       subjectType: 'batch',
       subjectId: batchId,

@@ -11,6 +11,7 @@ import { holderOf } from '../data/data-holder';
 import type { Platform } from '../platform/platform-types';
 import { LIMITS } from '../common/config';
 import { conflict, denied, invalid } from '../common/errors';
+import { guardKeys } from '../common/endorsement';
 import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists, mustGet, pageByPartialKey, putIndex, putRecord } from '../common/state';
@@ -29,6 +30,7 @@ import {
 } from '../common/validation';
 import { canonicalJson, sha256Hex } from 'mvsec-protocol';
 import { loadActivePlatform, loadPlatform } from '../platform/platform-store';
+import { assertBoundProvider } from '../platform/provider-identity';
 import { callerOfActor, granteeOf } from './dpm-policy';
 import { DpmJob, DpmJobPage, JobInput, type JobStatus } from './dpm-types';
 
@@ -101,6 +103,8 @@ export class DpmContract extends LedgerContract {
     await putRecord(ctx, key, job);
     await putIndex(ctx, keys.jobByProvider(ctx.stub, provider.platformId, jobId));
     await putIndex(ctx, keys.jobOpenByProvider(ctx.stub, provider.platformId, jobId));
+    // Rule 9: the job belongs to the submitting metaverse and the provider (which runs no peer, so is left out).
+    await guardKeys(ctx, [key, keys.jobOpenByProvider(ctx.stub, provider.platformId, jobId)], [metaverse.mspId, provider.mspId]);
     ctx.journal.record({
       subjectType: 'job',
       subjectId: jobId,
@@ -233,7 +237,10 @@ export class DpmContract extends LedgerContract {
 
   private async forProvider(ctx: LedgerContext, jobId: string, from: JobStatus[]): Promise<DpmJob> {
     const job = await mustGet<DpmJob>(ctx, keys.job(ctx.stub, assertId('jobId', jobId)), `job ${jobId}`);
-    enforce(authorize(callerOf(ctx), 'dpm.provider', { job }));
+    const caller = callerOf(ctx);
+    enforce(authorize(caller, 'dpm.provider', { job }));
+    // Rule 8: the provider's principal attribute is not enough; its certificate key must be the bound one.
+    await assertBoundProvider(ctx, caller, job.providerId);
     if (!from.includes(job.status)) throw conflict(`job ${jobId} is ${job.status}; expected ${from.join(' or ')}`);
     return job;
   }

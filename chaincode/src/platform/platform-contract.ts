@@ -2,16 +2,18 @@ import { Info, Param, Returns, Transaction } from '../common/decorators';
 import { actorOf, callerOf } from '../auth/identity';
 import { authorize } from '../auth/authorize';
 import { enforce } from '../auth/decision';
-import { requirePeersOf } from '../common/endorsement';
-import { conflict, notFound } from '../common/errors';
-import { keys } from '../common/keys';
+import { guardKeys, requirePeersOf } from '../common/endorsement';
+import { LIMITS } from '../common/config';
+import { conflict, invalid, notFound } from '../common/errors';
+import { keys, KeyType } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
-import { getRecord, keyExists, putRecord } from '../common/state';
+import { getRecord, keyExists, listByPartialKey, putRecord } from '../common/state';
 import { txTime } from '../common/time';
-import { assertId, assertText, checkInput, parseInput, parseObject } from '../common/validation';
+import { assertId, assertSha256, assertText, checkInput, parseInput, parseObject } from '../common/validation';
 import { inputs } from 'mvsec-protocol';
 import { bindMetaverseToMsp, loadActivePlatform, loadPlatform, metaverseOfMsp } from './platform-store';
 import { Federation, federationIdOf, Platform } from './platform-types';
+import { boundIdentity, parseCertificate, ProviderIdentity } from './provider-identity';
 
 /**
  * Platforms (metaverse, IoT, DPM, storage) bound to the MSP that registered them, and federation
@@ -49,6 +51,8 @@ export class PlatformContract extends LedgerContract {
     if (await keyExists(ctx, key)) throw conflict(`platform ${platform.platformId} already exists`);
     await putRecord(ctx, key, platform);
     if (platform.type === 'METAVERSE') await bindMetaverseToMsp(ctx, platform);
+    // Rule 9: only the platform's own organisation's peer may endorse changes to it.
+    await guardKeys(ctx, platform.type === 'METAVERSE' ? [key, keys.metaverseOfMsp(ctx.stub, platform.mspId)] : [key], [platform.mspId]);
     ctx.journal.record({
       subjectType: 'platform',
       subjectId: platform.platformId,
@@ -206,6 +210,82 @@ export class PlatformContract extends LedgerContract {
     const federation = await getRecord<Federation>(ctx, key);
     if (!federation) throw notFound(`no federation between ${platformId} and ${peerPlatformId}`);
     return federation;
+  }
+
+  /**
+   * Trust rule 8: bind a signing identity to a DPM provider. Only the provider's admin (admin of
+   * the platform's MSP) binds; the certificate must carry the provider's `role=dpm` and
+   * `principal=<platformId>` attributes and be valid now. From then on that key (the SHA-256 of its
+   * SubjectPublicKeyInfo) may act as the provider (dpm:AcceptJob, RecordReceipt, FailJob).
+   */
+  @Transaction()
+  @Param('certificate', 'string', "PEM X.509 certificate of the provider's signing identity (its key is what is bound)")
+  @Returns('ProviderIdentity')
+  public async BindProviderIdentity(ctx: LedgerContext, platformId: string, certificate: string): Promise<ProviderIdentity> {
+    const caller = callerOf(ctx);
+    const platform = await loadPlatform(ctx, assertId('platformId', platformId));
+    enforce(authorize(caller, 'platform.manage', { platform }));
+    if (platform.type !== 'DPM')
+      throw conflict(`platform ${platformId} is a ${platform.type} platform; only DPM providers bind identities`);
+    if (platform.status !== 'ACTIVE') throw conflict(`platform ${platformId} is ${platform.status}`);
+    if (typeof certificate !== 'string' || certificate.length === 0 || certificate.length > LIMITS.publicKeyLength * 2)
+      throw invalid('certificate must be one PEM certificate');
+    const { cert, spkiSha256, attrs } = parseCertificate(certificate, 'certificate');
+    if (attrs.role !== 'dpm' || attrs.principal !== platformId)
+      throw invalid(
+        `certificate ${cert.subject.replace(/\n/g, ',')} carries role ${attrs.role ?? 'none'} and principal ${attrs.principal ?? 'none'}; ` +
+          `a provider identity of ${platformId} carries role dpm and principal ${platformId}`,
+      );
+    const now = txTime(ctx);
+    if (Date.parse(cert.validTo) <= Date.parse(now) || Date.parse(cert.validFrom) > Date.parse(now))
+      throw invalid(`certificate is not valid now (valid from ${cert.validFrom} to ${cert.validTo})`);
+    const key = keys.providerIdentity(ctx.stub, platformId, spkiSha256);
+    if (await keyExists(ctx, key)) throw conflict(`that key (sha256 ${spkiSha256}) is already bound to provider ${platformId}`);
+    const bound: ProviderIdentity = {
+      docType: 'provider-identity',
+      providerId: platformId,
+      mspId: platform.mspId,
+      spkiSha256,
+      subject: cert.subject.replace(/\n/g, ','),
+      issuer: cert.issuer.replace(/\n/g, ','),
+      serialNumber: cert.serialNumber,
+      validTo: cert.validTo,
+      boundBy: actorOf(caller),
+      boundAt: now,
+    };
+    await putRecord(ctx, key, bound);
+    await guardKeys(ctx, [key], [platform.mspId]); // rule 9 (a provider without a peer: the chaincode-level policy)
+    ctx.journal.record({
+      subjectType: 'platform',
+      subjectId: platformId,
+      action: 'provider-identity-bound',
+      details: { spkiSha256, subject: bound.subject, serialNumber: bound.serialNumber },
+    });
+    return bound;
+  }
+
+  /** Trust rule 8: remove a bound provider identity (a lost or retired key); the provider's admin only. */
+  @Transaction()
+  @Param('spkiSha256', 'string', "the bound key: SHA-256 (hex) of the certificate's SubjectPublicKeyInfo")
+  @Returns('ProviderIdentity')
+  public async UnbindProviderIdentity(ctx: LedgerContext, platformId: string, spkiSha256: string): Promise<ProviderIdentity> {
+    const caller = callerOf(ctx);
+    const platform = await loadPlatform(ctx, assertId('platformId', platformId));
+    enforce(authorize(caller, 'platform.manage', { platform }));
+    const bound = await boundIdentity(ctx, platformId, assertSha256('spkiSha256', spkiSha256));
+    if (!bound) throw notFound(`no identity with key ${spkiSha256} is bound to provider ${platformId}`);
+    await ctx.stub.deleteState(keys.providerIdentity(ctx.stub, platformId, spkiSha256));
+    ctx.journal.record({ subjectType: 'platform', subjectId: platformId, action: 'provider-identity-unbound', details: { spkiSha256 } });
+    return bound;
+  }
+
+  /** The identities bound to a DPM provider (rule 8). */
+  @Transaction(false)
+  @Returns('ProviderIdentity[]')
+  public async ListProviderIdentities(ctx: LedgerContext, platformId: string): Promise<ProviderIdentity[]> {
+    enforce(authorize(callerOf(ctx), 'registry.read'));
+    const rows = await listByPartialKey<ProviderIdentity>(ctx, KeyType.providerIdentity, [assertId('platformId', platformId)], 64);
+    return rows.map((r) => r.value);
   }
 
   private async setStatus(

@@ -3,6 +3,7 @@ import { authorize } from '../auth/authorize';
 import { enforce } from '../auth/decision';
 import { actorOf, callerOf } from '../auth/identity';
 import { conflict, invalid } from '../common/errors';
+import { guardKeys } from '../common/endorsement';
 import { keys } from '../common/keys';
 import { LedgerContext, LedgerContract } from '../common/ledger-contract';
 import { keyExists } from '../common/state';
@@ -73,6 +74,8 @@ export class ThingContract extends LedgerContract {
     };
     await saveThing(ctx, thing);
     await indexThingOwner(ctx, thing);
+    // Rule 9: the thing belongs to its IoT platform's organisation, whose peer must endorse changes.
+    await guardKeys(ctx, [keys.thing(ctx.stub, thingId), keys.thingByOwner(ctx.stub, thing.mspId, owner, thingId)], [thing.mspId]);
     ctx.journal.record({ subjectType: 'thing', subjectId: thingId, action: 'registered', details: { owner, accessMode, platformId } });
     return thing;
   }

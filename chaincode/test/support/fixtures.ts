@@ -11,6 +11,7 @@ import { GovernanceContract } from '../../src/governance/governance-contract';
 import { PlatformContract } from '../../src/platform/platform-contract';
 import { ThingContract } from '../../src/thing/thing-contract';
 import { TransferContract } from '../../src/transfer/transfer-contract';
+import { dpm1Certificate, dpm1RogueCertificate, dpm2Certificate } from './certificates';
 import { type Identity, TestChain } from './harness';
 
 export const id = {
@@ -29,8 +30,10 @@ export const id = {
   bAgent: { mspId: 'MetaverseBMSP', role: 'avatar-agent', principal: 'b-agent' },
   bUser: { mspId: 'MetaverseBMSP', role: 'user', principal: 'b-user' },
   dpmAdmin: { mspId: 'DPMProviderMSP', role: 'admin', principal: 'dpm-admin' },
-  dpm1: { mspId: 'DPMProviderMSP', role: 'dpm', principal: 'dpm-1' },
-  dpm2: { mspId: 'DPMProviderMSP', role: 'dpm', principal: 'dpm-2' },
+  dpm1: { mspId: 'DPMProviderMSP', role: 'dpm', principal: 'dpm-1', certificate: dpm1Certificate },
+  dpm2: { mspId: 'DPMProviderMSP', role: 'dpm', principal: 'dpm-2', certificate: dpm2Certificate },
+  /** a second DPM-CA certificate carrying dpm-1's principal, never bound (rule 8) */
+  dpm1Rogue: { mspId: 'DPMProviderMSP', role: 'dpm', principal: 'dpm-1', certificate: dpm1RogueCertificate },
   auditor: { mspId: 'IoTPlatformMSP', role: 'auditor', principal: 'auditor-1' },
   monitor: { mspId: 'MetaverseAMSP', role: 'monitor', principal: 'monitor-1' },
   noRole: { mspId: 'IoTPlatformMSP', principal: 'nobody' },
@@ -70,6 +73,9 @@ export class World {
     await c.submit(this.platform, 'RegisterPlatform', id.dpmAdmin, [
       { platformId: 'dpm-2', type: 'DPM', name: 'DPM two', capabilityLevel: 3 },
     ]);
+    // rule 8: each provider's admin binds the provider's signing identity
+    await c.submit(this.platform, 'BindProviderIdentity', id.dpmAdmin, ['dpm-1', dpm1Certificate]);
+    await c.submit(this.platform, 'BindProviderIdentity', id.dpmAdmin, ['dpm-2', dpm2Certificate]);
   }
 
   async federate(): Promise<void> {

@@ -11,6 +11,8 @@ export interface Identity {
   mspId: string;
   role?: string;
   principal?: string;
+  /** the creator's certificate (PEM); needed where the chaincode reads the certificate itself (rule 8) */
+  certificate?: string;
 }
 
 export interface CallOptions {
@@ -65,7 +67,7 @@ export class TestChain {
     ctx.stub = stub;
     const endorserAt = opts.endorserAt ?? timestampMs;
     if ('endorserNow' in ctx) ctx.endorserNow = () => endorserAt;
-    ctx.clientIdentity = new MemoryClientIdentity(who.mspId, attrs);
+    ctx.clientIdentity = new MemoryClientIdentity(who.mspId, attrs, undefined, who.certificate);
     const method = (contract as unknown as Record<string, AnyFn>)[fn];
     if (typeof method !== 'function') throw new Error(`${contract.getName()} has no function ${fn}`);
     await contract.beforeTransaction(ctx as never);

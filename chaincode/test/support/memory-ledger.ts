@@ -62,6 +62,8 @@ export class MemoryClientIdentity {
     private readonly mspId: string,
     private readonly attrs: Record<string, string>,
     private readonly subject = `x509::CN=${attrs.principal ?? 'anon'},OU=client::CN=ca.${mspId}`,
+    /** the creator's certificate (PEM), as the peer passes it; default: the subject text */
+    private readonly certificate?: string,
   ) {}
   getMSPID(): string {
     return this.mspId;
@@ -70,7 +72,7 @@ export class MemoryClientIdentity {
     return this.subject;
   }
   getIDBytes(): Uint8Array {
-    return Buffer.from(this.subject);
+    return Buffer.from(this.certificate ?? this.subject);
   }
   getAttributeValue(name: string): string | null {
     return Object.prototype.hasOwnProperty.call(this.attrs, name) ? this.attrs[name] : null;

@@ -160,15 +160,15 @@ describe('audit contract', () => {
 
   it('M1: activity by day and by hour, in time order, with actor and function', async () => {
     const day = await w.chain.evaluate<ActivityPage>(w.audit, 'QueryActivityByTime', id.auditor, ['2025-03-01', '100', '']);
-    assert.equal(day.items.length, 6); // 5 platforms + 1 thing
+    assert.equal(day.items.length, 8); // 5 platforms + 2 provider identity bindings (rule 8) + 1 thing
     assert.deepEqual(
       day.items.map((r) => r.time),
       [...day.items.map((r) => r.time)].sort(),
     );
-    assert.equal(day.items[5].fn, 'thing:RegisterThing');
-    assert.equal(day.items[5].actor.principal, 'alice');
+    assert.equal(day.items[7].fn, 'thing:RegisterThing');
+    assert.equal(day.items[7].actor.principal, 'alice');
     const hour = await w.chain.evaluate<ActivityPage>(w.audit, 'QueryActivityByTime', id.auditor, ['2025-03-01T10', '100', '']);
-    assert.equal(hour.items.length, 6);
+    assert.equal(hour.items.length, 8);
     const other = await w.chain.evaluate<ActivityPage>(w.audit, 'QueryActivityByTime', id.auditor, ['2025-03-02', '100', '']);
     assert.equal(other.items.length, 0);
     await rejects(w.chain.evaluate(w.audit, 'QueryActivityByTime', id.auditor, ['March', '10', '']), 'INVALID');

@@ -7,7 +7,7 @@ import './network.js';
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { GatewayError, StatusCode } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
-import type { FabricConnection } from '../../../scripts/network/client.js';
+import { credentials, type FabricConnection } from '../../../scripts/network/client.js';
 import { commitEndorsed, connectAs, contractOf, newUser, org, topology, utf8 } from './network.js';
 
 export const IOT = 'IoTPlatformMSP';
@@ -22,6 +22,8 @@ export interface Actor {
   name: string;
   principal: string;
   conn: FabricConnection;
+  /** the identity's enrollment certificate (PEM) */
+  certificate: string;
   /** `<contract>` of the chaincode as this identity */
   cc(contractName: string): Contract;
 }
@@ -44,7 +46,8 @@ export async function actor(mspId: string, role: string, principal?: string): Pr
   const o = org(mspId);
   const user = await newUser(o, { role, principal });
   const conn = o.peers.length ? connectAs(o, user.name) : connectAs(o, user.name, { org: org(IOT) });
-  return { mspId, name: user.name, principal: user.principal, conn, cc: (c) => contractOf(conn, c) };
+  const certificate = Buffer.from(credentials(o, user.name).identity.credentials).toString('utf8');
+  return { mspId, name: user.name, principal: user.principal, conn, certificate, cc: (c) => contractOf(conn, c) };
 }
 
 export interface SubmitOptions {
@@ -276,6 +279,8 @@ export async function buildWorld(label: string): Promise<World> {
     platform(mvbAdmin, w.mvbId, 'METAVERSE'),
     platform(dpmAdmin, w.dpmId, 'DPM'),
   ]);
+  // rule 8: the provider's admin binds the provider's signing identity
+  await ok(dpmAdmin.cc('platform'), 'BindProviderIdentity', [w.dpmId, provider.certificate]);
   await ok(mvaAdmin.cc('platform'), 'ProposeFederation', [w.mvaId, w.mvbId, 'games']);
   await ok(mvbAdmin.cc('platform'), 'AcceptFederation', [w.mvbId, w.mvaId], { endorsingOrganizations: [MVA, MVB] });
   await ok(alice.cc('thing'), 'RegisterThing', [

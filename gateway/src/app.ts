@@ -160,7 +160,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   // By reference point; each folder declares its routes (app.ts only composes them).
   const routes = [
     ...opsRoutes,
-    ...authRoutes(login),
+    ...authRoutes(login, ledger),
     ...platformRoutes(ledger),
     ...federationRoutes(ledger),
     ...thingRoutes(ledger),

@@ -1,9 +1,10 @@
 import { DataType, Property } from '../common/decorators';
 import { Actor } from '../auth/identity';
+import type * as P from 'mvsec-protocol';
 
 /** One role and the organisations whose CAs may issue it (trust rule 1). */
 @DataType()
-export class RoleIssuer {
+export class RoleIssuer implements P.RoleIssuer {
   @Property('role', 'string') public role!: string;
   /** true: any member of the channel may issue the role (then `mspIds` is empty) */
   @Property('anyMember', 'boolean') public anyMember!: boolean;
@@ -15,7 +16,7 @@ export class RoleIssuer {
  * source DEFAULT is the table of common/config.ts, in force while the ledger holds no record.
  */
 @DataType()
-export class RoleIssuers {
+export class RoleIssuers implements P.RoleIssuers {
   @Property('docType', 'string') public docType!: 'roleIssuers';
   @Property('version', 'number') public version!: number;
   @Property('source', 'string') public source!: 'DEFAULT' | 'LEDGER';

@@ -2,6 +2,8 @@
 import type { Request } from 'express';
 import { requireRole } from './authenticate.js';
 import type { LoginService } from './login.js';
+import { assertRoleIssuable } from './role-issuers.js';
+import type { LedgerClient } from '../ledger/client.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import * as S from './schemas.js';
@@ -11,7 +13,7 @@ const TokensSchema = z.object({ tokenType: z.literal('Bearer'), accessToken: z.s
 const TAG = 'Authentication';
 const clientOf = (req: Request) => req.socket.remoteAddress ?? 'unknown';
 
-export function authRoutes(login: LoginService): AnyRoute[] {
+export function authRoutes(login: LoginService, ledger?: LedgerClient): AnyRoute[] {
   return [
     route({
       method: 'post',
@@ -68,9 +70,10 @@ export function authRoutes(login: LoginService): AnyRoute[] {
       access: 'authenticated',
       body: S.CreateUser,
       successStatus: 201,
-      statuses: [400, 401, 403, 409],
+      statuses: [400, 401, 403, 409, 502, 503],
       handler: async ({ caller, body }) => {
         requireRole(caller, ['admin'], 'creating accounts');
+        if (ledger) await assertRoleIssuable(ledger, caller, caller.mspId, body.role);
         const { user, totp } = await login.createUser({ ...body, mspId: caller.mspId });
         return {
           body: { username: user.username, principal: user.principal, mspId: user.mspId, role: user.role, ...(totp ? { totp } : {}) },

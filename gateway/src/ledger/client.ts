@@ -10,6 +10,7 @@ import { AuditLedger } from './audit.js';
 import { AvatarsLedger } from './avatars.js';
 import { DataLedger } from './data.js';
 import { DpmLedger } from './dpm.js';
+import { GovernanceLedger } from './governance.js';
 import type { Ledger, LedgerEvents, Readiness, TransactionStatus } from './ledger.js';
 import { PlatformsLedger } from './platforms.js';
 import { ThingsLedger } from './things.js';
@@ -26,6 +27,7 @@ export class LedgerClient {
   readonly dpm: DpmLedger;
   readonly audit: AuditLedger;
   readonly alerts: AlertsLedger;
+  readonly governance: GovernanceLedger;
 
   constructor(readonly raw: Ledger) {
     const tx = new Transactions(raw);
@@ -38,6 +40,7 @@ export class LedgerClient {
     this.dpm = new DpmLedger(tx);
     this.audit = new AuditLedger(tx);
     this.alerts = new AlertsLedger(tx);
+    this.governance = new GovernanceLedger(tx);
   }
 
   /** The client of a ledger (itself when it already is one). */

@@ -9,3 +9,4 @@ export * from './dpm';
 export * from './platform';
 export * from './thing';
 export * from './transfer';
+export * from './governance';

@@ -160,6 +160,28 @@ describe('gateway built-in authentication (A3)', () => {
     assert.equal(otherOrg.status, 201, JSON.stringify(otherOrg.body));
   });
 
+  it("A2/trust rule 1: an admin cannot create an account with a role its MSP may not issue (403 role-not-issuable, the ledger's setting named); nothing is created", async () => {
+    const dpmAdmin = await gw.tokenFor('admin', 'DPMProviderMSP');
+    const r = await gw.request('POST', '/auth/users', {
+      token: dpmAdmin,
+      json: { username: 'dpm-auditor', password: 'long enough password', role: 'auditor' },
+    });
+    assert.equal(r.status, 403, JSON.stringify(r.body));
+    assert.equal(r.body.type, 'https://mvsec.dev/problems/role-not-issuable');
+    assert.match(
+      r.body.detail,
+      /role auditor cannot be issued by DPMProviderMSP: only IoTPlatformMSP, MetaverseAMSP, MetaverseBMSP may issue auditor \(ledger setting role issuers, version 0\)/,
+    );
+    assert.equal(gw.app.users.has('dpm-auditor'), false);
+    const asked = gw.ledger.calls.filter((c) => c.fn === 'governance:GetRoleIssuers').at(-1);
+    assert.equal(asked?.caller.mspId, 'DPMProviderMSP', 'asked the ledger as the calling admin');
+    const ok = await gw.request('POST', '/auth/users', {
+      token: dpmAdmin,
+      json: { username: 'dpm-operator', password: 'long enough password', role: 'dpm', principal: 'dpm-op' },
+    });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+  });
+
   it('A3: a user can enrol TOTP, after which sign-in requires it', async () => {
     await gw.app.login.createUser({ username: 'dave', password: 'dave password long', mspId: 'IoTPlatformMSP', role: 'user' });
     const t = (await gw.request('POST', '/auth/login', { json: { username: 'dave', password: 'dave password long' } })).body.accessToken;

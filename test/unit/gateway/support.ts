@@ -30,10 +30,26 @@ export interface Call {
 
 type Handler = (call: Call) => unknown;
 
+const PEERS = ['IoTPlatformMSP', 'MetaverseAMSP', 'MetaverseBMSP'];
+/** The chaincode's default role-issuer table (chaincode/src/common/config.ts), as GetRoleIssuers answers it. */
+export const DEFAULT_ROLE_ISSUERS = {
+  docType: 'roleIssuers',
+  version: 0,
+  source: 'DEFAULT',
+  issuers: [
+    ...['admin', 'creator', 'entity-agent', 'storage-agent', 'user'].map((role) => ({ role, anyMember: true, mspIds: [] })),
+    { role: 'auditor', anyMember: false, mspIds: PEERS },
+    { role: 'avatar-agent', anyMember: false, mspIds: ['MetaverseAMSP', 'MetaverseBMSP'] },
+    { role: 'dpm', anyMember: false, mspIds: ['DPMProviderMSP'] },
+    { role: 'monitor', anyMember: false, mspIds: PEERS },
+    { role: 'thing-agent', anyMember: false, mspIds: ['IoTPlatformMSP'] },
+  ].sort((a, b) => (a.role < b.role ? -1 : 1)),
+};
+
 /** A Ledger double: answers by function name, records every call; errors are thrown as the chaincode words them. */
 export class FakeLedger implements Ledger {
   calls: Call[] = [];
-  handlers = new Map<string, Handler>();
+  handlers = new Map<string, Handler>([['governance:GetRoleIssuers', () => DEFAULT_ROLE_ISSUERS]]);
   readiness: Readiness = { ready: true, detail: 'fake' };
   private tx = 0;
 

@@ -25,7 +25,7 @@ import { LedgerClient } from './ledger/client.js';
 import { asLedgerError } from './ledger/errors.js';
 import { FabricLedger } from './ledger/fabric-ledger.js';
 import type { Ledger } from './ledger/ledger.js';
-import { OfflineSigning } from './ledger/offline.js';
+import { OfflineSigning } from './r1-things/offline-service.js';
 import { eventsOpenApi, eventsRoute, eventStream } from './monitor/events.js';
 import { monitorHooks, type Monitor } from './monitor/index.js';
 import { AgentStore } from './r1-things/agents/agents.js';

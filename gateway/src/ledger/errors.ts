@@ -51,6 +51,16 @@ export class LedgerCommitInvalidated extends LedgerError {
   }
 }
 
+/** The caller's Fabric identity could not be had: its organisation's CA did not enrol it. */
+export class IdentityUnavailable extends LedgerError {
+  override readonly name = 'IdentityUnavailable';
+}
+
+/** The caller's organisation is not one this gateway serves (no peers, no CA for it). */
+export class UnknownOrganisation extends LedgerError {
+  override readonly name = 'UnknownOrganisation';
+}
+
 /** Fabric answered with an error that is neither a refusal nor unavailability. */
 export class LedgerFailure extends LedgerError {
   override readonly name = 'LedgerFailure';

@@ -14,7 +14,15 @@ import { transactionSigner } from './signer.js';
 import { peerOrganizations, type FabricNetwork, type GatewayOrganization, type GatewayPeer } from '../config/schema.js';
 import { peerClient } from './grpc.js';
 import { callerKey, type Caller } from '../auth/principal.js';
-import { LedgerCommitInvalidated, LedgerError, LedgerFailure, LedgerRefusal, LedgerUnavailable, refusalIn } from './errors.js';
+import {
+  LedgerCommitInvalidated,
+  LedgerError,
+  LedgerFailure,
+  LedgerRefusal,
+  LedgerUnavailable,
+  refusalIn,
+  UnknownOrganisation,
+} from './errors.js';
 import type { IdentityService } from './identities.js';
 import {
   parseResult,
@@ -59,13 +67,9 @@ export function fabricMessage(e: unknown): string {
 /** Fabric's name of a transaction validation code. */
 export const statusName = (code: number) => Object.entries(StatusCode).find(([, v]) => v === code)?.[0] ?? String(code);
 
-/** An error a collaborator (identity enrolment, offline signing) threw with its own HTTP status: passed on as it is. */
-const isHttpError = (e: unknown): e is Error & { status: number } =>
-  typeof (e as { status?: unknown })?.status === 'number' && typeof (e as { toProblem?: unknown }).toProblem === 'function';
-
 /** A Fabric failure, typed: the chaincode's coded reason, unavailable when unreachable, else a failure. */
 export function toLedgerError(e: unknown, what: string): Error {
-  if (e instanceof LedgerError || isHttpError(e)) return e;
+  if (e instanceof LedgerError) return e;
   const text = fabricMessage(e);
   const txId = (e as { transactionId?: unknown })?.transactionId;
   const refusal = refusalIn(text, typeof txId === 'string' ? txId : undefined, e);
@@ -278,7 +282,7 @@ export class FabricLedger implements Ledger {
         gw.getNetwork(this.network.channel).getContract('qscc').evaluateTransaction('GetTransactionByID', this.network.channel, txId),
       );
     } catch (e) {
-      if (e instanceof LedgerRefusal || (isHttpError(e) && e.status < 500)) return 'UNKNOWN';
+      if (e instanceof LedgerRefusal || e instanceof UnknownOrganisation) return 'UNKNOWN';
       if (/not found|no such transaction/i.test(fabricMessage(e) + String((e as Error)?.message ?? ''))) return 'UNKNOWN';
       throw e;
     }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { FabricNetwork, GatewayOrganization } from '../config/schema.js';
 import { callerKey, type Caller } from '../auth/principal.js';
 import { seal, unseal, type Sealed } from '../crypto/seal.js';
-import { ApiError } from '../http/problem.js';
+import { IdentityUnavailable, UnknownOrganisation } from './errors.js';
 import { CaDirectory } from './fabric-ca.js';
 
 export interface FabricIdentity {
@@ -73,7 +73,7 @@ export class IdentityService {
 
   orgOf(mspId: string): GatewayOrganization {
     const org = this.network.organizations.find((o) => o.mspId === mspId);
-    if (!org) throw new ApiError(403, `no organisation ${mspId} in this network`, 'unknown-organisation');
+    if (!org) throw new UnknownOrganisation(`no organisation ${mspId} in this network`);
     return org;
   }
 
@@ -114,10 +114,8 @@ export class IdentityService {
     try {
       got = await this.enroller(org, name, { role: c.role, principal: c.principal });
     } catch (e) {
-      throw new ApiError(
-        503,
+      throw new IdentityUnavailable(
         `could not enroll ${c.principal}@${c.mspId} at ${org.ca.caName}: ${(e as Error).message.split('\n')[0]}`,
-        'ca-unavailable',
       );
     }
     const s: Stored = {

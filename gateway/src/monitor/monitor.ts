@@ -21,7 +21,7 @@ import type { Caller } from '../auth/principal.js';
 import { ApiError } from '../http/problem.js';
 import { alreadyRaised } from '../ledger/alerts.js';
 import { LedgerClient } from '../ledger/client.js';
-import { LedgerRefusal } from '../ledger/errors.js';
+import { LedgerRefusal, UnknownOrganisation } from '../ledger/errors.js';
 import {
   emptyState,
   RuleEngine,
@@ -44,8 +44,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The ledger's words when it refused (final: not retried), else undefined (a transient failure: retried). */
 function refusalOf(e: unknown): string | undefined {
-  if (e instanceof LedgerRefusal) return e.message;
-  // A collaborator's own refusal (e.g. an identity of an unknown organisation).
+  if (e instanceof LedgerRefusal || e instanceof UnknownOrganisation) return e.message;
+  // A collaborator's own refusal.
   if (e instanceof ApiError && e.status < 500 && e.kind !== 'commit-invalidated') return e.detail;
   return undefined;
 }

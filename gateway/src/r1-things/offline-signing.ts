@@ -2,13 +2,13 @@
  * R1 offline signing for autonomous things (A1, F4): the thing's controller obtains a Fabric CA
  * registration for the thing (role thing-agent, principal = the thing id), the thing enrols at
  * the CA itself, keeping its private key, and then transacts by signing the digests the gateway
- * prepares. See gateway/src/ledger/offline.ts for the four steps.
+ * prepares. See offline-service.ts for the four steps.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CertificatePem, Id } from 'mvsec-protocol/inputs';
 import type { LedgerClient } from '../ledger/client.js';
-import type { OfflineSigning } from '../ledger/offline.js';
+import type { OfflineSigning } from './offline-service.js';
 import { ApiError } from '../http/problem.js';
 import { route, type AnyRoute } from '../http/routes.js';
 import { guardAccess } from '../r4-access/guard.js';

@@ -5,10 +5,12 @@ import { ledgerProblem } from '../../../gateway/src/http/ledger-errors.js';
 import { LedgerClient } from '../../../gateway/src/ledger/client.js';
 import {
   asLedgerError,
+  IdentityUnavailable,
   LedgerCommitInvalidated,
   LedgerFailure,
   LedgerRefusal,
   LedgerUnavailable,
+  UnknownOrganisation,
 } from '../../../gateway/src/ledger/errors.js';
 import { toLedgerError } from '../../../gateway/src/ledger/fabric-ledger.js';
 import { FakeLedger, sampleThing, startTestGateway, type TestGateway } from './support.js';
@@ -115,6 +117,12 @@ describe('ledger errors as problems (http/ledger-errors.ts)', () => {
     assert.deepEqual([c.status, c.kind], [409, 'commit-invalidated']);
     const f = ledgerProblem(new LedgerFailure('x: Fabric error (y)'))!;
     assert.deepEqual([f.status, f.kind], [502, 'fabric-error']);
+    const ca = ledgerProblem(new IdentityUnavailable('could not enroll alice@IoTPlatformMSP at ca-iot: connect ECONNREFUSED'))!;
+    assert.deepEqual([ca.status, ca.kind], [503, 'ca-unavailable']);
+    const unknown = new UnknownOrganisation('no organisation NoSuchMSP in this network');
+    const org = ledgerProblem(unknown)!;
+    assert.deepEqual([org.status, org.kind, org.detail], [403, 'unknown-organisation', 'no organisation NoSuchMSP in this network']);
+    assert.equal(toLedgerError(unknown, 'x'), unknown, 'identity errors pass the Fabric adapter unchanged');
     assert.equal(ledgerProblem(new Error('plain')), undefined);
   });
 

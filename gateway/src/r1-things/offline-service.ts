@@ -18,8 +18,8 @@ import { readFileSync } from 'node:fs';
 import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
 import type { GatewayOrganization } from '../config/schema.js';
 import { ApiError } from '../http/problem.js';
-import { statusName, type FabricLedger } from './fabric-ledger.js';
-import { parseResult } from './ledger.js';
+import { statusName, type FabricLedger } from '../ledger/fabric-ledger.js';
+import { parseResult } from '../ledger/ledger.js';
 
 export interface OfflineIdentity {
   mspId: string;

@@ -37,6 +37,8 @@ import {
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
 const RETRYABLE_COMMIT = new Set<number>([StatusCode.MVCC_READ_CONFLICT, StatusCode.PHANTOM_READ_CONFLICT]);
+/** Fresh proposals after an endorser answered NOT_FOUND (backoff 100, 200, 400 ms with jitter: under a second). */
+const LAGGING_ENDORSER_RETRIES = 3;
 
 interface PeerRef {
   org: GatewayOrganization;
@@ -67,9 +69,15 @@ export function fabricMessage(e: unknown): string {
 /** Fabric's name of a transaction validation code. */
 export const statusName = (code: number) => Object.entries(StatusCode).find(([, v]) => v === code)?.[0] ?? String(code);
 
+/**
+ * An error the operation's own code threw with its own problem (offline signing's certificate and
+ * signature checks run inside `onPeers`): not a Fabric failure, so it passes on unchanged.
+ */
+const carriesProblem = (e: unknown): e is Error => typeof (e as { toProblem?: unknown })?.toProblem === 'function';
+
 /** A Fabric failure, typed: the chaincode's coded reason, unavailable when unreachable, else a failure. */
 export function toLedgerError(e: unknown, what: string): Error {
-  if (e instanceof LedgerError) return e;
+  if (e instanceof LedgerError || carriesProblem(e)) return e;
   const text = fabricMessage(e);
   const txId = (e as { transactionId?: unknown })?.transactionId;
   const refusal = refusalIn(text, typeof txId === 'string' ? txId : undefined, e);
@@ -237,6 +245,10 @@ export class FabricLedger implements Ledger {
           // Endorsers that have not all committed the latest block yet read different versions
           // under contention: a fresh proposal a little later agrees (like an MVCC conflict).
           if (isDivergentEndorsement(e) && attempt < this.mvccRetries) return undefined;
+          // A record another organisation's peer committed a moment ago may not have reached this
+          // transaction's endorsers yet (each peer commits blocks on its own): NOT_FOUND is asked
+          // again a few times, shortly, before it is taken as the answer.
+          if (attempt < LAGGING_ENDORSER_RETRIES && refusalIn(fabricMessage(e))?.code === 'NOT_FOUND') return undefined;
           throw e;
         }
       });

@@ -5,42 +5,10 @@
  * opening rejects with as an `ApiProblem`. Messages are JSON text frames; the server reads none.
  */
 import WebSocket from 'ws';
-import type { JsonValue } from 'mvsec-protocol';
+import type { AvatarStreamMessage } from 'mvsec-protocol';
 import { problemOf } from './problem.js';
 
-/** A reading as subscribers receive it: its own signature, or its place in a signed set. */
-export interface StreamReading {
-  seq: number;
-  time: string;
-  sensor: string;
-  value: JsonValue;
-  signature?: string;
-  set?: { root: string; index: number };
-}
-
-/** What an avatar's subscriber receives. */
-export type AvatarStreamMessage =
-  | { type: 'subscribed'; avatarId: string; thingId: string; metaverseId: string }
-  | {
-      type: 'readings';
-      avatarId: string;
-      thingId: string;
-      readings: StreamReading[];
-      /** When the readings were set-signed: the set, so the subscriber can check the signature itself. */
-      set?: { merkleRoot: string; leafCount: number; signature: string };
-    }
-  | {
-      type: 'anchored';
-      avatarId: string;
-      thingId: string;
-      batchId: string;
-      merkleRoot: string;
-      txId: string;
-      firstSeq: number;
-      lastSeq: number;
-    }
-  /** The subscription ended (the grant or policy no longer allows it); the socket closes next. */
-  | { type: 'closed'; avatarId: string; reason: string };
+export type { AvatarStreamMessage, StreamReading } from 'mvsec-protocol';
 
 /** What an `/events` subscriber receives. */
 export type EventStreamMessage =

@@ -8,4 +8,5 @@ export * from './merkle';
 export * from './reading';
 export * from './roles';
 export * from './records';
+export * from './stream';
 export * as inputs from './inputs';

@@ -2,6 +2,7 @@
 import type { Avatar, JsonValue, ProofStep, Thing, TransmitWindow } from 'mvsec-protocol';
 import type { Caller } from '../../auth/principal.js';
 import type { Ledger } from '../../ledger/ledger.js';
+import type { AvatarStreamMessage } from 'mvsec-protocol';
 import type { ReadingSet, StoredReading } from './batches.js';
 
 export interface IncomingReading {
@@ -70,20 +71,8 @@ export interface ProofAnswer {
 /** What a live-stream subscriber gets to check a set-signed request's readings itself. */
 export type SetSummary = Pick<ReadingSet, 'merkleRoot' | 'leafCount' | 'signature'>;
 
-/** What a live-stream subscriber receives. */
-export type StreamMessage =
-  | { type: 'readings'; avatarId: string; thingId: string; readings: Omit<StoredReading, 'leaf'>[]; set?: SetSummary }
-  | {
-      type: 'anchored';
-      avatarId: string;
-      thingId: string;
-      batchId: string;
-      merkleRoot: string;
-      txId: string;
-      firstSeq: number;
-      lastSeq: number;
-    }
-  | { type: 'closed'; avatarId: string; reason: string };
+/** What a live-stream subscriber receives after its subscription (the wire format: mvsec-protocol). */
+export type StreamMessage = Exclude<AvatarStreamMessage, { type: 'subscribed' }>;
 
 /** A stream message before it is addressed to one avatar. */
 export type ThingMessage =

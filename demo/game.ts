@@ -113,6 +113,7 @@ export async function runGame(cast: Cast, say: Narrator, opts: { dpm?: boolean }
     201,
     'mapping avatar A',
   );
+  expect(await player.call('POST', `/r1/avatars/${ids.heroA}/approve`), 200, 'the player approving avatar A');
   const stream = await subscribe(cast.url, opA, ids.heroA);
   say.step('R1', `rig ${ids.rig}`, 'sends signed readings: body temperature, head movement, eye tracking');
   const readings = [
@@ -198,6 +199,7 @@ export async function runGame(cast: Cast, say: Narrator, opts: { dpm?: boolean }
     201,
     'mapping avatar B',
   );
+  expect(await player.call('POST', `/r1/avatars/${ids.heroB}/approve`), 200, 'the player approving avatar B');
 
   let dpmJobs: GameSummary['dpmJobs'] = [];
   if (opts.dpm !== false) {

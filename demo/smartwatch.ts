@@ -162,6 +162,9 @@ export async function runSmartwatch(
         `mapping ${avatarId}`,
       );
     }
+    say.step('R1', wearer, `approves both mappings into ${mv} (X1: the thing's side agrees; trust rule 8)`);
+    for (const avatarId of [avatars[side].watch, avatars[side].heart])
+      expect(await wearer.call('POST', `/r1/avatars/${avatarId}/approve`), 200, `approving ${avatarId}`);
   }
   const subs = {
     a: [await subscribe(cast.url, opA, avatars.a.watch), await subscribe(cast.url, opA, avatars.a.heart)],

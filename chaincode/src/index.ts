@@ -8,6 +8,7 @@ import './avatar/avatar-types';
 import './data/data-types';
 import './dpm/dpm-types';
 import './governance/governance-types';
+import './identity/principal-key';
 import './platform/platform-types';
 import './thing/thing-types';
 import './transfer/transfer-types';
@@ -20,6 +21,7 @@ import { DataContract } from './data/data-contract';
 import { DiagnosticsContract } from './diagnostics/diagnostics-contract';
 import { DpmContract } from './dpm/dpm-contract';
 import { GovernanceContract } from './governance/governance-contract';
+import { IdentityContract } from './identity/identity-contract';
 import { PlatformContract } from './platform/platform-contract';
 import { ThingContract } from './thing/thing-contract';
 import { TransferContract } from './transfer/transfer-contract';
@@ -35,6 +37,7 @@ export {
   DiagnosticsContract,
   DpmContract,
   GovernanceContract,
+  IdentityContract,
   PlatformContract,
   ThingContract,
   TransferContract,
@@ -54,6 +57,7 @@ export const contracts: unknown[] = [
   AlertContract,
   BenchContract,
   GovernanceContract,
+  IdentityContract,
 ];
 
 /** Result serialization (sorted-key JSON); fabric-chaincode-node reads this export. */

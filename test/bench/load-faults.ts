@@ -164,6 +164,7 @@ main(async () => {
       json: { avatarId: ids.baseAvatar, thingId: ids.base, metaverseId: ids.mva, mode: 'ACTIVE', capabilityLevel: 3 },
     }),
   );
+  await must('base approval', http(url, 'POST', `/r1/avatars/${ids.baseAvatar}/approve`, { token: alice.token })); // trust rule 8
   const stored = await must(
     'object',
     http(url, 'PUT', `/r2/data/${ids.data}?thingId=${ids.base}&category=telemetry&classification=CONFIDENTIAL`, {

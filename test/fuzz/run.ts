@@ -136,6 +136,7 @@ async function seed(url: string, run: string, a: Record<string, Account>): Promi
       json: { avatarId: ids.avatar, thingId: ids.thing, metaverseId: ids.mva, mode: 'ACTIVE', capabilityLevel: 3 },
     }),
   );
+  await must('approval', http(url, 'POST', `/r1/avatars/${ids.avatar}/approve`, { token: a.alice.token })); // trust rule 8
   const stored = await must(
     'object',
     http(url, 'PUT', `/r2/data/${ids.data}?thingId=${ids.thing}&category=telemetry&classification=CONFIDENTIAL`, {

@@ -114,10 +114,11 @@ describe('audit: evidence bundle export and offline verification (M1, S1, X6)', 
     const report = verifyBundle(bundle, { anchors: trustAnchors() });
     assert.deepEqual(report.failures, []);
     assert.equal(report.ok, true);
-    // registration, mapping, two agent changes and the batch are the thing's activity
+    // registration, mapping, the owner's approval of it, two agent changes and the batch are the thing's activity
     const fns = bundle.transactions.flatMap((t) => (t.activity ?? []).map((a) => (a as { fn: string }).fn));
-    assert.equal(report.counts.transactions, 5, fns.join(','));
+    assert.equal(report.counts.transactions, 6, fns.join(','));
     assert.deepEqual(fns.sort(), [
+      'avatar:ApproveMapping',
       'avatar:MapAvatar',
       'data:AnchorBatch',
       'thing:RegisterThing',

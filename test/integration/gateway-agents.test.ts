@@ -90,6 +90,8 @@ describe('thing agent: the IoT gateway of constrained things (F4, A2, R1)', () =
       capabilityLevel: 3,
     });
     assert.equal(av.status, 201, JSON.stringify(av.body));
+    const approved = await owner.call('POST', `/r1/avatars/${ids.avatar}/approve`); // trust rule 8: the owner agrees
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
     const stream = await subscribe(gw.url, await liveCast(gw).actor(MVA, 'admin', 'A'), ids.avatar);
 
     const readings = Array.from({ length: 12 }, (_, i) => ({

@@ -119,7 +119,7 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
     assert.equal(f.body.status, 'ACTIVE');
   });
 
-  it('R1: a creator registers a thing, a metaverse admin maps its avatar; reads in JSON and CBOR', async () => {
+  it('R1: a creator registers a thing, a metaverse admin proposes its avatar and the owner approves it (rule 8); reads in JSON and CBOR', async () => {
     const t = await alice.call('POST', '/r1/things', {
       thingId: ids.thing,
       platformId: ids.iot,
@@ -143,6 +143,15 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
       { cbor: true },
     );
     assert.equal(m.status, 201, JSON.stringify(m.body));
+    assert.equal(m.body.result.status, 'PENDING');
+    // trust rule 8: the metaverse cannot agree for the owner; the owner approves
+    const self = await mvaAdmin.call('POST', `/r1/avatars/${ids.avatar}/approve`);
+    assert.equal(self.status, 403, JSON.stringify(self.body));
+    assert.match(self.body.detail, /^DENIED: only the owner of thing /);
+    const approved = await alice.call('POST', `/r1/avatars/${ids.avatar}/approve`);
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(approved.body.result.status, 'ACTIVE');
+    assert.equal(approved.body.result.approvedBy.principal, alice.principal);
     const thing = await carol.call('GET', `/r1/things/${ids.thing}`, undefined, { cbor: true });
     assert.equal(thing.body.owner, alice.principal);
     assert.equal(thing.body.mspId ?? IOT, IOT);

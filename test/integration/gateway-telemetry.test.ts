@@ -126,6 +126,8 @@ describe('R1 telemetry on the real network (F4, C2, C3, X1)', () => {
       capabilityLevel: 3,
     });
     assert.equal(av.status, 201, JSON.stringify(av.body));
+    const approved = await alice.call('POST', `/r1/avatars/${ids.avatar}/approve`); // trust rule 8: the owner agrees
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
   });
 
   after(async () => {

@@ -16,6 +16,7 @@ import {
   evaluate,
   IOT,
   isoIn,
+  mapAvatar,
   MVA,
   MVB,
   ok,
@@ -51,9 +52,7 @@ describe('trust rule 5 on the real network: a DPM job needs a right to have its 
     w = await buildWorld('t5');
     [auditor, bCreator, aCreator] = await Promise.all([actor(IOT, 'auditor'), actor(MVB, 'creator'), actor(MVA, 'creator')]);
     avB = `avb-${w.run}`;
-    await ok(w.mvbAdmin.cc('avatar'), 'MapAvatar', [
-      JSON.stringify({ avatarId: avB, thingId: w.thingId, metaverseId: w.mvbId, mode: 'ACTIVE', capabilityLevel: 3 }),
-    ]);
+    await mapAvatar(w.mvbAdmin, w.alice, { avatarId: avB, thingId: w.thingId, metaverseId: w.mvbId, mode: 'ACTIVE', capabilityLevel: 3 });
     // MetaverseA's RESTRICTED data: the owner's reading kept by A's avatar
     dataId = `d-${w.run}`;
     await ok(w.alice.cc('data'), 'AnchorData', [

@@ -15,6 +15,7 @@ import {
   evaluate,
   IOT,
   isoIn,
+  mapAvatar,
   MVA,
   MVB,
   ok,
@@ -46,9 +47,7 @@ describe('trust rule 3 on the real network: a transfer’s source is the data’
     mvb2 = `mvb2-${w.run}`;
     // MetaverseB: its own avatar of the thing; and a low-level metaverse of a third organisation
     // (one metaverse per MSP, trust rule 6), federated with mv-b
-    await ok(w.mvbAdmin.cc('avatar'), 'MapAvatar', [
-      JSON.stringify({ avatarId: avB, thingId: w.thingId, metaverseId: w.mvbId, mode: 'ACTIVE', capabilityLevel: 3 }),
-    ]);
+    await mapAvatar(w.mvbAdmin, w.alice, { avatarId: avB, thingId: w.thingId, metaverseId: w.mvbId, mode: 'ACTIVE', capabilityLevel: 3 });
     await registerMetaverse(w.iotAdmin, mvb2, 1);
     await ok(w.iotAdmin.cc('platform'), 'ProposeFederation', [mvb2, w.mvbId, 'partners']);
     await ok(w.mvbAdmin.cc('platform'), 'AcceptFederation', [w.mvbId, mvb2]);
@@ -155,9 +154,13 @@ describe('trust rule 3 on the real network: a transfer’s source is the data’
       new RegExp(`CONFLICT: target metaverse ${mvb2} has capability level 1; data ${restricted} is RESTRICTED`),
     );
     const lowAvatar = `avb-low-${w.run}`;
-    await ok(w.mvbAdmin.cc('avatar'), 'MapAvatar', [
-      JSON.stringify({ avatarId: lowAvatar, thingId: w.thingId, metaverseId: w.mvbId, mode: 'PASSIVE', capabilityLevel: 2 }),
-    ]);
+    await mapAvatar(w.mvbAdmin, w.alice, {
+      avatarId: lowAvatar,
+      thingId: w.thingId,
+      metaverseId: w.mvbId,
+      mode: 'PASSIVE',
+      capabilityLevel: 2,
+    });
     await refusedUnchanged(
       transferId,
       restricted,

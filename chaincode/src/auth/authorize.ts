@@ -6,6 +6,7 @@ import { benchPolicy } from '../bench/bench-policy';
 import { dataPolicy } from '../data/data-policy';
 import { dpmPolicy } from '../dpm/dpm-policy';
 import { governancePolicy } from '../governance/governance-policy';
+import { identityPolicy } from '../identity/identity-policy';
 import { platformPolicy } from '../platform/platform-policy';
 import { thingPolicy } from '../thing/thing-policy';
 import { transferPolicy } from '../transfer/transfer-policy';
@@ -29,6 +30,7 @@ export const POLICIES = {
   audit: auditPolicy,
   bench: benchPolicy,
   governance: governancePolicy,
+  identity: identityPolicy,
 } as const;
 
 const RULES = {
@@ -43,6 +45,7 @@ const RULES = {
   ...auditPolicy,
   ...benchPolicy,
   ...governancePolicy,
+  ...identityPolicy,
 };
 type Rules = typeof RULES;
 

@@ -29,11 +29,30 @@ export interface Caller {
    * null), and why.
    */
   unrecognised?: { role: Role; reason: string };
+  /**
+   * Trust rule 8: the principal the certificate carries when its key is not the one bound to that
+   * principal (then `principal` is null), and why.
+   */
+  unbound?: { principal: string; reason: string };
 }
 
-/** What a transaction context caches: the role issuers, read once per transaction (LedgerContract.beforeTransaction). */
+/** What a transaction context caches, read once per transaction (LedgerContract.beforeTransaction). */
 export interface RoleIssuersOnContext {
+  /** trust rule 1: which organisations may issue which roles */
   roleIssuers?: RoleIssuers;
+  /** trust rule 8: `{ refusal }` once the certificate's principal was checked against its bound key (refusal: why it may not act) */
+  principalCheck?: { refusal?: string };
+}
+
+/** The certificate's `principal` attribute when it is a valid id, else null. */
+export function certificatePrincipal(ctx: Context): string | null {
+  const raw = ctx.clientIdentity.getAttributeValue('principal');
+  if (!raw) return null;
+  try {
+    return assertId('principal attribute', raw);
+  } catch {
+    return null;
+  }
 }
 
 /** The certificate's role when it is a known one. */
@@ -50,16 +69,15 @@ export function callerOf(ctx: Context): Caller {
   const cid = ctx.clientIdentity;
   const mspId = cid.getMSPID();
   const role = certificateRole(ctx);
-  const rawPrincipal = cid.getAttributeValue('principal');
-  let principal: string | null = null;
-  if (rawPrincipal) {
-    try {
-      principal = assertId('principal attribute', rawPrincipal);
-    } catch {
-      principal = null;
-    }
+  let principal = certificatePrincipal(ctx);
+  let unbound: Caller['unbound'];
+  if (principal !== null) {
+    // Trust rule 8: a principal whose bound key did not sign counts as no principal.
+    const check = (ctx as RoleIssuersOnContext).principalCheck;
+    const refusal = check ? check.refusal : `principal ${principal} cannot be recognised: its key binding was not read in this transaction`;
+    if (refusal) [unbound, principal] = [{ principal, reason: refusal }, null];
   }
-  const caller: Caller = { mspId, role, principal, id: cid.getID() };
+  const caller: Caller = { mspId, role, principal, id: cid.getID(), ...(unbound ? { unbound } : {}) };
   if (role === null) return caller;
   const setting = (ctx as RoleIssuersOnContext).roleIssuers;
   const refusal = setting
@@ -76,5 +94,6 @@ export function actorOf(caller: Caller): Actor {
 /** Human-readable caller for reasons: principal@MSP (role). */
 export function describe(caller: Caller): string {
   const role = caller.role ?? (caller.unrecognised ? `none: ${caller.unrecognised.role} not recognised from ${caller.mspId}` : 'none');
-  return `${caller.principal ?? '<no principal>'}@${caller.mspId} (role ${role})`;
+  const principal = caller.principal ?? (caller.unbound ? `<${caller.unbound.principal}: not its bound key>` : '<no principal>');
+  return `${principal}@${caller.mspId} (role ${role})`;
 }

@@ -23,12 +23,16 @@ export class AvatarContract extends LedgerContract {
     super('avatar');
   }
 
-  /** The metaverse side maps a thing whose policy allows that metaverse (both sides authenticate, X1). */
+  /**
+   * The metaverse side proposes mapping a thing whose policy allows that metaverse. The avatar is
+   * PENDING — usable for nothing — until the thing's side agrees with ApproveMapping (both sides
+   * authenticate, X1; trust rule 8).
+   */
   @Transaction()
   @Param(
     'input',
     'string',
-    'JSON {avatarId, thingId, metaverseId, mode: ACTIVE|PASSIVE, capabilityLevel: 0..3 (≤ metaverse level), agents?: [principal]}',
+    'JSON {avatarId, thingId, metaverseId, mode: ACTIVE|PASSIVE, capabilityLevel: 0..3 (≤ metaverse level), agents?: [principal] (admin or creator only)}',
   )
   @Returns('Avatar')
   public async MapAvatar(ctx: LedgerContext, input: string): Promise<Avatar> {
@@ -38,11 +42,10 @@ export class AvatarContract extends LedgerContract {
     const agents = [...(body.agents ?? [])];
     const metaverse = await loadActivePlatform(ctx, metaverseId, 'METAVERSE');
     const thing = await loadThing(ctx, thingId);
-    enforce(authorize(caller, 'avatar.map', { metaverse, thing }));
+    enforce(authorize(caller, 'avatar.map', { metaverse, thing, agents }));
     if (capabilityLevel > metaverse.capabilityLevel)
       throw conflict(`capabilityLevel ${capabilityLevel} exceeds metaverse ${metaverseId}'s level ${metaverse.capabilityLevel}`);
     if (await keyExists(ctx, keys.avatar(ctx.stub, avatarId))) throw conflict(`avatar ${avatarId} already exists`);
-    if (caller.role === 'avatar-agent' && caller.principal && !agents.includes(caller.principal)) agents.push(caller.principal);
     const now = txTime(ctx);
     const avatar: Avatar = {
       docType: 'avatar',
@@ -53,7 +56,7 @@ export class AvatarContract extends LedgerContract {
       mode,
       capabilityLevel,
       agents,
-      status: 'ACTIVE',
+      status: 'PENDING',
       mappedBy: actorOf(caller),
       createdAt: now,
       updatedAt: now,
@@ -67,6 +70,45 @@ export class AvatarContract extends LedgerContract {
     return avatar;
   }
 
+  /**
+   * The thing's side agrees to a PENDING mapping as proposed (mode, capability level, agents): its
+   * owner or one of its listed thing agents (trust rule 8), while the thing, the metaverse and the
+   * thing's policy still allow it. The avatar becomes ACTIVE.
+   */
+  @Transaction()
+  @Returns('Avatar')
+  public async ApproveMapping(ctx: LedgerContext, avatarId: string): Promise<Avatar> {
+    const caller = callerOf(ctx);
+    const avatar = await loadAvatar(ctx, assertId('avatarId', avatarId));
+    const thing = await loadThing(ctx, avatar.thingId);
+    const metaverse = await loadActivePlatform(ctx, avatar.metaverseId, 'METAVERSE');
+    enforce(authorize(caller, 'avatar.approve', { avatar, thing, metaverse }));
+    if (avatar.status !== 'PENDING') throw conflict(`avatar ${avatarId} is ${avatar.status}, not awaiting approval`);
+    const now = txTime(ctx);
+    const updated: Avatar = { ...avatar, status: 'ACTIVE', approvedBy: actorOf(caller), approvedAt: now, updatedAt: now };
+    await saveAvatar(ctx, updated);
+    ctx.journal.record({ subjectType: 'avatar', subjectId: avatarId, action: 'mapping-approved', details: { thingId: avatar.thingId } });
+    ctx.journal.record({
+      subjectType: 'thing',
+      subjectId: avatar.thingId,
+      action: 'avatar-approved',
+      details: { avatarId, metaverseId: avatar.metaverseId },
+    });
+    return updated;
+  }
+
+  /** The thing's side refuses a PENDING mapping: the avatar becomes UNMAPPED with the reason. */
+  @Transaction()
+  @Returns('Avatar')
+  public async RejectMapping(ctx: LedgerContext, avatarId: string, reason: string): Promise<Avatar> {
+    const caller = callerOf(ctx);
+    const avatar = await loadAvatar(ctx, assertId('avatarId', avatarId));
+    const thing = await loadThing(ctx, avatar.thingId);
+    enforce(authorize(caller, 'avatar.reject', { avatar, thing }));
+    if (avatar.status !== 'PENDING') throw conflict(`avatar ${avatarId} is ${avatar.status}, not awaiting approval`);
+    return this.unmap(ctx, avatar, assertText('reason', reason), 'mapping-rejected');
+  }
+
   @Transaction()
   @Returns('Avatar')
   public async UnmapAvatar(ctx: LedgerContext, avatarId: string, reason: string): Promise<Avatar> {
@@ -75,12 +117,7 @@ export class AvatarContract extends LedgerContract {
     const thing = await loadThing(ctx, avatar.thingId);
     enforce(authorize(caller, 'avatar.manage', { avatar, thing }));
     if (avatar.status === 'UNMAPPED') throw conflict(`avatar ${avatarId} is already UNMAPPED`);
-    const updated: Avatar = { ...avatar, status: 'UNMAPPED', statusReason: assertText('reason', reason), updatedAt: txTime(ctx) };
-    await saveAvatar(ctx, updated);
-    await ctx.stub.deleteState(keys.avatarByThing(ctx.stub, avatar.thingId, avatar.metaverseId, avatarId));
-    ctx.journal.record({ subjectType: 'avatar', subjectId: avatarId, action: 'unmapped', details: { reason: updated.statusReason } });
-    ctx.journal.record({ subjectType: 'thing', subjectId: avatar.thingId, action: 'avatar-unmapped', details: { avatarId } });
-    return updated;
+    return this.unmap(ctx, avatar, assertText('reason', reason), 'unmapped');
   }
 
   @Transaction()
@@ -92,6 +129,7 @@ export class AvatarContract extends LedgerContract {
     const thing = await loadThing(ctx, avatar.thingId);
     enforce(authorize(caller, 'avatar.manage', { avatar, thing }));
     if (avatar.status === 'UNMAPPED') throw conflict(`avatar ${avatarId} is UNMAPPED`);
+    if (avatar.status === 'PENDING') throw conflict(`avatar ${avatarId} awaits its owner's approval of the agents it was proposed with`);
     const updated: Avatar = { ...avatar, agents: parseInput(inputs.Agents.shape.agents, 'agents', agents), updatedAt: txTime(ctx) };
     await saveAvatar(ctx, updated);
     ctx.journal.record({ subjectType: 'avatar', subjectId: avatarId, action: 'agents-set', details: { agents: updated.agents } });
@@ -254,8 +292,23 @@ export class AvatarContract extends LedgerContract {
     return updated;
   }
 
+  private async unmap(ctx: LedgerContext, avatar: Avatar, reason: string, action: string): Promise<Avatar> {
+    const updated: Avatar = { ...avatar, status: 'UNMAPPED', statusReason: reason, updatedAt: txTime(ctx) };
+    await saveAvatar(ctx, updated);
+    await ctx.stub.deleteState(keys.avatarByThing(ctx.stub, avatar.thingId, avatar.metaverseId, avatar.avatarId));
+    ctx.journal.record({ subjectType: 'avatar', subjectId: avatar.avatarId, action, details: { reason } });
+    ctx.journal.record({
+      subjectType: 'thing',
+      subjectId: avatar.thingId,
+      action: 'avatar-unmapped',
+      details: { avatarId: avatar.avatarId },
+    });
+    return updated;
+  }
+
   private async setStatus(ctx: LedgerContext, avatar: Avatar, status: AvatarStatus, reason: string | undefined): Promise<Avatar> {
     if (avatar.status === 'UNMAPPED') throw conflict(`avatar ${avatar.avatarId} is UNMAPPED`);
+    if (avatar.status === 'PENDING') throw conflict(`avatar ${avatar.avatarId} awaits its owner's approval`);
     if (avatar.status === status) throw conflict(`avatar ${avatar.avatarId} is already ${status}`);
     const updated: Avatar = { ...avatar, status, statusReason: reason, suspendedByAlert: undefined, updatedAt: txTime(ctx) };
     await saveAvatar(ctx, updated);

@@ -26,6 +26,8 @@ export class Avatar implements P.Avatar {
   @Property('statusReason', 'string') public statusReason?: string;
   @Property('suspendedByAlert', 'string') public suspendedByAlert?: string;
   @Property('mappedBy', 'Actor') public mappedBy!: Actor;
+  @Property('approvedBy', 'Actor') public approvedBy?: Actor;
+  @Property('approvedAt', 'string') public approvedAt?: string;
   @Property('createdAt', 'string') public createdAt!: string;
   @Property('updatedAt', 'string') public updatedAt!: string;
 }

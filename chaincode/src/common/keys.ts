@@ -11,6 +11,7 @@ export const KeyType = {
   federation: 'federation',
   metaverseOfMsp: 'platform~metaverse~msp',
   providerIdentity: 'provider~identity',
+  principalKey: 'principal~key',
   thing: 'thing',
   thingByOwner: 'thing~owner',
   avatar: 'avatar',
@@ -49,6 +50,8 @@ export const keys = {
   /** A signing key bound to a DPM provider (rule 8): SHA-256 of the certificate's SubjectPublicKeyInfo. */
   providerIdentity: (s: Stub, providerId: string, spkiSha256: string) =>
     s.createCompositeKey(KeyType.providerIdentity, [providerId, spkiSha256]),
+  /** The one signing key bound to a principal of an MSP (rule 8): only certificates for it act as the principal. */
+  principalKey: (s: Stub, mspId: string, principal: string) => s.createCompositeKey(KeyType.principalKey, [mspId, principal]),
   thing: (s: Stub, thingId: string) => s.createCompositeKey(KeyType.thing, [thingId]),
   /** Things by owner within the owner's organisation (rule 6: who is a known principal of an MSP). */
   thingByOwner: (s: Stub, mspId: string, owner: string, thingId: string) =>

@@ -13,7 +13,8 @@ import { assertId, assertSha256, assertText, checkInput, parseInput, parseObject
 import { inputs } from 'mvsec-protocol';
 import { bindMetaverseToMsp, loadActivePlatform, loadPlatform, metaverseOfMsp } from './platform-store';
 import { Federation, federationIdOf, Platform } from './platform-types';
-import { boundIdentity, parseCertificate, ProviderIdentity } from './provider-identity';
+import { assertValidAt, certificateSummary, parseCertificate } from '../auth/certificate';
+import { boundIdentity, ProviderIdentity } from './provider-identity';
 
 /**
  * Platforms (metaverse, IoT, DPM, storage) bound to the MSP that registered them, and federation
@@ -237,8 +238,7 @@ export class PlatformContract extends LedgerContract {
           `a provider identity of ${platformId} carries role dpm and principal ${platformId}`,
       );
     const now = txTime(ctx);
-    if (Date.parse(cert.validTo) <= Date.parse(now) || Date.parse(cert.validFrom) > Date.parse(now))
-      throw invalid(`certificate is not valid now (valid from ${cert.validFrom} to ${cert.validTo})`);
+    assertValidAt(cert, now);
     const key = keys.providerIdentity(ctx.stub, platformId, spkiSha256);
     if (await keyExists(ctx, key)) throw conflict(`that key (sha256 ${spkiSha256}) is already bound to provider ${platformId}`);
     const bound: ProviderIdentity = {
@@ -246,10 +246,7 @@ export class PlatformContract extends LedgerContract {
       providerId: platformId,
       mspId: platform.mspId,
       spkiSha256,
-      subject: cert.subject.replace(/\n/g, ','),
-      issuer: cert.issuer.replace(/\n/g, ','),
-      serialNumber: cert.serialNumber,
-      validTo: cert.validTo,
+      ...certificateSummary(cert),
       boundBy: actorOf(caller),
       boundAt: now,
     };

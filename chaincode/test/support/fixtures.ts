@@ -118,6 +118,8 @@ export class World {
     await this.chain.submit(this.avatar, 'MapAvatar', id.bAdmin, [
       { avatarId: 'av-b1', thingId: 'watch-1', metaverseId: 'mv-b', mode: 'ACTIVE', capabilityLevel: 2, agents: ['b-agent'] },
     ]);
+    // trust rule 8: the owner agrees to each mapping
+    for (const avatarId of ['av-a1', 'av-a2', 'av-b1']) await this.chain.submit(this.avatar, 'ApproveMapping', id.alice, [avatarId]);
   }
 
   async anchor(dataId = 'd-1', sha256 = SHA_A, extra: Record<string, unknown> = {}, who: Identity = id.alice): Promise<void> {

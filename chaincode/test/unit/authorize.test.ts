@@ -21,6 +21,8 @@ const ACTIONS = [
   'thing.resume',
   'thing.revoke',
   'avatar.map',
+  'avatar.approve',
+  'avatar.reject',
   'avatar.manage',
   'avatar.resume',
   'migration.manage',
@@ -57,6 +59,8 @@ const ACTIONS = [
   'governance.propose',
   'governance.approve',
   'governance.read',
+  'identity.bind',
+  'identity.rebind',
 ] as const satisfies readonly Action[];
 
 /** Domain of each action prefix (the table beside that domain's contract). */
@@ -77,6 +81,7 @@ const DOMAIN_OF: Record<string, keyof typeof POLICIES> = {
   audit: 'audit',
   bench: 'bench',
   governance: 'governance',
+  identity: 'identity',
 };
 
 const caller = (role: Caller['role'], mspId = 'IoTPlatformMSP'): Caller => ({ mspId, role, principal: 'p', id: 'x' });

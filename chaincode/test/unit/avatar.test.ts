@@ -83,6 +83,7 @@ describe('avatar contract', () => {
       await w.chain.submit(w.avatar, 'MapAvatar', id.aAdmin, [
         { avatarId: 'av-a3', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'PASSIVE', capabilityLevel: 2 },
       ]);
+      await w.chain.submit(w.avatar, 'ApproveMapping', id.alice, ['av-a3']);
       const m = await w.chain.submit<Migration>(w.avatar, 'StartMigration', id.aAgent, [
         { migrationId: 'm1', sourceAvatarId: 'av-a1', targetAvatarId: 'av-a3', dataId: 'd-1', backupRef: 'bk-1' },
       ]);
@@ -97,6 +98,7 @@ describe('avatar contract', () => {
       await w.chain.submit(w.avatar, 'MapAvatar', id.aAdmin, [
         { avatarId: 'av-a3', thingId: 'watch-1', metaverseId: 'mv-a', mode: 'PASSIVE', capabilityLevel: 3 },
       ]);
+      await w.chain.submit(w.avatar, 'ApproveMapping', id.alice, ['av-a3']);
       await rejects(
         w.chain.submit(w.avatar, 'StartMigration', id.aAgent, [
           { migrationId: 'm2', sourceAvatarId: 'av-a1', targetAvatarId: 'av-b1', dataId: 'd-1', backupRef: 'bk' },

@@ -31,7 +31,7 @@ describe('data contract', () => {
     await rejects(w.anchor('d-1', SHA_B), 'CONFLICT', 'immutable');
   });
 
-  it('keys per AnchorData by the owner: 3 point reads (one of them the role issuers, trust rule 1), 4 writes, no range read', async () => {
+  it('keys per AnchorData by the owner: 4 point reads (among them the role issuers, trust rule 1, and the bound key of the principal, rule 8), 4 writes, no range read', async () => {
     const { stub } = await w.chain.submitTx(w.data, 'AnchorData', id.alice, [
       {
         dataId: 'd-k',
@@ -45,7 +45,7 @@ describe('data contract', () => {
         encrypted: true,
       },
     ]);
-    assert.equal(stub.readKeys.size, 3);
+    assert.equal(stub.readKeys.size, 4);
     assert.equal(stub.writes.size, 4);
     assert.equal(stub.rangeQueries, 0);
   });

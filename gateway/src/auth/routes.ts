@@ -5,7 +5,9 @@ import type { LoginService } from './login.js';
 import { assertRoleIssuable } from './role-issuers.js';
 import type { LedgerClient } from '../ledger/client.js';
 import { ApiError } from '../http/problem.js';
-import { route, type AnyRoute } from '../http/routes.js';
+import { journaled } from '../http/idempotency.js';
+import { READ_STATUSES, route, WRITE_STATUSES, type AnyRoute } from '../http/routes.js';
+import { Committed, LedgerRecord } from '../http/schemas.js';
 import * as S from './schemas.js';
 import { z } from 'zod';
 
@@ -62,6 +64,7 @@ export function authRoutes(login: LoginService, ledger?: LedgerClient): AnyRoute
         body: { principal: caller.principal, mspId: caller.mspId, role: caller.role, issuer: caller.issuer, amr: caller.amr },
       }),
     }),
+    ...(ledger ? keyBindingRoutes(ledger) : []),
     route({
       method: 'post',
       path: '/auth/users',
@@ -107,6 +110,37 @@ export function authRoutes(login: LoginService, ledger?: LedgerClient): AnyRoute
         await login.confirmTotp(caller.username, body.totp);
         return {};
       },
+    }),
+  ];
+}
+
+/**
+ * Trust rule 8: the signed-in principal binds the signing key this gateway holds for it, so no
+ * other certificate naming the principal (say one its organisation's CA issues later) acts as it.
+ */
+function keyBindingRoutes(ledger: LedgerClient): AnyRoute[] {
+  return [
+    route({
+      method: 'post',
+      path: '/auth/me/key-binding',
+      tag: TAG,
+      summary: "Bind the signed-in principal's signing key on the ledger (trust rule 8); afterwards only that key acts as the principal",
+      access: 'authenticated',
+      response: Committed,
+      successStatus: 201,
+      statuses: WRITE_STATUSES,
+      idempotent: true,
+      handler: async ({ caller }) => ({ body: await ledger.identity.bindOwnKey(caller, journaled()) }),
+    }),
+    route({
+      method: 'get',
+      path: '/auth/me/key-binding',
+      tag: TAG,
+      summary: 'The key bound to the signed-in principal (404 when none is)',
+      access: 'authenticated',
+      response: LedgerRecord,
+      statuses: READ_STATUSES,
+      handler: async ({ caller }) => ({ body: await ledger.identity.principalKey(caller, caller.mspId, caller.principal) }),
     }),
   ];
 }

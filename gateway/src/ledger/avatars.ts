@@ -18,6 +18,13 @@ export class AvatarsLedger {
   map(caller: Caller, input: MapAvatarInput, o?: SubmitOptions): Promise<Committed<Avatar>> {
     return this.tx.submit(caller, 'avatar:MapAvatar', [json(input)], o);
   }
+  /** Trust rule 8: the thing's owner (or a listed thing agent) agrees to a PENDING mapping. */
+  approve(caller: Caller, avatarId: string, o?: SubmitOptions): Promise<Committed<Avatar>> {
+    return this.tx.submit(caller, 'avatar:ApproveMapping', [avatarId], o);
+  }
+  reject(caller: Caller, avatarId: string, reason: string, o?: SubmitOptions): Promise<Committed<Avatar>> {
+    return this.tx.submit(caller, 'avatar:RejectMapping', [avatarId, reason], o);
+  }
   setAgents(caller: Caller, avatarId: string, agents: string[], o?: SubmitOptions): Promise<Committed<Avatar>> {
     return this.tx.submit(caller, 'avatar:SetAvatarAgents', [avatarId, json(agents)], o);
   }

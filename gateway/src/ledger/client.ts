@@ -11,6 +11,7 @@ import { AvatarsLedger } from './avatars.js';
 import { DataLedger } from './data.js';
 import { DpmLedger } from './dpm.js';
 import { GovernanceLedger } from './governance.js';
+import { IdentityLedger } from './identity.js';
 import type { Ledger, LedgerEvents, Readiness, TransactionStatus } from './ledger.js';
 import { PlatformsLedger } from './platforms.js';
 import { ThingsLedger } from './things.js';
@@ -28,6 +29,7 @@ export class LedgerClient {
   readonly audit: AuditLedger;
   readonly alerts: AlertsLedger;
   readonly governance: GovernanceLedger;
+  readonly identity: IdentityLedger;
 
   constructor(readonly raw: Ledger) {
     const tx = new Transactions(raw);
@@ -41,6 +43,7 @@ export class LedgerClient {
     this.audit = new AuditLedger(tx);
     this.alerts = new AlertsLedger(tx);
     this.governance = new GovernanceLedger(tx);
+    this.identity = new IdentityLedger(tx);
   }
 
   /** The client of a ledger (itself when it already is one). */

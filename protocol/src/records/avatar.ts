@@ -2,7 +2,8 @@ import type { Actor } from './actor';
 
 export const AVATAR_MODES = ['ACTIVE', 'PASSIVE'] as const;
 export type AvatarMode = (typeof AVATAR_MODES)[number];
-export const AVATAR_STATUSES = ['ACTIVE', 'SUSPENDED', 'UNMAPPED'] as const;
+/** PENDING: mapped by the metaverse, awaiting the thing owner's (or its controller's) approval (trust rule 8). */
+export const AVATAR_STATUSES = ['PENDING', 'ACTIVE', 'SUSPENDED', 'UNMAPPED'] as const;
 export type AvatarStatus = (typeof AVATAR_STATUSES)[number];
 export const MIGRATION_STATUSES = ['IN_PROGRESS', 'COMPLETED', 'ROLLED_BACK'] as const;
 export type MigrationStatus = (typeof MIGRATION_STATUSES)[number];
@@ -21,6 +22,9 @@ export interface Avatar {
   statusReason?: string;
   suspendedByAlert?: string;
   mappedBy: Actor;
+  /** who agreed for the thing's side (its owner or a listed thing agent), when (trust rule 8) */
+  approvedBy?: Actor;
+  approvedAt?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -10,3 +10,4 @@ export * from './platform';
 export * from './thing';
 export * from './transfer';
 export * from './governance';
+export * from './identity';

@@ -301,10 +301,18 @@ export async function buildWorld(label: string): Promise<World> {
       },
     }),
   ]);
-  await ok(mvaAdmin.cc('avatar'), 'MapAvatar', [
-    JSON.stringify({ avatarId: w.avatarId, thingId: w.thingId, metaverseId: w.mvaId, mode: 'ACTIVE', capabilityLevel: 3 }),
-  ]);
+  await mapAvatar(mvaAdmin, alice, { avatarId: w.avatarId, thingId: w.thingId, metaverseId: w.mvaId, mode: 'ACTIVE', capabilityLevel: 3 });
   return w;
+}
+
+/** X1, trust rule 8: the metaverse side proposes the avatar, the thing's owner approves it (ACTIVE). */
+export async function mapAvatar(
+  mapper: Actor,
+  owner: Actor,
+  input: { avatarId: string; thingId: string; metaverseId: string; mode: 'ACTIVE' | 'PASSIVE'; capabilityLevel: number },
+): Promise<void> {
+  await ok(mapper.cc('avatar'), 'MapAvatar', [JSON.stringify(input)]);
+  await ok(owner.cc('avatar'), 'ApproveMapping', [input.avatarId]);
 }
 
 /** The AnchorData input for one encrypted, on-platform object of the world's thing. */

@@ -286,6 +286,30 @@ describe('gateway on the real network (R1, R3, R4, R5; P1; A1; X3)', () => {
     });
   });
 
+  it('trust rule 8: a principal binds the key the gateway holds for it; once, and it still acts with it', async () => {
+    const owner = await gw.as(IOT, 'creator');
+    assert.equal((await owner.call('GET', '/auth/me/key-binding')).status, 404);
+    const bound = await owner.call('POST', '/auth/me/key-binding');
+    assert.equal(bound.status, 201, JSON.stringify(bound.body));
+    assert.deepEqual([bound.body.result.mspId, bound.body.result.principal], [IOT, owner.principal]);
+    assert.match(bound.body.result.spkiSha256, /^[0-9a-f]{64}$/);
+    const read = await owner.call('GET', '/auth/me/key-binding');
+    assert.equal(read.status, 200);
+    assert.equal(read.body.spkiSha256, bound.body.result.spkiSha256);
+    const again = await owner.call('POST', '/auth/me/key-binding');
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.match(again.body.detail, /already has a bound key/);
+    const t = await owner.call('POST', '/r1/things', {
+      thingId: `${ids.thing}-bound`,
+      platformId: ids.iot,
+      kind: 'SENSOR',
+      accessMode: 'AUTONOMOUS',
+      publicKey: `pk-bound-${gw.run}`,
+      classification: 'PUBLIC',
+    });
+    assert.equal(t.status, 201, JSON.stringify(t.body));
+  });
+
   it("C1: every enrolled principal's private key is sealed at rest (no PEM key in the state folder)", () => {
     const dir = join(gw.stateDir, 'identities');
     const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));

@@ -95,6 +95,10 @@ export async function runSmartwatch(
   await registerPlatform(say, opA, { platformId: ids.mva, type: 'METAVERSE', name: 'MetaverseA', capabilityLevel: 3 });
   await registerPlatform(say, opB, { platformId: ids.mvb, type: 'METAVERSE', name: 'MetaverseB', capabilityLevel: 2 });
 
+  say.step('S1', wearer, 'binds her signing key on the ledger: no other certificate naming her acts as her (trust rule 8)');
+  const bound = expect(await wearer.call('POST', '/auth/me/key-binding'), 201, 'binding the wearer’s key');
+  say.ledger(`principal ${wearer.principal} bound to key sha256 ${String(bound.body.result.spkiSha256).slice(0, 16)}… (${tx(bound)})`);
+
   const policy = (metaverses: string[]) => ({
     storage: 'ANY',
     allowedMetaverses: metaverses,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createApp } from '../../gateway/src/app.js';
 import type { RoleName } from '../../gateway/src/auth/schemas.js';
 import type { Caller } from '../../gateway/src/auth/principal.js';
+import type { OidcIssuerConfig } from '../../gateway/src/auth/oidc.js';
 import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';
 import { Monitor } from '../../gateway/src/monitor/monitor.js';
 import { testConfig } from '../../gateway/src/config.js';
@@ -51,6 +52,8 @@ export interface LiveGateway {
   telemetry: TelemetryService;
   run: string;
   as(mspId: string, role: RoleName, principal?: string): Promise<Client>;
+  /** A client calling with a bearer token from elsewhere (an OpenID provider's). */
+  withToken(token: string): Pick<Client, 'call'>;
   /**
    * Trust rule 8: the DPM organisation's admin binds the Fabric identity this gateway holds for the
    * provider account `c` (role dpm, principal = provider id) on the ledger, with its own admin key.
@@ -70,10 +73,17 @@ export async function startLiveGateway(
     storageKey?: Buffer;
     /** Run the real-time monitor (no rules; alerts it always raises, such as storage integrity) under its own identity. */
     monitor?: boolean;
+    /** OpenID providers whose bearer tokens this gateway accepts (P3). */
+    oidcIssuers?: OidcIssuerConfig[];
   } = {},
 ): Promise<LiveGateway> {
   const stateDir = mkdtempSync(join(tmpdir(), 'mvsec-gw-state-'));
-  const config = testConfig({ stateDir, ...(o.s3 ? { s3: o.s3 } : {}), ...(o.storageKey ? { storageKey: o.storageKey } : {}) });
+  const config = testConfig({
+    stateDir,
+    ...(o.s3 ? { s3: o.s3 } : {}),
+    ...(o.storageKey ? { storageKey: o.storageKey } : {}),
+    ...(o.oidcIssuers ? { oidcIssuers: o.oidcIssuers } : {}),
+  });
   const network = gatewayNetwork();
   const identities = new IdentityService(network, config.storageKey, stateDir);
   const ledger = new FabricLedger(network, identities);
@@ -127,6 +137,7 @@ export async function startLiveGateway(
       const token = login.body.accessToken as string;
       return { principal: principal ?? username, mspId, role, token, call: (m, p, b, o) => request(token, m, p, b, o) };
     },
+    withToken: (token) => ({ call: (m, p, b, o) => request(token, m, p, b, o) }),
     async bindProvider(c) {
       const caller: Caller = { principal: c.principal, mspId: c.mspId, role: c.role as RoleName, issuer: 'gateway', amr: [] };
       const { certificate } = await identities.identityOf(caller);

@@ -2,6 +2,16 @@
 import { z } from 'zod';
 import { openApiPath, type AnyRoute } from './routes.js';
 
+/** P1: XML carries the JSON schema's data in the W3C fn:json-to-xml mapping (http/xml.ts). */
+const xmlContent = {
+  schema: {
+    type: 'string',
+    contentMediaType: 'application/xml',
+    description:
+      'The same data as the JSON representation, in the W3C XPath 3.1 fn:json-to-xml mapping (namespace http://www.w3.org/2005/xpath-functions): map (members keyed by a key attribute), array, string, number, boolean, null. No DOCTYPE.',
+  },
+};
+
 const GENERIC = [400, 401, 406, 413, 415, 429, 500, 503];
 const problemRef = { $ref: '#/components/schemas/Problem' };
 
@@ -78,6 +88,7 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
                 ...Object.fromEntries(
                   ['application/json', 'application/cbor'].map((t) => [t, { schema: r.response ? schemaOf(r.response) : {} }]),
                 ),
+                'application/xml': xmlContent,
                 ...(r.csv ? csvContent(r) : {}),
               },
               ...(r.csv?.paged
@@ -92,7 +103,11 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
     for (const s of [...new Set([...(r.statuses ?? []), ...GENERIC])].filter((s) => s !== ok).sort()) {
       responses[s] = {
         description: 'Problem',
-        content: { 'application/problem+json': { schema: problemRef }, 'application/problem+cbor': { schema: problemRef } },
+        content: {
+          'application/problem+json': { schema: problemRef },
+          'application/problem+cbor': { schema: problemRef },
+          'application/problem+xml': xmlContent,
+        },
       };
     }
     p[r.method] = {
@@ -113,7 +128,10 @@ export function openApiDocument(routes: AnyRoute[], info: { version: string; ser
         ? {
             requestBody: {
               required: true,
-              content: Object.fromEntries(['application/json', 'application/cbor'].map((t) => [t, { schema: schemaOf(r.body!) }])),
+              content: {
+                ...Object.fromEntries(['application/json', 'application/cbor'].map((t) => [t, { schema: schemaOf(r.body!) }])),
+                'application/xml': xmlContent,
+              },
             },
           }
         : {}),

@@ -1,12 +1,14 @@
 /**
- * P1: one data model, two representations. Requests are read as JSON or CBOR by Content-Type
- * (with a size limit), responses are written as JSON or CBOR by Accept; problems follow the
- * same choice (application/problem+json or application/problem+cbor).
+ * P1: one data model, three representations. Requests are read as JSON, CBOR or XML by
+ * Content-Type (with a size limit), responses are written as JSON, CBOR or XML by Accept; problems
+ * follow the same choice (application/problem+json, +cbor or +xml). XML is the W3C fn:json-to-xml
+ * mapping (xml.ts).
  */
 import { isUtf8 } from 'node:buffer';
 import { decode as cborDecode, Encoder } from 'cbor-x';
 import type { NextFunction, Request, Response } from 'express';
 import { ApiError, type Problem } from './problem.js';
+import { parseXml, PROBLEM_XML, toXml, XML_TYPE } from './xml.js';
 
 export const JSON_TYPE = 'application/json';
 export const CBOR_TYPE = 'application/cbor';
@@ -23,11 +25,27 @@ export function isStreamedBody(req: Request): boolean {
 // Plain maps (no cbor-x records/structured clone extensions), so any CBOR client can read it.
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
-/** Which representation the client wants: CBOR only when it asks for it (before JSON). */
-export function wantsCbor(req: Request): boolean {
+export type Representation = 'json' | 'cbor' | 'xml';
+const OFFERED = [JSON_TYPE, CBOR_TYPE, XML_TYPE];
+
+/**
+ * Which representation the client wants: JSON unless it prefers CBOR or XML (Accept; any type
+ * and no Accept mean JSON, or the request's own representation); undefined when it accepts none.
+ */
+export function representationOf(req: Request): Representation | undefined {
   const accept = req.headers.accept;
-  if (!accept) return isCborType(req.headers['content-type']);
-  return req.accepts([JSON_TYPE, CBOR_TYPE, PROBLEM_JSON, PROBLEM_CBOR]) === CBOR_TYPE || req.accepts([JSON_TYPE, CBOR_TYPE]) === CBOR_TYPE;
+  if (!accept) return isCborType(req.headers['content-type']) ? 'cbor' : isXmlType(req.headers['content-type']) ? 'xml' : 'json';
+  const problemFirst = req.accepts([JSON_TYPE, PROBLEM_JSON, CBOR_TYPE, PROBLEM_CBOR, XML_TYPE, PROBLEM_XML]);
+  const pick = problemFirst === false ? false : req.accepts(OFFERED);
+  if (pick === CBOR_TYPE || problemFirst === PROBLEM_CBOR) return 'cbor';
+  if (pick === XML_TYPE || problemFirst === PROBLEM_XML) return 'xml';
+  if (pick === JSON_TYPE || problemFirst === PROBLEM_JSON) return 'json';
+  return undefined;
+}
+
+/** The client wants CBOR (kept for callers that only tell JSON from CBOR). */
+export function wantsCbor(req: Request): boolean {
+  return representationOf(req) === 'cbor';
 }
 
 function isCborType(ct: string | undefined): boolean {
@@ -36,32 +54,35 @@ function isCborType(ct: string | undefined): boolean {
 function isJsonType(ct: string | undefined): boolean {
   return !!ct && /^application\/(problem\+)?json\b/i.test(ct.trim());
 }
+function isXmlType(ct: string | undefined): boolean {
+  return !!ct && /^(application|text)\/(problem\+)?xml\b/i.test(ct.trim());
+}
 
-/** Send `body` with `status` in the negotiated representation (406 when neither is acceptable). */
+/** Send `body` with `status` in the negotiated representation (406 when none is acceptable). */
 export function send(req: Request, res: Response, status: number, body: unknown): void {
-  const cbor = wantsCbor(req);
-  if (!cbor && req.headers.accept && !req.accepts([JSON_TYPE, CBOR_TYPE])) {
-    throw new ApiError(406, `representations offered: ${JSON_TYPE}, ${CBOR_TYPE}`);
-  }
+  const as = representationOf(req);
+  if (!as) throw new ApiError(406, `representations offered: ${OFFERED.join(', ')}`);
   res.status(status).vary('Accept');
   if (body === undefined) {
     res.end();
     return;
   }
-  if (cbor) res.type(CBOR_TYPE).send(Buffer.from(encoder.encode(body)));
+  if (as === 'cbor') res.type(CBOR_TYPE).send(Buffer.from(encoder.encode(body)));
+  else if (as === 'xml') res.type(XML_TYPE).send(toXml(body));
   else res.type(JSON_TYPE).send(JSON.stringify(body));
 }
 
 export function sendProblem(req: Request, res: Response, problem: Problem, headers: Record<string, string> = {}): void {
-  let cbor = false;
+  let as: Representation = 'json';
   try {
-    cbor = wantsCbor(req);
+    as = representationOf(req) ?? 'json';
   } catch {
-    cbor = false;
+    as = 'json';
   }
   res.status(problem.status).vary('Accept');
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  if (cbor) res.type(PROBLEM_CBOR).send(Buffer.from(encoder.encode(problem)));
+  if (as === 'cbor') res.type(PROBLEM_CBOR).send(Buffer.from(encoder.encode(problem)));
+  else if (as === 'xml') res.type(PROBLEM_XML).send(toXml(problem));
   else res.type(PROBLEM_JSON).send(JSON.stringify(problem));
 }
 
@@ -119,7 +140,8 @@ export function bodyReader(limit: number) {
       try {
         if (isJsonType(ct)) req.body = parseJson(raw);
         else if (isCborType(ct)) req.body = parseCbor(raw);
-        else throw new ApiError(415, `send ${JSON_TYPE} or ${CBOR_TYPE}; got ${ct ?? 'no Content-Type'}`);
+        else if (isXmlType(ct)) req.body = parseXml(raw);
+        else throw new ApiError(415, `send ${OFFERED.join(', ')}; got ${ct ?? 'no Content-Type'}`);
         next();
       } catch (e) {
         next(e);
@@ -201,7 +223,7 @@ export function wantsCsv(req: Request): boolean {
   const format = (req.query as Record<string, unknown> | undefined)?.format;
   if (format === 'csv') return true;
   if (!req.headers.accept) return false;
-  return req.accepts([JSON_TYPE, CBOR_TYPE, CSV_TYPE]) === CSV_TYPE;
+  return req.accepts([JSON_TYPE, CBOR_TYPE, XML_TYPE, CSV_TYPE]) === CSV_TYPE;
 }
 
 /** The value at a dotted path (`actor.mspId`) of a record, or undefined. */

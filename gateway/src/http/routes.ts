@@ -110,7 +110,7 @@ export function mount(router: Router, routes: AnyRoute[], hooks: Hooks): void {
         if (ct !== r.rawBody.contentType)
           throw new ApiError(415, `send the object as ${r.rawBody.contentType}; got ${ct || 'no Content-Type'}`);
       } else if (streamed) {
-        throw new ApiError(415, 'this operation takes application/json or application/cbor');
+        throw new ApiError(415, 'this operation takes application/json, application/cbor or application/xml');
       }
       const params = r.params ? validate(r.params, { ...req.params }, 'path') : {};
       let rawQuery = { ...(req.query as Record<string, unknown>) };

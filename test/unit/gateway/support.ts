@@ -7,6 +7,7 @@ import type { Caller } from '../../../gateway/src/auth/principal.js';
 import { testConfig, type GatewayConfig } from '../../../gateway/src/config.js';
 import type { Ledger, Readiness, SubmitOptions, Submitted } from '../../../gateway/src/ledger/ledger.js';
 import { decodeCbor, encodeCbor } from '../../../gateway/src/http/representation.js';
+import { parseXml, toXml } from '../../../gateway/src/http/xml.js';
 import { listen } from '../../../gateway/src/server.js';
 
 /** A minimal valid RegisterThing body (R1) for route tests. */
@@ -104,6 +105,8 @@ export interface RequestOpts {
   token?: string;
   json?: unknown;
   cbor?: unknown;
+  /** a body sent as application/xml (fn:json-to-xml) */
+  xml?: unknown;
   raw?: Buffer | string;
   contentType?: string;
   accept?: string;
@@ -137,6 +140,9 @@ export async function startTestGateway(over: Partial<GatewayConfig> = {}, deps: 
     } else if (o.cbor !== undefined) {
       body = encodeCbor(o.cbor);
       headers['content-type'] = 'application/cbor';
+    } else if (o.xml !== undefined) {
+      body = toXml(o.xml);
+      headers['content-type'] = 'application/xml';
     } else if (o.raw !== undefined) body = o.raw;
     if (o.contentType) headers['content-type'] = o.contentType;
     if (o.accept) headers.accept = o.accept;
@@ -152,6 +158,7 @@ export async function startTestGateway(over: Partial<GatewayConfig> = {}, deps: 
     if (bytes.length) {
       if (/cbor/.test(type)) parsed = decodeCbor(bytes);
       else if (/json/.test(type)) parsed = JSON.parse(bytes.toString('utf8'));
+      else if (/xml/.test(type)) parsed = parseXml(bytes);
       else parsed = bytes.toString('utf8');
     }
     return { status: r.status, type, headers: r.headers, body: parsed, bytes };

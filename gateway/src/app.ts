@@ -40,6 +40,7 @@ import { StorageAgent, type IntegrityFailure } from './r2-storage/agent.js';
 import { anchorRoutes } from './r2-storage/anchors.js';
 import { objectStoreFor } from './r2-storage/configure.js';
 import { objectRoutes } from './r2-storage/objects.js';
+import { piiRoutes } from './r2-storage/pii.js';
 import type { ObjectStore } from './r2-storage/store.js';
 import { deliveryRoutes } from './r3-transfers/delivery.js';
 import { transferRoutes } from './r3-transfers/routes.js';
@@ -171,6 +172,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...objectRoutes(stored),
     ...deliveryRoutes(stored),
     ...anchorRoutes(ledger),
+    ...piiRoutes(ledger),
     ...dpmRoutes(ledger, storage, { stateDir: config.stateDir, storageKey: config.storageKey, log }),
     ...(monitor?.routes ?? []),
     ...telemetryRoutes(telemetry),

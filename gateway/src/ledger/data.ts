@@ -1,5 +1,14 @@
 /** R2 data anchors and telemetry batches (data contract), and how the contract words its data refusals. */
-import type { BatchAnchor, DataAnchor, DataAnchorPage, DataStage, StorageLocation, Verification } from 'mvsec-protocol';
+import type {
+  BatchAnchor,
+  DataAnchor,
+  DataAnchorPage,
+  DataStage,
+  PiiRecord,
+  PiiStaged,
+  StorageLocation,
+  Verification,
+} from 'mvsec-protocol';
 import type { Caller } from '../auth/principal.js';
 import { isRefusal, type LedgerRefusal } from './errors.js';
 import type { SubmitOptions } from './ledger.js';
@@ -18,6 +27,15 @@ export interface AnchorDataInput {
   keyId?: string;
   encrypted: boolean;
   stage: Extract<DataStage, 'COLLECTED' | 'STORED'>;
+  /** the fingerprint StorePII returned, when the object has PII (rule 7) */
+  piiHash?: string;
+}
+
+/** The transient PII StorePII takes: a fresh salt, the details, key material for the thing's first PII. */
+export interface PiiTransientInput {
+  salt: string;
+  details: string;
+  key: string;
 }
 
 /** What AnchorBatch takes: the Merkle root of a batch of readings. */
@@ -45,6 +63,26 @@ export class DataLedger {
   /** One page of a thing's anchors (pageSize as the chaincode takes it, a decimal string). */
   ofThing(caller: Caller, thingId: string, pageSize: string, bookmark: string): Promise<DataAnchorPage> {
     return this.tx.evaluate(caller, 'data:ListDataOfThing', [thingId, pageSize, bookmark]);
+  }
+  /**
+   * Rule 7: stage PII in the caller organisation's private collection. It travels only as
+   * transient data, endorsed only by the caller organisation's own peers (the collection's member).
+   */
+  storePii(
+    caller: Caller,
+    input: { dataId: string; thingId: string; avatarId?: string },
+    pii: PiiTransientInput,
+    o?: SubmitOptions,
+  ): Promise<Committed<PiiStaged>> {
+    return this.tx.submit(caller, 'data:StorePII', [json(input)], {
+      ...o,
+      transient: { pii: json(pii) },
+      endorsingOrganizations: [caller.mspId],
+    });
+  }
+  /** The PII of a data object, from this organisation's own peer (a member of the collection). */
+  pii(caller: Caller, dataId: string): Promise<PiiRecord> {
+    return this.tx.evaluate(caller, 'data:GetPII', [dataId]);
   }
   anchor(caller: Caller, input: AnchorDataInput, o?: SubmitOptions): Promise<Committed<DataAnchor>> {
     return this.tx.submit(caller, 'data:AnchorData', [json(input)], o);

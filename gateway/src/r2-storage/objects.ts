@@ -91,6 +91,7 @@ export function objectRoutes(agent: StorageAgent): AnyRoute[] {
             keyId: stored.keyId,
             encrypted: true,
             stage: query.stage ?? 'STORED',
+            ...(query.piiHash ? { piiHash: query.piiHash } : {}),
           });
         } catch (err) {
           await s.discard(stored); // not anchored: nothing stays, the key is destroyed

@@ -12,7 +12,23 @@ export const StoreObjectQuery = z.strictObject({
   /** The client's own SHA-256 of the body: the upload is refused if the bytes received differ. */
   sha256: Sha256.optional(),
   stage: z.enum(['COLLECTED', 'STORED']).optional(),
+  /** The fingerprint PUT /r2/data/{dataId}/pii answered: the anchor binds the object to its PII (rule 7). */
+  piiHash: Sha256.optional(),
 });
+/** X7/rule 7: personal data of an object, kept only in the writer organisation's private collection. */
+export const StorePii = z.strictObject({
+  thingId: Id,
+  avatarId: Id.optional(),
+  /** The personal data itself (free text or JSON text); never written to a block. */
+  details: Text(8192).min(1),
+});
+export const PiiStagedAnswer = z.object({
+  dataId: z.string(),
+  txId: z.string(),
+  piiCollection: z.string(),
+  piiHash: z.string(),
+});
+export const PiiAnswer = z.object({ dataId: z.string(), details: z.string(), collection: z.string() });
 export const PurposeQuery = z.strictObject({ purpose: Purpose.optional() });
 export const DeleteObjectQuery = z.strictObject({ reason: Text(256).min(1) });
 export const AnchorsQuery = z.strictObject({

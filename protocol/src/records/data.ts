@@ -66,6 +66,15 @@ export interface PiiRecord {
   collection: string;
 }
 
+/** Answer of StorePII: the public fingerprint AnchorData then binds (rule 7). */
+export interface PiiStaged {
+  dataId: string;
+  thingId: string;
+  piiCollection: string;
+  piiHash: string;
+  keyCreated: boolean;
+}
+
 /** Answer of VerifyData / VerifyInclusion. */
 export interface Verification {
   valid: boolean;

@@ -1,7 +1,13 @@
 /**
- * Built-in sign-in (A3): password + TOTP, lockout after repeated failures, a per-client rate
- * limit, short-lived JWT access tokens (jsonwebtoken, HS256) and rotating refresh tokens (a
- * reused refresh token revokes its whole family).
+ * Built-in sign-in (A3): password + TOTP, short-lived JWT access tokens (jsonwebtoken, HS256)
+ * and rotating refresh tokens (a reused refresh token revokes its whole family). Every access
+ * token names its session (`sid`): logout revokes the session's access tokens at once, not only
+ * its refresh token; disabling an account or resetting its credentials revokes all its tokens.
+ *
+ * Lockout cannot be used to keep a known user out: failures count per account AND per client
+ * (address, or the address a trusted proxy reports), so an attacker's failures lock only the
+ * attacker's own attempts on that account, with a delay doubling per lockout (capped at an hour);
+ * a per-client rate limit bounds guessing across accounts; an admin of the organisation unlocks.
  */
 import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
@@ -38,10 +44,21 @@ interface RefreshEntry {
   used: boolean;
 }
 
+/** Failed sign-ins of one account from one client. */
+interface Failures {
+  count: number;
+  lockouts: number;
+  lockedUntil?: number;
+}
+
+const MAX_LOCKOUT_MS = 3600_000;
+
 export class LoginService {
   private readonly refresh = new Map<string, RefreshEntry>();
   private readonly revokedFamilies = new Set<string>();
   private readonly attempts = new Map<string, number[]>();
+  /** `<username>\n<client>` → failures; bounded by the per-client rate limit (and cleared on unlock). */
+  private readonly failures = new Map<string, Failures>();
   /**
    * The HS256 key as a KeyObject: given a Buffer, jsonwebtoken first tries it as a public key and
    * catches the failure — ~1 ms per request, 5 % of the main thread under telemetry load.
@@ -110,15 +127,21 @@ export class LoginService {
     this.rateLimit(client);
     const user = this.users.get(username);
     const now = this.now();
-    if (user?.lockedUntil && user.lockedUntil > now) {
-      const retry = Math.ceil((user.lockedUntil - now) / 1000);
-      throw new ApiError(423, `account locked after ${this.cfg.maxFailedAttempts} failed sign-ins; retry in ${retry} s`, 'account-locked', {
-        headers: { 'Retry-After': String(retry) },
-      });
+    const key = `${username}\n${client}`;
+    const f = this.failures.get(key);
+    if (f?.lockedUntil && f.lockedUntil > now) {
+      const retry = Math.ceil((f.lockedUntil - now) / 1000);
+      throw new ApiError(
+        423,
+        `sign-in to ${username} from this client is locked after ${this.cfg.maxFailedAttempts} failures; retry in ${retry} s (other clients are not affected; an admin can unlock)`,
+        'account-locked',
+        { headers: { 'Retry-After': String(retry) } },
+      );
     }
     const passwordOk = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !passwordOk) {
-      if (user) this.fail(user);
+    if (!user || !passwordOk || user.disabled) {
+      if (user) this.fail(key);
+      // A disabled account answers like a wrong password: no probing which accounts exist or are disabled.
       throw new ApiError(401, 'wrong username or password', 'invalid-credentials');
     }
     const amr = ['pwd'];
@@ -129,33 +152,119 @@ export class LoginService {
       if (!totp) throw new ApiError(401, 'a TOTP code is required for this account', 'mfa-required');
       const step = await checkTotp(user.totpSecret, totp, now, user.lastTotpStep);
       if (step === undefined) {
-        this.fail(user);
+        this.fail(key);
         throw new ApiError(401, 'wrong or already used TOTP code', 'invalid-credentials');
       }
       this.users.update(username, (u) => (u.lastTotpStep = step));
       amr.push('otp', 'mfa');
     }
-    this.users.update(username, (u) => {
-      u.failedAttempts = 0;
-      delete u.lockedUntil;
-    });
+    this.failures.delete(key);
+    if (user.failedAttempts || user.lockedUntil)
+      this.users.update(username, (u) => {
+        u.failedAttempts = 0;
+        delete u.lockedUntil;
+      });
     return this.issue(user, amr, randomUUID());
   }
 
-  private fail(user: User): void {
-    this.users.update(user.username, (u) => {
-      u.failedAttempts += 1;
-      if (u.failedAttempts >= this.cfg.maxFailedAttempts) {
-        u.lockedUntil = this.now() + this.cfg.lockoutSeconds * 1000;
-        u.failedAttempts = 0;
-      }
+  private fail(key: string): void {
+    const f = this.failures.get(key) ?? { count: 0, lockouts: 0 };
+    f.count += 1;
+    if (f.count >= this.cfg.maxFailedAttempts) {
+      f.lockedUntil = this.now() + Math.min(MAX_LOCKOUT_MS, this.cfg.lockoutSeconds * 1000 * 2 ** f.lockouts);
+      f.lockouts += 1;
+      f.count = 0;
+    }
+    this.failures.set(key, f);
+  }
+
+  // ------------------------------------------------------------------ account administration
+
+  /** The accounts of `mspId` as an admin sees them (no secrets). */
+  accountsOf(mspId: string): AccountView[] {
+    return this.users
+      .list()
+      .filter((u) => u.mspId === mspId)
+      .sort((a, b) => (a.username < b.username ? -1 : 1))
+      .map((u) => this.view(u));
+  }
+
+  view(u: User): AccountView {
+    const now = this.now();
+    const locks = [...this.failures]
+      .filter(([k, f]) => k.startsWith(`${u.username}\n`) && f.lockedUntil && f.lockedUntil > now)
+      .map(([, f]) => f.lockedUntil!);
+    return {
+      username: u.username,
+      principal: u.principal,
+      mspId: u.mspId,
+      role: u.role,
+      disabled: u.disabled === true,
+      totpEnrolled: u.totpSecret !== undefined,
+      lockedClients: locks.length,
+      ...(locks.length ? { lockedUntil: new Date(Math.max(...locks)).toISOString() } : {}),
+    };
+  }
+
+  /** The account `username` of `mspId` (404 for another organisation's: no probing across organisations). */
+  account(mspId: string, username: string): User {
+    const u = this.users.get(username);
+    if (!u || u.mspId !== mspId) throw new ApiError(404, `no account ${username} in ${mspId}`, 'not-found');
+    return u;
+  }
+
+  /** Disable or enable; disabling revokes every token of the account at once. */
+  setDisabled(u: User, disabled: boolean): void {
+    this.users.update(u.username, (x) => {
+      x.disabled = disabled || undefined;
+      if (disabled) x.tokensValidFrom = this.now();
     });
+    if (!disabled) return;
+    for (const e of this.refresh.values()) if (e.username === u.username) this.revokedFamilies.add(e.family);
+  }
+
+  /** Delete an account: its tokens stop working at once (they match no current account). */
+  remove(u: User): void {
+    this.users.remove(u.username);
+    this.unlock(u);
+  }
+
+  /** New password (returned once) and, for accounts with TOTP, a new secret to enrol; all tokens revoked. */
+  async resetCredentials(u: User): Promise<{ password: string; totp?: { secret: string; uri: string } }> {
+    const password = randomBytes(18).toString('base64url');
+    const passwordHash = await hashPassword(password);
+    const totpSecret = u.totpSecret || MFA_ROLES.includes(u.role) ? newTotpSecret() : undefined;
+    this.users.update(u.username, (x) => {
+      x.passwordHash = passwordHash;
+      if (totpSecret) x.totpSecret = totpSecret;
+      delete x.pendingTotpSecret;
+      delete x.lastTotpStep;
+      x.tokensValidFrom = this.now();
+    });
+    for (const e of this.refresh.values()) if (e.username === u.username) this.revokedFamilies.add(e.family);
+    this.unlock(u);
+    return { password, ...(totpSecret ? { totp: { secret: totpSecret, uri: totpUri(totpSecret, `${u.principal}@${u.mspId}`) } } : {}) };
+  }
+
+  /** Lift every client's lockout of the account. */
+  unlock(u: User): number {
+    let n = 0;
+    for (const k of [...this.failures.keys()])
+      if (k.startsWith(`${u.username}\n`)) {
+        this.failures.delete(k);
+        n++;
+      }
+    this.users.update(u.username, (x) => {
+      x.failedAttempts = 0;
+      delete x.lockedUntil;
+    });
+    return n;
   }
 
   private issue(user: User, amr: string[], family: string): Tokens {
     const nowS = Math.floor(this.now() / 1000);
     const accessToken = jwt.sign(
-      { msp: user.mspId, role: user.role, amr, username: user.username, iat: nowS, exp: nowS + this.cfg.accessTtlSeconds },
+      { msp: user.mspId, role: user.role, amr, username: user.username, sid: family, iat: nowS, exp: nowS + this.cfg.accessTtlSeconds },
       this.jwtKey,
       { algorithm: 'HS256', issuer: GATEWAY_ISSUER, audience: GATEWAY_ISSUER, subject: user.principal, jwtid: randomUUID() },
     );
@@ -180,7 +289,7 @@ export class LoginService {
     }
     e.used = true;
     const user = this.users.get(e.username);
-    if (!user) throw new ApiError(401, 'refresh token is not valid', 'invalid-token');
+    if (!user || user.disabled) throw new ApiError(401, 'refresh token is not valid', 'invalid-token');
     const amr = MFA_ROLES.includes(user.role) || user.totpSecret ? ['pwd', 'otp', 'mfa'] : ['pwd'];
     return this.issue(user, amr, e.family);
   }
@@ -209,6 +318,15 @@ export class LoginService {
     if (!user || user.principal !== claims.sub || user.mspId !== claims.msp || user.role !== claims.role) {
       throw new ApiError(401, 'access token does not match a current account', 'invalid-token');
     }
+    // Revocation at once: a signed-out session, a disabled account, credentials reset after the token was issued.
+    if (
+      user.disabled ||
+      (typeof claims.sid === 'string' && this.revokedFamilies.has(claims.sid)) ||
+      (user.tokensValidFrom !== undefined && (claims.iat ?? 0) * 1000 < user.tokensValidFrom - 999)
+    )
+      throw new ApiError(401, 'access token was revoked (signed out, account disabled or credentials reset)', 'invalid-token', {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      });
     const amr = Array.isArray(claims.amr) ? claims.amr.map(String) : [];
     if (MFA_ROLES.includes(user.role) && !amr.includes('otp'))
       throw new ApiError(401, `role ${user.role} needs a token issued with TOTP`, 'mfa-required');
@@ -235,6 +353,19 @@ export class LoginService {
       u.lastTotpStep = step;
     });
   }
+}
+
+/** An account as its organisation's admins see it. */
+export interface AccountView {
+  username: string;
+  principal: string;
+  mspId: string;
+  role: RoleName;
+  disabled: boolean;
+  totpEnrolled: boolean;
+  /** clients currently locked out of it (failed sign-ins) */
+  lockedClients: number;
+  lockedUntil?: string;
 }
 
 const sha = (s: string) => createHash('sha256').update(s).digest('base64url');

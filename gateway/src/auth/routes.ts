@@ -2,6 +2,7 @@
 import type { Request } from 'express';
 import { requireRole } from './authenticate.js';
 import type { LoginService } from './login.js';
+import { accountRoutes } from './accounts.js';
 import { assertRoleIssuable } from './role-issuers.js';
 import type { LedgerClient } from '../ledger/client.js';
 import { ApiError } from '../http/problem.js';
@@ -65,6 +66,7 @@ export function authRoutes(login: LoginService, ledger?: LedgerClient): AnyRoute
       }),
     }),
     ...(ledger ? keyBindingRoutes(ledger) : []),
+    ...accountRoutes(login, ledger),
     route({
       method: 'post',
       path: '/auth/users',

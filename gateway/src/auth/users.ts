@@ -17,8 +17,13 @@ export interface User {
   /** A secret being enrolled, active once a code from it is confirmed. */
   pendingTotpSecret?: string;
   lastTotpStep?: number;
+  /** Legacy whole-account counters (before per-source lockout); cleared at the next sign-in. */
   failedAttempts: number;
   lockedUntil?: number;
+  /** Disabled by an admin of its organisation: no sign-in, no token is accepted. */
+  disabled?: boolean;
+  /** Tokens issued before this time (ms) are refused: set by disable, credential reset and "sign out everywhere". */
+  tokensValidFrom?: number;
 }
 
 export class UserStore {
@@ -50,6 +55,12 @@ export class UserStore {
     if (!u) return;
     change(u);
     this.persist();
+  }
+
+  remove(username: string): boolean {
+    const had = this.users.delete(username);
+    if (had) this.persist();
+    return had;
   }
 
   list(): User[] {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { IOT, MVA } from './support/domain.js';
+import { IOT, MVA, retireMetaverses } from './support/domain.js';
 import { startIdp, signIn, type Idp, type Session } from './support/sso.js';
 import { startLiveGateway, type LiveGateway } from './gateway-support.js';
 
@@ -23,6 +23,7 @@ describe('P3: one sign-in, two organisations’ gateways, each its own principal
   let sub: string;
 
   before(async () => {
+    await retireMetaverses(MVA); // an MSP runs one ACTIVE metaverse platform (chaincode rule 6)
     sub = `dana-${Date.now().toString(36)}`;
     idp = await startIdp(
       [{ username: sub, password: PASSWORD, sub, roles: { [IOT_GW]: 'creator', [MVA_GW]: 'creator' } }],

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import client from 'prom-client';
 import { auditRoutes } from './audit/routes.js';
 import { authenticator } from './auth/authenticate.js';
+import { RateLimiter } from './auth/rate-limit.js';
 import { LoginService } from './auth/login.js';
 import { OidcVerifier } from './auth/oidc.js';
 import { authRoutes } from './auth/routes.js';
@@ -77,6 +78,15 @@ export interface App {
 }
 
 const VERSION = '0.1.0';
+
+/** Requests counted per authenticated principal, so clients behind one proxy do not share a limit. */
+function limitedPerPrincipal(authenticate: ReturnType<typeof authenticator>, limiter: RateLimiter): ReturnType<typeof authenticator> {
+  return async (req, required) => {
+    const caller = await authenticate(req, required);
+    if (caller) limiter.take(`${caller.principal}@${caller.mspId}`, 'requests from this principal');
+    return caller;
+  };
+}
 
 export function createApp(config: GatewayConfig, deps: Deps): App {
   const now = deps.now ?? Date.now;
@@ -212,6 +222,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (config.trustedProxies.length) app.set('trust proxy', config.trustedProxies);
   app.use((req, res, next) => {
     const end = latency.startTimer();
     res.on('finish', () => {
@@ -248,7 +259,7 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
 
   app.use(bodyReader(config.bodyLimitBytes));
   const router = express.Router({ strict: false });
-  const authenticate = authenticator(login, oidc);
+  const authenticate = limitedPerPrincipal(authenticator(login, oidc), new RateLimiter(config.requestsPerMinute, now));
   mount(router, routes, {
     authenticate: monitor ? monitor.wrapAuth(authenticate) : authenticate,
     idempotent: (req, caller, run) => idempotency.run(req, caller, run),

@@ -17,6 +17,7 @@ import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
 import { MFA_ROLES, type Caller } from './principal.js';
 import { checkTotp, newTotpSecret, totpUri } from './totp.js';
 import type { User, UserStore } from './users.js';
+import { RateLimiter } from './rate-limit.js';
 
 export const GATEWAY_ISSUER = 'mvsec-gateway';
 
@@ -56,7 +57,8 @@ const MAX_LOCKOUT_MS = 3600_000;
 export class LoginService {
   private readonly refresh = new Map<string, RefreshEntry>();
   private readonly revokedFamilies = new Set<string>();
-  private readonly attempts = new Map<string, number[]>();
+  /** Sign-in attempts per client (its address, or the one a trusted proxy forwards). */
+  private readonly clients: RateLimiter;
   /** `<username>\n<client>` → failures; bounded by the per-client rate limit (and cleared on unlock). */
   private readonly failures = new Map<string, Failures>();
   /**
@@ -71,6 +73,7 @@ export class LoginService {
     private readonly now: () => number,
   ) {
     this.jwtKey = createSecretKey(cfg.jwtSecret);
+    this.clients = new RateLimiter(cfg.attemptsPerMinute, now);
   }
 
   /** Create an account. MFA roles get a TOTP secret at once (returned once, to be enrolled). */
@@ -109,22 +112,8 @@ export class LoginService {
     return { user, totp };
   }
 
-  private rateLimit(client: string): void {
-    const now = this.now();
-    const recent = (this.attempts.get(client) ?? []).filter((t) => now - t < 60_000);
-    if (recent.length >= this.cfg.attemptsPerMinute) {
-      this.attempts.set(client, recent);
-      const retry = Math.max(1, Math.ceil((recent[0] + 60_000 - now) / 1000));
-      throw new ApiError(429, `too many sign-in attempts from this client; retry in ${retry} s`, 'rate-limited', {
-        headers: { 'Retry-After': String(retry) },
-      });
-    }
-    recent.push(now);
-    this.attempts.set(client, recent);
-  }
-
   async login(client: string, username: string, password: string, totp: string | undefined): Promise<Tokens> {
-    this.rateLimit(client);
+    this.clients.take(client, 'sign-in attempts from this client');
     const user = this.users.get(username);
     const now = this.now();
     const key = `${username}\n${client}`;

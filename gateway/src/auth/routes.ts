@@ -14,7 +14,8 @@ import { z } from 'zod';
 
 const TokensSchema = z.object({ tokenType: z.literal('Bearer'), accessToken: z.string(), expiresIn: z.number(), refreshToken: z.string() });
 const TAG = 'Authentication';
-const clientOf = (req: Request) => req.socket.remoteAddress ?? 'unknown';
+// The socket address, or the client a trusted proxy names (listen.trustedProxies → Express `trust proxy`).
+const clientOf = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
 export function authRoutes(login: LoginService, ledger?: LedgerClient): AnyRoute[] {
   return [

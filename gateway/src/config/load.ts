@@ -5,6 +5,7 @@
  * network: main.ts needs one).
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { OidcIssuerConfig } from '../auth/oidc.js';
@@ -38,6 +39,10 @@ export interface GatewayConfig {
   maxFailedAttempts: number;
   lockoutSeconds: number;
   loginAttemptsPerMinute: number;
+  /** Requests per authenticated principal per minute; 0 unlimited. */
+  requestsPerMinute: number;
+  /** Express `trust proxy` list: proxies whose X-Forwarded-For names the client; empty: the socket address. */
+  trustedProxies: string[];
   idempotencyTtlSeconds: number;
   oidcIssuers: OidcIssuerConfig[];
   mvccRetries: number;
@@ -66,6 +71,7 @@ export const DEFAULTS = {
   maxFailedAttempts: 5,
   lockoutSeconds: 900,
   loginAttemptsPerMinute: 20,
+  requestsPerMinute: 0,
   idempotencyTtlSeconds: 24 * 3600,
   mvccRetries: 6,
   maxObjectBytes: 4 * 1024 * 1024 * 1024,
@@ -195,7 +201,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     ),
     maxFailedAttempts: DEFAULTS.maxFailedAttempts,
     lockoutSeconds: DEFAULTS.lockoutSeconds,
-    loginAttemptsPerMinute: DEFAULTS.loginAttemptsPerMinute,
+    loginAttemptsPerMinute: int(
+      env.MVSEC_GATEWAY_LOGIN_PER_MINUTE,
+      file?.auth.loginAttemptsPerMinute ?? DEFAULTS.loginAttemptsPerMinute,
+      'MVSEC_GATEWAY_LOGIN_PER_MINUTE',
+    ),
+    requestsPerMinute: int(
+      env.MVSEC_GATEWAY_REQUESTS_PER_MINUTE,
+      file?.auth.requestsPerMinute ?? DEFAULTS.requestsPerMinute,
+      'MVSEC_GATEWAY_REQUESTS_PER_MINUTE',
+    ),
+    trustedProxies: trustedProxies(
+      env.MVSEC_GATEWAY_TRUSTED_PROXIES !== undefined
+        ? env.MVSEC_GATEWAY_TRUSTED_PROXIES.split(',').map((p) => p.trim()).filter(Boolean)
+        : (file?.listen.trustedProxies ?? []),
+    ),
     idempotencyTtlSeconds: DEFAULTS.idempotencyTtlSeconds,
     oidcIssuers: env.MVSEC_GATEWAY_OIDC
       ? (JSON.parse(env.MVSEC_GATEWAY_OIDC) as OidcIssuerConfig[])
@@ -250,6 +270,22 @@ export function testConfig(over: Partial<GatewayConfig> = {}): GatewayConfig {
     jwtSecret: randomBytes(32),
     storageKey: randomBytes(32),
     oidcIssuers: [],
+    trustedProxies: [],
     ...over,
   };
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Trusted proxies as Express (proxy-addr) reads them; a typo fails at start, not as a silently ignored entry. */
+function trustedProxies(list: string[]): string[] {
+  for (const entry of list) {
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max) || isIP(prefix) === 4;
+    if (!PROXY_NAMES.has(entry) && (!family || !prefixOk || rest.length))
+      throw new Error(`trusted proxy "${entry}" is not an address, a CIDR or one of ${[...PROXY_NAMES].join(', ')}`);
+  }
+  return list;
 }

@@ -4,12 +4,12 @@
  * file names files holding them (or the MVSEC_GATEWAY_* variables give them). Relative paths are
  * relative to the file's folder. Environment variables override the file (README, config/load.ts).
  *
- *   listen     host, port, tls {certFile, keyFile}, bodyLimitBytes
+ *   listen     host, port, tls {certFile, keyFile}, bodyLimitBytes, trustedProxies
  *   stateDir   accounts, sealed identities, registrar enrolments, telemetry, DPM material
  *   storageDir the storage agent's folder (default <stateDir>/storage)
  *   secrets    jwtKeyFile, storageKeyFile (32 bytes, hex or base64)
  *   bootstrapCredentialsFile  where first-start administrator credentials are written (mode 600)
- *   auth       token lifetimes, OIDC issuers
+ *   auth       token lifetimes, OIDC issuers, loginAttemptsPerMinute, requestsPerMinute
  *   fabric     channel, chaincode, organizations served (peers, CA, registrar), trustedCas
  *   storage    maxObjectBytes, retentionMs, s3
  *   monitor    enabled, rulesFile, stateDir, principal, mspId
@@ -95,6 +95,11 @@ export const GatewayFileSchema = z.strictObject({
       port: Port.optional(),
       tls: z.strictObject({ certFile: Path, keyFile: Path }).optional(),
       bodyLimitBytes: NonNegative.optional(),
+      /**
+       * Reverse proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback /
+       * linklocal / uniquelocal): the client address a limit counts is then the forwarded one.
+       */
+      trustedProxies: z.array(z.string().min(1)).optional(),
     })
     .default({}),
   stateDir: Path.optional(),
@@ -106,6 +111,10 @@ export const GatewayFileSchema = z.strictObject({
       accessTtlSeconds: NonNegative.optional(),
       refreshTtlSeconds: NonNegative.optional(),
       oidcIssuers: z.array(OidcIssuerSchema).optional(),
+      /** Sign-in attempts per client address per minute (default 20). */
+      loginAttemptsPerMinute: NonNegative.optional(),
+      /** Requests per authenticated principal per minute; 0 (default) unlimited. */
+      requestsPerMinute: NonNegative.optional(),
     })
     .default({}),
   fabric: FabricSchema.optional(),

@@ -10,7 +10,7 @@ import type { Caller } from '../../gateway/src/auth/principal.js';
 import type { OidcIssuerConfig } from '../../gateway/src/auth/oidc.js';
 import { fabricEventSource } from '../../gateway/src/monitor/fabric-source.js';
 import { Monitor } from '../../gateway/src/monitor/monitor.js';
-import { testConfig } from '../../gateway/src/config.js';
+import { testConfig, type GatewayConfig } from '../../gateway/src/config.js';
 import { FabricLedger } from '../../gateway/src/ledger/fabric-ledger.js';
 import { IdentityService } from '../../gateway/src/ledger/identities.js';
 import { listen } from '../../gateway/src/server.js';
@@ -75,6 +75,8 @@ export async function startLiveGateway(
     monitor?: boolean;
     /** OpenID providers whose bearer tokens this gateway accepts (P3). */
     oidcIssuers?: OidcIssuerConfig[];
+    /** Further gateway settings (e.g. trusted proxies, limits). */
+    config?: Partial<GatewayConfig>;
   } = {},
 ): Promise<LiveGateway> {
   const stateDir = mkdtempSync(join(tmpdir(), 'mvsec-gw-state-'));
@@ -83,6 +85,7 @@ export async function startLiveGateway(
     ...(o.s3 ? { s3: o.s3 } : {}),
     ...(o.storageKey ? { storageKey: o.storageKey } : {}),
     ...(o.oidcIssuers ? { oidcIssuers: o.oidcIssuers } : {}),
+    ...o.config,
   });
   const network = gatewayNetwork();
   const identities = new IdentityService(network, config.storageKey, stateDir);

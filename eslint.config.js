@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
  * Package boundaries (core no-restricted-imports; patterns are gitignore-style, matched against
  * the import specifier as written, so relative paths count by the folders they name):
  * - the gateway deploys on its own: nothing of the development scripts, the network definition,
- *   the chaincode or the audit tool (the gateway configuration file carries what it needs);
+ *   the chaincode or the audit tool (the gateway configuration file carries what it needs) — but
+ *   for the audit package's bundle exporter, which it declares as a dependency;
  * - the chaincode is packaged alone: relative imports, the protocol and the Fabric runtime only;
  * - the protocol is shared by everything: relative imports, zod and cbor-x only.
  * Node built-ins are allowed everywhere as `node:*`.
@@ -24,11 +25,15 @@ const gatewayBoundary = {
         '../../../../audit/**',
         'mvsec-chaincode',
         'mvsec-chaincode/**',
-        'mvsec-audit',
-        'mvsec-audit/**',
       ],
       message:
         'gateway/src is a package of its own: take it from the gateway configuration (gateway/src/config/), not from scripts/, network/, chaincode/ or audit/.',
+    },
+    {
+      // the audit package's CLI; its evidence-bundle exporter (`mvsec-audit/export`, a declared
+      // dependency) is allowed: the gateway exports a bundle for an account as `mvsec export` does
+      regex: '^mvsec-audit(?!/export$)(/.*)?$',
+      message: 'the gateway takes only the bundle exporter (mvsec-audit/export) from the audit package.',
     },
   ],
 };

@@ -1,8 +1,10 @@
 /**
  * mvsec verify <bundle.json> --ca MSP=ca.pem ... [--policy EXPR] [--orderer-msp MSP] [--json] [--trust-bundle-cas]
  * mvsec export --subject-type TYPE --subject-id ID [--from ISO] [--to ISO] --out bundle.json <connection>
- *   connection: --peer host:port --tls-ca file --msp-id MSP --cert file --key file [--server-name name]
+ *   connection: --identity <folder written by mvsec enroll>
+ *           or: --peer host:port --tls-ca file --msp-id MSP --cert file --key file [--server-name name]
  *           or: --org <key> --user <enrolled name>   (an identity of this project's local network)
+ * mvsec enroll --ticket <file> --out <folder>   (an auditor identity, key made here; see docs/auditor.md §0)
  * mvsec activity (--subject-type TYPE --subject-id ID [--from ISO] [--to ISO] | --period YYYY-MM-DD[THH]) [--format csv|json]
  * mvsec history --record-type TYPE --id ID [--format csv|json]
  *   both read the gateway's /audit API: --gateway URL (or MVSEC_GATEWAY_URL), --token JWT (or MVSEC_TOKEN)
@@ -17,8 +19,11 @@ const USAGE = `usage:
   mvsec verify <bundle.json> --ca <MSP>=<ca.pem> [--ca ...] [--policy EXPR] [--orderer-msp MSP] [--json]
   mvsec verify <bundle.json> --trust-bundle-cas [--json]      (consistency only: trusts the bundle's CA copies)
   mvsec export --subject-type TYPE --subject-id ID [--from ISO] [--to ISO] [--proofs proofs.json] [--full-blocks] --out bundle.json
-               (--peer HOST:PORT --tls-ca FILE --msp-id MSP --cert FILE --key FILE [--server-name NAME] | --org KEY --user NAME)
+               (--identity DIR | --gateway URL --token JWT | --peer HOST:PORT --tls-ca FILE --msp-id MSP --cert FILE --key FILE [--server-name NAME] | --org KEY --user NAME)
                [--channel mvsec] [--chaincode mvsec] [--policy EXPR]
+  mvsec enroll --ticket FILE --out DIR
+               enrol the identity an organisation registered for you (npm run auditor:register): the key is made
+               here and written to DIR/key.pem (mode 600) with DIR/cert.pem and DIR/connection.json
   mvsec activity (--subject-type TYPE --subject-id ID [--from ISO] [--to ISO] | --period YYYY-MM-DD[THH]) [--format csv|json]
   mvsec history --record-type TYPE --id ID [--format csv|json]
                read the gateway's /audit API as an auditor: [--gateway URL] (default $MVSEC_GATEWAY_URL or http://127.0.0.1:8080)
@@ -34,6 +39,7 @@ export async function main(
   try {
     if (command === 'verify') return runVerify(rest, out);
     if (command === 'export') return await runExport(rest, out);
+    if (command === 'enroll') return await runEnroll(rest, out);
     if (command === 'activity' || command === 'history') return await runRead(command, rest, write);
     out(USAGE);
     return command === 'help' || command === '--help' ? 0 : 2;
@@ -120,9 +126,13 @@ async function runExport(argv: string[], out: (s: string) => void): Promise<numb
       'server-name': { type: 'string' },
       org: { type: 'string' },
       user: { type: 'string' },
+      identity: { type: 'string' },
+      gateway: { type: 'string' },
+      token: { type: 'string', default: process.env.MVSEC_TOKEN },
     },
   });
   for (const k of ['subject-type', 'subject-id', 'out'] as const) if (!values[k]) throw new Error(`--${k} is required\n${USAGE}`);
+  if (values.gateway) return exportThroughGateway(values, out);
   const conn = await connection(values);
   try {
     const bundle = await exportBundle({
@@ -149,7 +159,61 @@ async function runExport(argv: string[], out: (s: string) => void): Promise<numb
 
 type Values = Record<string, string | boolean | undefined>;
 
+/**
+ * `mvsec export --gateway URL --token JWT`: a gateway account's bundle, exported by the gateway as
+ * the account's own Fabric identity (GET /audit/bundles/…). Verify it like any other: the gateway
+ * is not trusted, the CA certificates you give `mvsec verify` are.
+ */
+async function exportThroughGateway(v: Values, out: (s: string) => void): Promise<number> {
+  if (!v.token) throw new Error(`--token (or MVSEC_TOKEN) is required with --gateway\n${USAGE}`);
+  const query = new URLSearchParams();
+  if (v.from) query.set('from', String(v.from));
+  if (v.to) query.set('to', String(v.to));
+  if (v['full-blocks']) query.set('fullBlocks', 'true');
+  const seg = encodeURIComponent;
+  const url = `${String(v.gateway).replace(/\/$/, '')}/audit/bundles/${seg(String(v['subject-type']))}/${seg(String(v['subject-id']))}?${query}`;
+  const r = await fetch(url, { headers: { authorization: `Bearer ${v.token}`, accept: 'application/json' } });
+  if (r.status !== 200) return refusedRead(r);
+  const bundle = parseBundle(await r.text());
+  writeFileSync(String(v.out), JSON.stringify(bundle, null, 1));
+  out(
+    `${v.out}: ${bundle.transactions.length} transactions in blocks ${bundle.blocks[0].number}..${bundle.blocks.at(-1)!.number} (exported by the gateway)`,
+  );
+  return 0;
+}
+
+async function runEnroll(argv: string[], out: (s: string) => void): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ticket: { type: 'string' }, out: { type: 'string' } } });
+  if (!values.ticket || !values.out) throw new Error(`--ticket and --out are required\n${USAGE}`);
+  const { enrollFromTicket } = await import('./enroll.js');
+  const e = await enrollFromTicket(values.ticket, values.out);
+  out(`enrolled ${e.subject}`);
+  out(
+    `  attributes: ${Object.entries(e.attrs)
+      .filter(([k]) => !k.startsWith('hf.'))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
+  out(`  certificate SHA-256: ${e.certSha256}`);
+  out(`  key: ${values.out}/key.pem (mode 600; made here, never sent); export with: mvsec export --identity ${values.out} ...`);
+  return 0;
+}
+
 async function connection(v: Values): Promise<{ gateway: import('@hyperledger/fabric-gateway').Gateway; close(): void }> {
+  if (v.identity) {
+    const { IDENTITY_FILES } = await import('./ticket.js');
+    const dir = String(v.identity);
+    const c = JSON.parse(readFileSync(`${dir}/${IDENTITY_FILES.connection}`, 'utf8')) as import('./ticket.js').IdentityConnection;
+    v = {
+      ...v,
+      peer: c.peer.endpoint,
+      'tls-ca': `${dir}/${IDENTITY_FILES.peerTlsCa}`,
+      'msp-id': c.mspId,
+      cert: `${dir}/${IDENTITY_FILES.cert}`,
+      key: `${dir}/${IDENTITY_FILES.key}`,
+      ...(c.peer.serverName ? { 'server-name': c.peer.serverName } : {}),
+    };
+  }
   if (v.org) {
     if (!v.user) throw new Error('--org needs --user');
     const { loadTopology } = await import('../../network/topology.js');

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import client from 'prom-client';
 import { auditRoutes } from './audit/routes.js';
+import { bundleRoutes } from './audit/bundles.js';
 import { authenticator } from './auth/authenticate.js';
 import { RateLimiter } from './auth/rate-limit.js';
 import { LoginService } from './auth/login.js';
@@ -189,6 +190,8 @@ export function createApp(config: GatewayConfig, deps: Deps): App {
     ...agentRoutes(ledger, new AgentStore(config.storageKey, config.stateDir), telemetry, now),
     eventsRoute,
     ...auditRoutes(ledger),
+    // evidence bundles need a Fabric connection as the caller (qscc blocks), which only a real ledger has
+    ...(ledger.raw.withGateway ? bundleRoutes(ledger) : []),
   ];
   const openapi = openApiDocument(routes, { version: VERSION });
   (openapi.paths as Record<string, unknown>)['/openapi.json'] = {

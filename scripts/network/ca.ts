@@ -172,6 +172,33 @@ export async function register(org: Organization, spec: IdentitySpec): Promise<s
   return pw;
 }
 
+/**
+ * Register a new identity with a fresh random secret that enrols at most `maxEnrollments` times
+ * (the secret is returned, never stored here): for people who enrol with their own key elsewhere,
+ * e.g. an auditor. An id already registered is refused (no secret is handed out twice).
+ */
+export async function registerForOthers(org: Organization, spec: IdentitySpec, maxEnrollments = 1): Promise<string> {
+  await enrollRegistrar(org);
+  const pw = randomBytes(24).toString('base64url');
+  const args = ['register', '-u', caUrl(org), '-H', registrarHome(org), '--id.name', spec.name, '--id.secret', pw, '--id.type', spec.type];
+  args.push('--id.maxenrollments', String(maxEnrollments));
+  const attrs = Object.entries(spec.attrs ?? {}).map(([k, v]) => `${k}=${v}:ecert`);
+  if (attrs.length) args.push('--id.attrs', attrs.join(','));
+  try {
+    await caClient(org, args);
+  } catch (e) {
+    if (/already registered/i.test((e as Error).message))
+      throw new Error(`${spec.name} is already registered at ${org.ca.name}; choose another name`);
+    throw e;
+  }
+  return pw;
+}
+
+/** Where the org's CA listens and the certificate its TLS (and signing) chains to. */
+export function caEndpoint(org: Organization): { url: string; caName: string; tlsCaFile: string } {
+  return { url: caUrl(org), caName: org.ca.name, tlsCaFile: caCert(org) };
+}
+
 /** Normalise an MSP folder written by fabric-ca-client: fixed file names, NodeOU config. */
 function normaliseMsp(dir: string, caFolder: 'cacerts' | 'tlscacerts'): void {
   const cas = join(dir, caFolder);

@@ -213,7 +213,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     ),
     trustedProxies: trustedProxies(
       env.MVSEC_GATEWAY_TRUSTED_PROXIES !== undefined
-        ? env.MVSEC_GATEWAY_TRUSTED_PROXIES.split(',').map((p) => p.trim()).filter(Boolean)
+        ? env.MVSEC_GATEWAY_TRUSTED_PROXIES.split(',')
+            .map((p) => p.trim())
+            .filter(Boolean)
         : (file?.listen.trustedProxies ?? []),
     ),
     idempotencyTtlSeconds: DEFAULTS.idempotencyTtlSeconds,

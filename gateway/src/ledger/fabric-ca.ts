@@ -89,9 +89,11 @@ const dn = (v: string) => v.replace(/([,+"\\<>;=#])/g, '\\$1');
 
 /** The REST client of one Fabric CA (its URL, CA name and TLS root from the configuration). */
 export class FabricCaClient {
-  private tlsRoot?: Buffer;
-
-  constructor(readonly ca: FabricCaConfig) {}
+  /** `tlsRoot`: the CA's TLS root as PEM bytes, when not read from `ca.tlsRootCert` (a file). */
+  constructor(
+    readonly ca: Pick<FabricCaConfig, 'url' | 'caName' | 'tlsRootCert'>,
+    private tlsRoot?: Buffer,
+  ) {}
 
   private call<T>(method: 'POST' | 'PUT', path: string, body: unknown, auth: string): Promise<T> {
     const url = new URL(path, this.ca.url);

@@ -313,6 +313,10 @@ export class FabricLedger implements Ledger {
     };
   }
 
+  withGateway<T>(caller: Caller, what: string, op: (gw: Gateway, where: { channel: string; chaincode: string }) => Promise<T>): Promise<T> {
+    return this.failover(caller, what, (gw) => op(gw, { channel: this.network.channel, chaincode: this.network.chaincode }));
+  }
+
   async ready(): Promise<Readiness> {
     const lines: string[] = [];
     let ok = true;

@@ -1,5 +1,6 @@
 /** What the routes need from the ledger; FabricLedger is the real one, tests use doubles. */
 import type { Caller } from '../auth/principal.js';
+import type { Gateway } from '@hyperledger/fabric-gateway';
 
 export interface SubmitOptions {
   transient?: Record<string, string>;
@@ -44,6 +45,11 @@ export interface Ledger {
   transactionStatus?(caller: Caller, txId: string): Promise<TransactionStatus>;
   /** Follow committed chaincode events as the caller's own Fabric identity, from `startBlock` or from now. */
   events?(caller: Caller, startBlock?: bigint): Promise<LedgerEvents>;
+  /**
+   * Run `op` with a Fabric Gateway connected as the caller's own identity, on the channel and
+   * chaincode of `where` (e.g. to export an evidence bundle through qscc).
+   */
+  withGateway?<T>(caller: Caller, what: string, op: (gw: Gateway, where: { channel: string; chaincode: string }) => Promise<T>): Promise<T>;
   ready(): Promise<Readiness>;
   close(): void;
 }

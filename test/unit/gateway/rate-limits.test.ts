@@ -67,7 +67,10 @@ describe('A3: rate limits keyed by client and principal', () => {
     limiter.take('late', 'x');
     assert.equal(limiter.size, 1);
     limiter.take('late', 'x');
-    assert.throws(() => limiter.take('late', 'x'), (e: unknown) => e instanceof ApiError && e.status === 429);
+    assert.throws(
+      () => limiter.take('late', 'x'),
+      (e: unknown) => e instanceof ApiError && e.status === 429,
+    );
     t = 122_000;
     assert.doesNotThrow(() => limiter.take('late', 'x'));
   });
@@ -77,6 +80,10 @@ describe('A3: rate limits keyed by client and principal', () => {
       () => loadConfig({ MVSEC_GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8, lopback' }),
       /trusted proxy "lopback" is not an address, a CIDR or one of loopback, linklocal, uniquelocal/,
     );
-    assert.deepEqual(loadConfig({ MVSEC_GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8,::1,loopback' }).trustedProxies, ['10.0.0.0/8', '::1', 'loopback']);
+    assert.deepEqual(loadConfig({ MVSEC_GATEWAY_TRUSTED_PROXIES: '10.0.0.0/8,::1,loopback' }).trustedProxies, [
+      '10.0.0.0/8',
+      '::1',
+      'loopback',
+    ]);
   });
 });

@@ -15,6 +15,7 @@ import { UserStore } from './auth/users.js';
 import { loadConfig } from './config.js';
 import { FabricLedger } from './ledger/fabric-ledger.js';
 import { IdentityService } from './ledger/identities.js';
+import { Pkcs11Token } from './crypto/pkcs11.js';
 import { monitorFromConfig } from './monitor/index.js';
 import { listen } from './server.js';
 import { scheduleRetention } from './r2-storage/retention.js';
@@ -26,7 +27,9 @@ async function main(): Promise<void> {
     throw new Error(
       'no Fabric network configured: set MVSEC_GATEWAY_CONFIG to a gateway configuration file (gateway/src/config/schema.ts)',
     );
-  const identities = new IdentityService(network, config.storageKey, config.stateDir);
+  // X6: with a PKCS#11 token configured, principals' keys are made and used in it (a wrong PIN stops the start here)
+  const token = config.pkcs11 ? new Pkcs11Token(config.pkcs11) : undefined;
+  const identities = new IdentityService(network, config.storageKey, config.stateDir, undefined, token);
   // Each organisation's registrar is enrolled now (or loaded from the state folder); a CA that is
   // down is tried again when a principal first needs an identity.
   await Promise.all(

@@ -13,6 +13,7 @@ import { Monitor } from '../../gateway/src/monitor/monitor.js';
 import { testConfig, type GatewayConfig } from '../../gateway/src/config.js';
 import { FabricLedger } from '../../gateway/src/ledger/fabric-ledger.js';
 import { IdentityService } from '../../gateway/src/ledger/identities.js';
+import type { Pkcs11Token } from '../../gateway/src/crypto/pkcs11.js';
 import { listen } from '../../gateway/src/server.js';
 import type { S3BackendConfig } from '../../gateway/src/r2-storage/s3-backend.js';
 import type { ObjectStore } from '../../gateway/src/r2-storage/store.js';
@@ -77,6 +78,8 @@ export async function startLiveGateway(
     oidcIssuers?: OidcIssuerConfig[];
     /** Further gateway settings (e.g. trusted proxies, limits). */
     config?: Partial<GatewayConfig>;
+    /** X6: principals' keys in this PKCS#11 token (SOFTHSM2_CONF set by the caller). */
+    token?: Pkcs11Token;
   } = {},
 ): Promise<LiveGateway> {
   const stateDir = mkdtempSync(join(tmpdir(), 'mvsec-gw-state-'));
@@ -88,7 +91,7 @@ export async function startLiveGateway(
     ...o.config,
   });
   const network = gatewayNetwork();
-  const identities = new IdentityService(network, config.storageKey, stateDir);
+  const identities = new IdentityService(network, config.storageKey, stateDir, undefined, o.token);
   const ledger = new FabricLedger(network, identities);
   const run = randomUUID().slice(0, 8);
   let monitor: Monitor | undefined;

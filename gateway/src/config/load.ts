@@ -12,6 +12,7 @@ import type { OidcIssuerConfig } from '../auth/oidc.js';
 import { parseKey } from '../crypto/seal.js';
 import { s3ConfigFromEnv, type S3BackendConfig } from '../r2-storage/s3-backend.js';
 import { GatewayFileSchema, type FabricNetwork } from './schema.js';
+import type { Pkcs11Config } from '../crypto/pkcs11.js';
 
 export interface MonitorConfig {
   /** Real-time monitoring (M2) on. */
@@ -60,6 +61,8 @@ export interface GatewayConfig {
   telemetry?: { batchMaxReadings?: number; batchMaxWaitMs?: number };
   /** How often expired stored objects are swept (ms); 0 off. */
   retentionMs?: number;
+  /** X6: keep principals' keys in this PKCS#11 token (PIN resolved from its file or MVSEC_PKCS11_PIN). */
+  pkcs11?: Pkcs11Config;
 }
 
 export const DEFAULTS = {
@@ -148,6 +151,8 @@ export function readConfigFile(file: string) {
       ...(c.storage.s3 ? { s3: { ...c.storage.s3, secretAccessKeyFile: p(c.storage.s3.secretAccessKeyFile) } } : {}),
     },
     monitor: { ...c.monitor, rulesFile: p_(c.monitor.rulesFile), stateDir: p_(c.monitor.stateDir) },
+    // the module path stays as written when it is a bare name (the loader's search path finds it)
+    ...(c.pkcs11 ? { pkcs11: { ...c.pkcs11, pinFile: p_(c.pkcs11.pinFile) } } : {}),
   };
 }
 
@@ -249,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       batchMaxWaitMs: optionalInt(env.MVSEC_GATEWAY_TELEMETRY_BATCH_MS, file?.telemetry.batchMaxWaitMs, 'MVSEC_GATEWAY_TELEMETRY_BATCH_MS'),
     },
     retentionMs: int(env.MVSEC_GATEWAY_RETENTION_MS, file?.storage.retentionMs ?? DEFAULTS.retentionMs, 'MVSEC_GATEWAY_RETENTION_MS'),
+    ...pkcs11From(env, file?.pkcs11),
   };
   const s3 = s3ConfigFromEnv({ ...s3Env(file?.storage.s3), ...env });
   if (s3) cfg.s3 = s3;
@@ -290,4 +296,20 @@ function trustedProxies(list: string[]): string[] {
       throw new Error(`trusted proxy "${entry}" is not an address, a CIDR or one of ${[...PROXY_NAMES].join(', ')}`);
   }
   return list;
+}
+
+/** The PKCS#11 token: MVSEC_PKCS11_LIBRARY / _TOKEN / _PIN (or _PIN_FILE) over the file's `pkcs11`. */
+function pkcs11From(
+  env: NodeJS.ProcessEnv,
+  file: { library: string; tokenLabel: string; pinFile?: string } | undefined,
+): { pkcs11?: Pkcs11Config } {
+  const library = env.MVSEC_PKCS11_LIBRARY ?? file?.library;
+  const tokenLabel = env.MVSEC_PKCS11_TOKEN ?? file?.tokenLabel;
+  if (!library && !tokenLabel) return {};
+  if (!library || !tokenLabel)
+    throw new Error('a PKCS#11 token needs both the module (MVSEC_PKCS11_LIBRARY) and the token label (MVSEC_PKCS11_TOKEN)');
+  const pinFile = env.MVSEC_PKCS11_PIN_FILE ?? file?.pinFile;
+  const pin = env.MVSEC_PKCS11_PIN || (pinFile ? readSecret(pinFile, 'pkcs11.pinFile') : undefined);
+  if (!pin) throw new Error(`the PIN of PKCS#11 token "${tokenLabel}" is missing: set MVSEC_PKCS11_PIN or pkcs11.pinFile`);
+  return { pkcs11: { library, tokenLabel, pin } };
 }

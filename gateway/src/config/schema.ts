@@ -14,6 +14,7 @@
  *   storage    maxObjectBytes, retentionMs, s3
  *   monitor    enabled, rulesFile, stateDir, principal, mspId
  *   telemetry  batchMaxReadings, batchMaxWaitMs
+ *   pkcs11     library, tokenLabel, pinFile: principals' keys in a PKCS#11 token
  */
 import { z } from 'zod';
 
@@ -88,7 +89,17 @@ const S3Schema = z.strictObject({
   forcePathStyle: z.boolean().optional(),
 });
 
+/** X6: principals' Fabric keys in a PKCS#11 token (made there, never leaving it). */
+const Pkcs11Schema = z.strictObject({
+  /** the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so */
+  library: Path,
+  tokenLabel: z.string().min(1),
+  /** file holding the user PIN (or MVSEC_PKCS11_PIN) */
+  pinFile: Path.optional(),
+});
+
 export const GatewayFileSchema = z.strictObject({
+  pkcs11: Pkcs11Schema.optional(),
   listen: z
     .strictObject({
       host: z.string().min(1).optional(),

@@ -87,6 +87,9 @@ async function newKeyAndCsr(subject: string): Promise<{ csrPem: string; key: Key
 /** One distinguished-name value, escaped for @peculiar/x509's RFC 4514 parser. */
 const dn = (v: string) => v.replace(/([,+"\\<>;=#])/g, '\\$1');
 
+/** The subject of an enrolment's certificate request: CN = the id, O = the MSP. */
+export const subjectOf = (id: string, organization?: string) => `CN=${dn(id)}${organization ? `, O=${dn(organization)}` : ''}`;
+
 /** The REST client of one Fabric CA (its URL, CA name and TLS root from the configuration). */
 export class FabricCaClient {
   /** `tlsRoot`: the CA's TLS root as PEM bytes, when not read from `ca.tlsRootCert` (a file). */
@@ -164,8 +167,13 @@ export class FabricCaClient {
     secret: string,
     o: { organization?: string; attrs?: string[]; optionalAttrs?: string[] } = {},
   ): Promise<Enrolled> {
-    const subject = `CN=${dn(id)}${o.organization ? `, O=${dn(o.organization)}` : ''}`;
-    const { csrPem, key } = await newKeyAndCsr(subject);
+    const { csrPem, key } = await newKeyAndCsr(subjectOf(id, o.organization));
+    const certificate = await this.enrollCsr(id, secret, csrPem, o);
+    return { certificate, keyPem: key.export({ format: 'pem', type: 'pkcs8' }) as string };
+  }
+
+  /** Enrol `id` with a certificate request made elsewhere (e.g. signed in a PKCS#11 token); answers the certificate PEM. */
+  async enrollCsr(id: string, secret: string, csrPem: string, o: { attrs?: string[]; optionalAttrs?: string[] } = {}): Promise<string> {
     const attrReqs = [...(o.attrs ?? []).map((name) => ({ name })), ...(o.optionalAttrs ?? []).map((name) => ({ name, optional: true }))];
     const result = await this.call<{ Cert: string }>(
       'POST',
@@ -173,10 +181,7 @@ export class FabricCaClient {
       { certificate_request: csrPem, caname: this.ca.caName, ...(attrReqs.length ? { attr_reqs: attrReqs } : {}) },
       `Basic ${b64(`${id}:${secret}`)}`,
     );
-    return {
-      certificate: Buffer.from(result.Cert, 'base64').toString('utf8'),
-      keyPem: key.export({ format: 'pem', type: 'pkcs8' }) as string,
-    };
+    return Buffer.from(result.Cert, 'base64').toString('utf8');
   }
 
   /** Register an identity (the registrar signs); answers its secret. */
@@ -293,14 +298,21 @@ export class OrganizationCa {
   /** Register and enrol a client identity whose certificate carries `attrs` (e.g. role, principal). */
   async registerAndEnroll(id: string, attrs: Record<string, string>): Promise<Enrolled> {
     const secret = await this.register({ id, type: 'client', attrs });
-    return this.client.enroll(id, secret, {
-      organization: this.org.mspId,
-      attrs: Object.keys(attrs),
-      // Fabric CA's own attributes, which certificates carried before attributes were requested.
-      optionalAttrs: ['hf.EnrollmentID', 'hf.Type', 'hf.Affiliation'],
-    });
+    return this.client.enroll(id, secret, { organization: this.org.mspId, ...enrolAttrs(attrs) });
+  }
+
+  /** The same with a certificate request signed elsewhere (a PKCS#11 token's key); answers the certificate PEM. */
+  async registerAndEnrollCsr(id: string, attrs: Record<string, string>, csrPem: string): Promise<string> {
+    const secret = await this.register({ id, type: 'client', attrs });
+    return this.client.enrollCsr(id, secret, csrPem, enrolAttrs(attrs));
   }
 }
+
+/** The attributes an enrolment asks for: the given ones, and Fabric CA's own, which certificates carried before attributes were requested. */
+const enrolAttrs = (attrs: Record<string, string>) => ({
+  attrs: Object.keys(attrs),
+  optionalAttrs: ['hf.EnrollmentID', 'hf.Type', 'hf.Affiliation'],
+});
 
 /** The CAs of the organisations a gateway serves, each with one registrar enrolment. */
 export class CaDirectory {

@@ -10,7 +10,6 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { connect, GatewayError, StatusCode, type Gateway } from '@hyperledger/fabric-gateway';
-import { transactionSigner } from './signer.js';
 import { peerOrganizations, type FabricNetwork, type GatewayOrganization, type GatewayPeer } from '../config/schema.js';
 import { peerClient } from './grpc.js';
 import { callerKey, type Caller } from '../auth/principal.js';
@@ -123,6 +122,8 @@ export function validationCode(bytes: Uint8Array): number {
 export class FabricLedger implements Ledger {
   private readonly clients = new Map<string, grpc.Client>();
   private readonly gateways = new Map<string, Gateway>();
+  /** frees each gateway's signer (a PKCS#11 session) when it is evicted or closed */
+  private readonly signerClosers = new Map<string, () => void>();
   private readonly mvccRetries: number;
   private readonly backoffMs: number;
   private readonly maxGateways: number;
@@ -164,20 +165,25 @@ export class FabricLedger implements Ledger {
       return hit;
     }
     const id = await this.identities.identityOf(caller);
+    const { signer, hash, close } = this.identities.signerOf(id);
     const gw = connect({
       client: this.client(ref),
       identity: { mspId: id.mspId, credentials: id.certificate },
-      ...transactionSigner(id.privateKey),
+      signer,
+      hash,
       evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
       endorseOptions: () => ({ deadline: Date.now() + 30_000 }),
       submitOptions: () => ({ deadline: Date.now() + 10_000 }),
       commitStatusOptions: () => ({ deadline: Date.now() + 60_000 }),
     });
     this.gateways.set(k, gw);
+    this.signerClosers.set(k, close);
     while (this.gateways.size > this.maxGateways) {
       const [oldest, g] = this.gateways.entries().next().value!;
       this.gateways.delete(oldest);
       g.close();
+      this.signerClosers.get(oldest)?.();
+      this.signerClosers.delete(oldest);
     }
     return gw;
   }
@@ -343,6 +349,8 @@ export class FabricLedger implements Ledger {
   close(): void {
     for (const g of this.gateways.values()) g.close();
     this.gateways.clear();
+    for (const close of this.signerClosers.values()) close();
+    this.signerClosers.clear();
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
   }

@@ -5,8 +5,11 @@
  * configured). Nobody is ever signed for with another org's identity: the org is the caller's.
  *
  * Registration and enrolment go to the CA's REST API (fabric-ca.ts): the key pair is made in
- * this process and only its sealed form is ever written.
+ * this process and only its sealed form is ever written — or, with a PKCS#11 token configured
+ * (crypto/pkcs11.ts), made in the token, which signs the certificate request and every
+ * transaction; then only the key's CKA_ID is written.
  */
+import { hash, type Hash, type Signer } from '@hyperledger/fabric-gateway';
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,13 +17,25 @@ import type { FabricNetwork, GatewayOrganization } from '../config/schema.js';
 import { callerKey, type Caller } from '../auth/principal.js';
 import { seal, unseal, type Sealed } from '../crypto/seal.js';
 import { IdentityUnavailable, UnknownOrganisation } from './errors.js';
-import { CaDirectory } from './fabric-ca.js';
+import { CaDirectory, subjectOf } from './fabric-ca.js';
+import type { Pkcs11Token } from '../crypto/pkcs11.js';
+import { transactionSigner } from './signer.js';
 
 export interface FabricIdentity {
   mspId: string;
   name: string;
   certificate: Buffer;
-  privateKey: KeyObject;
+  /** the key in memory (sealed at rest); absent when it lives in a PKCS#11 token */
+  privateKey?: KeyObject;
+  /** CKA_ID of the key in the configured PKCS#11 token */
+  tokenKeyId?: Buffer;
+}
+
+/** What fabric-gateway signs with for an identity; `close` frees a token session. */
+export interface IdentitySigner {
+  signer: Signer;
+  hash: Hash;
+  close(): void;
 }
 
 interface Stored {
@@ -29,7 +44,8 @@ interface Stored {
   role: string;
   principal: string;
   certificate: string;
-  key: Sealed;
+  key?: Sealed;
+  tokenKeyId?: string;
 }
 
 /** How an identity is obtained (the real CA by default; tests may substitute). */
@@ -61,6 +77,8 @@ export class IdentityService {
     private readonly storageKey: Buffer,
     private readonly stateDir?: string,
     enroller?: Enroller,
+    /** keep principals' keys in this PKCS#11 token instead of sealed in the state folder */
+    private readonly token?: Pkcs11Token,
   ) {
     this.cas = new CaDirectory({ storageKey, ...(stateDir ? { stateDir } : {}) });
     this.enroller = enroller ?? enrollerOf(this.cas);
@@ -85,8 +103,20 @@ export class IdentityService {
 
   async identityOf(c: Caller): Promise<FabricIdentity> {
     const s = await this.stored(c);
-    const pem = unseal(this.storageKey, s.key, `${s.mspId}/${s.name}`);
-    return { mspId: s.mspId, name: s.name, certificate: Buffer.from(s.certificate), privateKey: createPrivateKey(pem) };
+    const id = { mspId: s.mspId, name: s.name, certificate: Buffer.from(s.certificate) };
+    if (s.tokenKeyId) return { ...id, tokenKeyId: Buffer.from(s.tokenKeyId, 'hex') };
+    if (!s.key) throw new IdentityUnavailable(`the key of ${s.principal}@${s.mspId} is neither sealed here nor in a token`);
+    return { ...id, privateKey: createPrivateKey(unseal(this.storageKey, s.key, `${s.mspId}/${s.name}`)) };
+  }
+
+  /** The transaction signer of an identity: OpenSSL over the unsealed key, or fabric-gateway's HSM signer in the token. */
+  signerOf(id: FabricIdentity): IdentitySigner {
+    if (id.tokenKeyId) {
+      if (!this.token) throw new IdentityUnavailable(`${id.name}@${id.mspId}'s key is in a PKCS#11 token, and none is configured`);
+      const { signer, close } = this.token.signerFor(id.tokenKeyId);
+      return { signer, hash: hash.sha256, close };
+    }
+    return { ...transactionSigner(id.privateKey!), close: () => undefined };
   }
 
   private async stored(c: Caller): Promise<Stored> {
@@ -110,9 +140,9 @@ export class IdentityService {
   private async enroll(c: Caller): Promise<Stored> {
     const org = this.orgOf(c.mspId);
     const name = IdentityService.nameOf(c);
-    let got: { certificate: string; keyPem: string };
+    let got: { certificate: string; keyPem?: string; tokenKeyId?: string };
     try {
-      got = await this.enroller(org, name, { role: c.role, principal: c.principal });
+      got = this.token ? await this.enrollInToken(org, name, c) : await this.enroller(org, name, { role: c.role, principal: c.principal });
     } catch (e) {
       throw new IdentityUnavailable(
         `could not enroll ${c.principal}@${c.mspId} at ${org.ca.caName}: ${(e as Error).message.split('\n')[0]}`,
@@ -124,7 +154,7 @@ export class IdentityService {
       role: c.role,
       principal: c.principal,
       certificate: got.certificate,
-      key: seal(this.storageKey, got.keyPem, `${org.mspId}/${name}`),
+      ...(got.keyPem ? { key: seal(this.storageKey, got.keyPem, `${org.mspId}/${name}`) } : { tokenKeyId: got.tokenKeyId }),
     };
     const f = this.file(c);
     if (f) {
@@ -133,5 +163,13 @@ export class IdentityService {
     }
     this.cache.set(callerKey(c), s);
     return s;
+  }
+
+  /** A key pair made in the token, a certificate request signed there, the certificate from the org's CA. */
+  private async enrollInToken(org: GatewayOrganization, name: string, c: Caller): Promise<{ certificate: string; tokenKeyId: string }> {
+    const { id, spki } = this.token!.generateP256(`mvsec ${org.mspId} ${name}`);
+    const csr = await this.token!.signCsr(id, spki, subjectOf(name, org.mspId));
+    const certificate = await this.cas.of(org).registerAndEnrollCsr(name, { role: c.role, principal: c.principal }, csr);
+    return { certificate, tokenKeyId: id.toString('hex') };
   }
 }

@@ -5,7 +5,6 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { connect, type Checkpointer, type Gateway } from '@hyperledger/fabric-gateway';
-import { transactionSigner } from '../ledger/signer.js';
 import type { FabricNetwork } from '../config/schema.js';
 import { peerClient } from '../ledger/grpc.js';
 import type { Caller } from '../auth/principal.js';
@@ -21,11 +20,13 @@ export async function fabricEventSource(
   const org = identities.orgOf(identity.mspId);
   if (!org.peers.length) throw new Error(`the monitor's organisation ${org.mspId} has no peer to follow events on`);
   const id = await identities.identityOf(identity);
+  const signing = identities.signerOf(id);
   const client: grpc.Client = peerClient(org.peers[peerIndex % org.peers.length]);
   const gateway: Gateway = connect({
     client,
     identity: { mspId: id.mspId, credentials: id.certificate },
-    ...transactionSigner(id.privateKey),
+    signer: signing.signer,
+    hash: signing.hash,
     evaluateOptions: () => ({ deadline: Date.now() + 10_000 }),
   });
   const network = gateway.getNetwork(fabric.channel);
@@ -38,6 +39,7 @@ export async function fabricEventSource(
     },
     close() {
       gateway.close();
+      signing.close();
       client.close();
     },
   };

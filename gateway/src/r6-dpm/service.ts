@@ -73,11 +73,19 @@ export class DpmService {
   }
 
   /** The caller's own enrolled Fabric identity (its certificate and key sign the envelope it sends). */
-  identityOf(c: Caller) {
+  async identityOf(c: Caller) {
     const raw = this.ledger.raw;
     this.identities ??=
       raw instanceof FabricLedger ? raw.identities : new IdentityService(this.providers.net(), this.o.storageKey, this.o.stateDir);
-    return this.identities.identityOf(c);
+    const id = await this.identities.identityOf(c);
+    // envelopes need ECDH with the key itself; a key in a PKCS#11 token does not do that here (yet)
+    if (!id.privateKey)
+      throw new ApiError(
+        501,
+        `DPM envelopes are sealed and opened with the principal's own key; ${c.principal}@${c.mspId}'s key is in a PKCS#11 token, where this gateway does no ECDH yet`,
+        'key-in-token',
+      );
+    return { ...id, privateKey: id.privateKey };
   }
 
   getJob(c: Caller, jobId: string): Promise<DpmJob> {
